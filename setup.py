@@ -1,0 +1,39 @@
+"""clapboard: a production-tracking client with an embedded server."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="clapboard",
+    version="0.1.0",
+    description="Python client for production-tracking servers, with an embedded server.",
+    long_description=open("README.rst", encoding="utf-8").read(),
+    long_description_content_type="text/x-rst",
+    package_dir={"": "source"},
+    packages=find_packages("source"),
+    include_package_data=True,
+    data_files=[],
+    python_requires=">=3.9",
+    install_requires=[
+        "requests>=2.28",
+        "arrow>=1.2",
+        "pyparsing>=3.0",
+        "clique>=2.0",
+        "websocket-client>=1.5",
+        "platformdirs>=3.0",
+    ],
+    extras_require={
+        "server": ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0"],
+        "postgres": ["psycopg[binary]>=3.1"],
+        "test": [
+            "starlette>=0.36",
+            "uvicorn>=0.27",
+            "SQLAlchemy>=2.0",
+            "psycopg[binary]>=3.1",
+            "pytest>=7",
+            "ruff>=0.4",
+        ],
+        "docs": ["sphinx>=7"],
+    },
+    entry_points={"console_scripts": ["clapboard = clapboard.cli:main"]},
+    zip_safe=False,
+)

@@ -1,0 +1,61 @@
+"""The ``clapboard`` command: run a server, or a demo against an embedded one."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import List, Optional
+
+
+def _server(arguments: argparse.Namespace) -> int:
+    try:
+        from clapboard_server import embedded
+    except ImportError:
+        print('The server needs its extras: pip install "clapboard[server]"', file=sys.stderr)
+        return 2
+    handle = embedded.start(
+        data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port
+    )
+    print(f"clapboard server listening on {handle.server_url}")
+    print(f"  data folder: {handle.data_dir}")
+    print(f"  API user:    {handle.api_user}")
+    if handle.server.new_admin_key:
+        print(f"  API key:     {handle.api_key}   (shown once; also in {handle.data_dir / 'admin-api-key'})")
+    else:
+        print(f"  API key:     in {handle.data_dir / 'admin-api-key'}")
+    print("Press Ctrl+C to stop.")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    handle.stop()
+    return 0
+
+
+def _demo(arguments: argparse.Namespace) -> int:
+    from clapboard.demo import run
+    return run(data_dir=arguments.data_dir, database=arguments.database)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="clapboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    server = commands.add_parser("server", help="run a clapboard server until interrupted")
+    server.add_argument("--data-dir", help="folder for the database and files (default: ./clapboard-data)",
+                        default="clapboard-data")
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks one)")
+    server.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql://user@host/db (default: SQLite)")
+    server.set_defaults(run=_server)
+    demo = commands.add_parser("demo", help="build a small project on an embedded server and report on it")
+    demo.add_argument("--data-dir", help="keep the demo's data in this folder (default: temporary)")
+    demo.add_argument("--database", help="SQLAlchemy URL of the database (default: SQLite)")
+    demo.set_defaults(run=_demo)
+    arguments = parser.parse_args(argv)
+    return arguments.run(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""The ``/api`` actions: one handler per action name, run in order inside one transaction."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from ..errors import InvalidActionError, ValidationError
+from .context import CallContext
+from . import read, write  # noqa: F401  (registers handlers)
+from .registry import HANDLERS, WRITE_ACTIONS
+
+
+def run(context: CallContext, operation: Any) -> Any:
+    """Run one operation of a batch and return its result element."""
+    if not isinstance(operation, dict):
+        raise ValidationError(f"Each operation must be an object with an 'action'; got {operation!r}.")
+    action = operation.get("action")
+    handler: Callable[[CallContext, Dict[str, Any]], Any] = HANDLERS.get(action)
+    if handler is None:
+        raise InvalidActionError(action)
+    return handler(context, operation)
+
+
+__all__ = ["CallContext", "HANDLERS", "WRITE_ACTIONS", "ValidationError", "run"]

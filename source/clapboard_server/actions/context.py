@@ -1,0 +1,27 @@
+"""What an action handler gets: the server, the transaction and the acting user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+
+from ..writes import Writer
+
+if TYPE_CHECKING:
+    from ..server import Server
+
+
+@dataclass
+class CallContext:
+    server: "Server"
+    connection: sa.Connection
+    user_id: str
+    _writer: Optional[Writer] = field(default=None, repr=False)
+
+    @property
+    def writer(self) -> Writer:
+        if self._writer is None:
+            self._writer = Writer(self.server.database.catalog, self.connection, self.user_id)
+        return self._writer

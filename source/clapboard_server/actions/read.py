@@ -1,0 +1,40 @@
+"""Read actions: server information, schemas and queries."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from .. import __version__
+from ..errors import ValidationError
+from ..query import select
+from ..query.parser import parse
+from .context import CallContext
+from .registry import action
+
+#: Reported to clients; the ftrack client requires at least 3.3.11.
+COMPATIBLE_VERSION = "4.13.8"
+
+
+@action("query_server_information")
+def query_server_information(context: CallContext, operation: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "version": COMPATIBLE_VERSION,
+        "product": "clapboard",
+        "clapboard_version": __version__,
+        "schema_hash": context.server.registry.schema_hash,
+        "storage_scenario": {"scenario": "ftrack.automatic", "data": {}},
+        "is_timezone_support_enabled": True,
+    }
+
+
+@action("query_schemas")
+def query_schemas(context: CallContext, operation: Dict[str, Any]) -> Any:
+    return context.server.registry.documents
+
+
+@action("query")
+def query(context: CallContext, operation: Dict[str, Any]) -> Dict[str, Any]:
+    expression = operation.get("expression")
+    if not isinstance(expression, str) or not expression.strip():
+        raise ValidationError("The query action needs an 'expression' string.")
+    return select.execute(context.server.database.catalog, context.connection, parse(expression))

@@ -1,0 +1,67 @@
+"""The HTTP layer: Starlette routes for ``/api`` and JSON errors everywhere."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .errors import ApiError, ValidationError
+from .server import Server
+
+log = logging.getLogger(__name__)
+_JSON = "application/json; charset=utf-8"
+
+
+def _error_response(error: ApiError, strict: bool) -> Response:
+    status = error.status_code if strict else 200
+    return Response(json.dumps(error.to_payload()), status_code=status, media_type=_JSON)
+
+
+def create_app(server: Server) -> Starlette:
+    """The ASGI application serving ``server``."""
+
+    async def api(request: Request) -> Response:
+        strict = request.headers.get("ftrack-strict-api", "").lower() == "true"
+        try:
+            user_id = await run_in_threadpool(
+                server.authenticator.authenticate,
+                request.headers.get("ftrack-user"),
+                request.headers.get("ftrack-api-key"),
+            )
+            body = await request.body()
+            try:
+                operations: Any = json.loads(body)
+            except ValueError as error:
+                raise ValidationError(f"The request body is not valid JSON: {error}.") from None
+            results = await run_in_threadpool(server.call, operations, user_id)
+        except ApiError as error:
+            return _error_response(error, strict)
+        except Exception as error:  # noqa: BLE001 - always answer JSON
+            log.exception("Unexpected error handling an API call")
+            return _error_response(ApiError(f"Internal server error: {type(error).__name__}: {error}"), strict)
+        return Response(json.dumps(results), media_type=_JSON)
+
+    async def index(request: Request) -> Response:
+        return JSONResponse({"product": "clapboard", "api": str(request.url_for("api"))})
+
+    async def not_found(request: Request, exc: HTTPException) -> Response:
+        error = ApiError(f"{exc.detail}: {request.method} {request.url.path}")
+        error.exception_name = "NotFoundError" if exc.status_code == 404 else "HTTPError"
+        return Response(json.dumps(error.to_payload()), status_code=exc.status_code, media_type=_JSON)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return _error_response(ApiError(f"Internal server error: {type(exc).__name__}"), strict=True)
+
+    routes = [Route("/api", api, methods=["POST"], name="api"), Route("/", index)]
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: not_found, 500: server_error},
+    )

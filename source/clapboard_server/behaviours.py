@@ -1,0 +1,231 @@
+"""Type-specific server behaviours around writes (data-model reference, section D).
+
+The context tree keeps ``project_id`` and the ancestry table consistent; typed contexts and
+versions get their workflow defaults; versions are numbered per asset. Everything else is
+generic and lives in :mod:`clapboard_server.writes`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, List, Optional, Set
+
+import sqlalchemy as sa
+
+from .errors import ValidationError
+from .schema import EntityType
+from .schema.tables import ANCESTRY_TABLE
+
+if TYPE_CHECKING:
+    from .writes import Row, Writer
+
+TASK_OBJECT_TYPE = "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c"
+
+
+def _is(writer: "Writer", entity_type: EntityType, base: str) -> bool:
+    other = writer.registry.types.get(base)
+    return other is not None and entity_type.is_a(other)
+
+
+def upserts(entity_type: EntityType) -> bool:
+    """Whether an update of a missing entity creates it (custom attribute values)."""
+    return entity_type.name.endswith("CustomAttributeValue")
+
+
+# -- hooks called by the writer --------------------------------------------------------------
+
+def before_create(writer: "Writer", entity_type: EntityType, row: "Row") -> Set[str]:
+    """Fill server-side values; return required attributes that may stay empty."""
+    exempt: Set[str] = set()
+    if _is(writer, entity_type, "Project"):
+        if row.get("parent_id"):
+            raise ValidationError("A Project cannot have a parent.")
+        row["project_id"] = row["id"]
+    elif _is(writer, entity_type, "TypedContext"):
+        exempt |= _prepare_typed_context(writer, entity_type, row)
+    elif entity_type.name == "AssetVersion":
+        _prepare_version(writer, row)
+    elif _is(writer, entity_type, "User") and not row.get("username"):
+        row["username"] = f"user-{row['id'][:8]}"
+    return exempt
+
+
+def after_create(writer: "Writer", entity_type: EntityType, row: "Row") -> None:
+    if _is(writer, entity_type, "Context"):
+        _link_ancestry(writer, row["id"], row.get("parent_id"))
+
+
+def before_update(writer: "Writer", entity_type: EntityType, existing: "Row", changes: "Row") -> None:
+    if not _is(writer, entity_type, "TypedContext") or "parent_id" not in changes:
+        return
+    parent_id = changes["parent_id"]
+    if parent_id == existing.get("parent_id"):
+        return
+    if parent_id is None:
+        raise ValidationError(f"A {entity_type.name} needs a parent.")
+    below = set(_descendant_ids(writer, existing["id"])) | {existing["id"]}
+    if parent_id in below:
+        raise ValidationError(f"Cannot move {entity_type.name} {existing['id']} below itself.")
+    changes["project_id"] = _project_of_parent(writer, parent_id)
+
+
+def after_update(writer: "Writer", entity_type: EntityType, existing: "Row", row: "Row") -> None:
+    if not _is(writer, entity_type, "TypedContext") or row.get("parent_id") == existing.get("parent_id"):
+        return
+    subtree = [existing["id"]] + _descendant_ids(writer, existing["id"])
+    context = writer.catalog.table(writer.registry.get("Context"))
+    writer.connection.execute(
+        context.update().where(context.c.id.in_(subtree)).values(project_id=row["project_id"])
+    )
+    ancestry = writer.catalog.tables[ANCESTRY_TABLE]
+    writer.connection.execute(ancestry.delete().where(ancestry.c.context_id.in_(subtree)))
+    parents = dict(writer.connection.execute(sa.select(context.c.id, context.c.parent_id).where(context.c.id.in_(subtree))).all())
+    for node in subtree:  # parents before children: subtree is ordered by depth below
+        _link_ancestry(writer, node, parents[node])
+
+
+def before_delete(writer: "Writer", entity_type: EntityType, row: "Row") -> None:
+    if _is(writer, entity_type, "Context"):
+        ancestry = writer.catalog.tables[ANCESTRY_TABLE]
+        writer.connection.execute(
+            ancestry.delete().where(sa.or_(ancestry.c.context_id == row["id"], ancestry.c.ancestor_id == row["id"]))
+        )
+
+
+# -- the context tree ------------------------------------------------------------------------
+
+def _project_of_parent(writer: "Writer", parent_id: str) -> str:
+    parent = writer.fetch_by_id("Context", parent_id)
+    if parent is None:
+        raise ValidationError(f"The parent {parent_id} does not exist.")
+    return parent["id"] if parent["context_type"] == "show" else parent["project_id"]
+
+
+def _prepare_typed_context(writer: "Writer", entity_type: EntityType, row: "Row") -> Set[str]:
+    parent_id = row.get("parent_id")
+    if not parent_id:
+        raise ValidationError(f"Cannot create {entity_type.name}: it needs a parent (a project or another context).")
+    project_id = _project_of_parent(writer, parent_id)
+    if row.get("project_id") not in (None, project_id):
+        raise ValidationError(f"project_id {row['project_id']} disagrees with the parent's project {project_id}.")
+    row["project_id"] = project_id
+    object_type = writer.fetch_by_id("ObjectType", row.get("object_type_id"))
+    statusable = bool(object_type and object_type.get("is_statusable"))
+    typeable = bool(object_type and object_type.get("is_typeable"))
+    exempt = set()
+    schema_id = _project_schema_id(writer, project_id)
+    if statusable and not row.get("status_id"):
+        statuses = _statuses(writer, schema_id, row.get("object_type_id"))
+        row["status_id"] = statuses[0] if statuses else None
+    if typeable and not row.get("type_id"):
+        types = _types(writer, schema_id, row.get("object_type_id"))
+        row["type_id"] = types[0] if types else None
+    if not statusable or not row.get("status_id"):
+        exempt |= {"status_id", "status"}
+    if not typeable or not row.get("type_id"):
+        exempt |= {"type_id", "type"}
+    return exempt
+
+
+def _link_ancestry(writer: "Writer", context_id: str, parent_id: Optional[str]) -> None:
+    if not parent_id:
+        return
+    ancestry = writer.catalog.tables[ANCESTRY_TABLE]
+    above = writer.connection.execute(
+        sa.select(ancestry.c.ancestor_id, ancestry.c.depth).where(ancestry.c.context_id == parent_id)
+    ).all()
+    rows = [{"context_id": context_id, "ancestor_id": parent_id, "depth": 1}]
+    rows += [{"context_id": context_id, "ancestor_id": a, "depth": d + 1} for a, d in above]
+    writer.connection.execute(ancestry.insert(), rows)
+
+
+def _descendant_ids(writer: "Writer", context_id: str) -> List[str]:
+    """Ids below ``context_id``, nearest first."""
+    ancestry = writer.catalog.tables[ANCESTRY_TABLE]
+    statement = (
+        sa.select(ancestry.c.context_id)
+        .where(ancestry.c.ancestor_id == context_id)
+        .order_by(ancestry.c.depth)
+    )
+    return [r[0] for r in writer.connection.execute(statement)]
+
+
+# -- workflows -------------------------------------------------------------------------------
+
+def _table(writer: "Writer", type_name: str) -> sa.Table:
+    return writer.catalog.table(writer.registry.get(type_name))
+
+
+def _project_schema_id(writer: "Writer", project_id: str) -> Optional[str]:
+    project = writer.fetch_by_id("Project", project_id)
+    return project.get("project_schema_id") if project else None
+
+
+def _workflow_statuses(writer: "Writer", workflow_id: Optional[str]) -> List[str]:
+    if not workflow_id:
+        return []
+    link, status = _table(writer, "WorkflowSchemaStatus"), _table(writer, "Status")
+    statement = (
+        sa.select(status.c.id).join(link, link.c.status_id == status.c.id)
+        .where(link.c.workflow_schema_id == workflow_id).order_by(status.c.sort, status.c.name)
+    )
+    return [r[0] for r in writer.connection.execute(statement)]
+
+
+def _object_schema_id(writer: "Writer", schema_id: Optional[str], object_type_id: Any) -> Optional[str]:
+    schema = _table(writer, "Schema")
+    statement = sa.select(schema.c.id).where(schema.c.project_schema_id == schema_id, schema.c.type_id == object_type_id)
+    return writer.connection.execute(statement).scalar()
+
+
+def _statuses(writer: "Writer", schema_id: Optional[str], object_type_id: Any) -> List[str]:
+    """Allowed status ids for an object type in a project schema, in order."""
+    project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
+    if project_schema is None:
+        return []
+    if object_type_id == TASK_OBJECT_TYPE:
+        return _workflow_statuses(writer, project_schema.get("task_workflow_schema_id"))
+    link, status = _table(writer, "SchemaStatus"), _table(writer, "Status")
+    statement = (
+        sa.select(status.c.id).join(link, link.c.status_id == status.c.id)
+        .where(link.c.schema_id == _object_schema_id(writer, schema_id, object_type_id))
+        .order_by(link.c.sort, status.c.sort, status.c.name)
+    )
+    return [r[0] for r in writer.connection.execute(statement)]
+
+
+def _types(writer: "Writer", schema_id: Optional[str], object_type_id: Any) -> List[str]:
+    """Allowed type ids for an object type in a project schema, in order."""
+    project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
+    if project_schema is None:
+        return []
+    kind = _table(writer, "Type")
+    if object_type_id == TASK_OBJECT_TYPE:
+        link = _table(writer, "TaskTypeSchemaType")
+        condition = link.c.task_type_schema_id == project_schema.get("task_type_schema_id")
+    else:
+        link = _table(writer, "SchemaType")
+        condition = link.c.schema_id == _object_schema_id(writer, schema_id, object_type_id)
+    statement = sa.select(kind.c.id).join(link, link.c.type_id == kind.c.id).where(condition).order_by(kind.c.sort, kind.c.name)
+    return [r[0] for r in writer.connection.execute(statement)]
+
+
+def _prepare_version(writer: "Writer", row: "Row") -> None:
+    asset_id = row.get("asset_id")
+    asset = writer.fetch_by_id("Asset", asset_id) if asset_id else None
+    if asset is None:
+        raise ValidationError("Cannot create AssetVersion: it needs an existing asset.")
+    version = _table(writer, "AssetVersion")
+    if row.get("version") is None:
+        highest = writer.connection.execute(
+            sa.select(sa.func.max(version.c.version)).where(version.c.asset_id == asset_id)
+        ).scalar()
+        row["version"] = (highest or 0) + 1
+    if row.get("user_id") is None:
+        row["user_id"] = writer.user_id
+    if row.get("status_id") is None:
+        context = writer.fetch_by_id("Context", asset.get("context_id")) if asset.get("context_id") else None
+        project_id = None if context is None else (context["id"] if context["context_type"] == "show" else context["project_id"])
+        schema = writer.fetch_by_id("ProjectSchema", _project_schema_id(writer, project_id)) if project_id else None
+        statuses = _workflow_statuses(writer, schema.get("asset_version_workflow_schema_id")) if schema else []
+        row["status_id"] = statuses[0] if statuses else None
+

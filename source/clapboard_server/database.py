@@ -1,0 +1,73 @@
+"""The database: engine set-up for SQLite and PostgreSQL, tables, and transactions."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Iterator, Optional
+
+import sqlalchemy as sa
+
+from .query.scope import Catalog
+from .schema import Registry
+from .schema.tables import build_tables
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` URLs and use psycopg 3 for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the driver, decide where transactions begin: with the driver's
+    # implicit transactions a SAVEPOINT issued before any write would commit on release.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=OFF"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+class Database:
+    """Engine, tables and catalog of one server's database."""
+
+    def __init__(self, url: str, registry: Registry) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        options = {"future": True}
+        if self.is_sqlite:
+            options["connect_args"] = {"check_same_thread": False}
+        else:
+            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self.engine = sa.create_engine(self.url, **options)
+        if self.is_sqlite:
+            sa.event.listen(self.engine, "connect", _configure_sqlite)
+            sa.event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+        self.registry = registry
+        self.metadata, self.tables = build_tables(registry)
+        self.catalog = Catalog(registry, self.tables)
+        # SQLite allows one writer at a time: serialise writing batches in this process.
+        self._write_lock: Optional[threading.Lock] = threading.Lock() if self.is_sqlite else None
+
+    def create_schema(self) -> None:
+        """Create missing tables (and indexes); existing ones are left alone."""
+        self.metadata.create_all(self.engine)
+
+    @contextlib.contextmanager
+    def transaction(self, write: bool = True) -> Iterator[sa.Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        lock = self._write_lock if write else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

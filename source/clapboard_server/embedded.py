@@ -1,0 +1,114 @@
+"""Run a server in a background thread of this process, for scripts and tests.
+
+>>> from clapboard_server import embedded
+>>> with embedded.start() as server:
+...     print(server.server_url, server.api_user)
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import threading
+from pathlib import Path
+from typing import Optional, Union
+
+import uvicorn
+
+from .app import create_app
+from .server import Server
+
+
+class EmbeddedServer:
+    """Handle of a running embedded server."""
+
+    def __init__(self, server: Server, host: str, port: int, temporary_dir: Optional[str]) -> None:
+        self.server = server
+        self.host = host
+        self.port = port
+        self._temporary_dir = temporary_dir
+        self._uvicorn: Optional[uvicorn.Server] = None
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def server_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_user(self) -> str:
+        return self.server.admin_user
+
+    @property
+    def api_key(self) -> str:
+        return self.server.admin_key
+
+    @property
+    def data_dir(self) -> Path:
+        return self.server.data_dir
+
+    def _run(self, sock: socket.socket) -> None:
+        config = uvicorn.Config(create_app(self.server), log_level="warning", lifespan="off", access_log=False)
+        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn.run(sockets=[sock])
+
+    def start(self, sock: socket.socket) -> None:
+        self._thread = threading.Thread(target=self._run, args=(sock,), name="clapboard-server", daemon=True)
+        self._thread.start()
+        while not (self._uvicorn and self._uvicorn.started):
+            if not self._thread.is_alive():
+                raise RuntimeError("The embedded clapboard server failed to start; see the log above.")
+            self._thread.join(0.01)
+
+    def stop(self) -> None:
+        """Stop serving, release the database and remove a temporary data folder."""
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        self.server.close()
+        if self._temporary_dir:
+            shutil.rmtree(self._temporary_dir, ignore_errors=True)
+            self._temporary_dir = None
+
+    def __enter__(self) -> "EmbeddedServer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<EmbeddedServer {self.server_url} user={self.api_user!r} data_dir={str(self.data_dir)!r}>"
+
+
+def start(
+    data_dir: Optional[Union[str, Path]] = None,
+    database: Optional[str] = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> EmbeddedServer:
+    """Start a server in a background thread and return its handle once it accepts requests.
+
+    Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
+    ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
+    folder. ``port=0`` picks a free port.
+    """
+    temporary = None
+    if data_dir is None:
+        temporary = tempfile.mkdtemp(prefix="clapboard-")
+        data_dir = temporary
+    server = Server(Path(data_dir), database)
+    try:
+        server.prepare()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
+        handle.start(sock)
+    except BaseException:
+        server.close()
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return handle

@@ -1,0 +1,3 @@
+from .parser import parse, parse_criteria
+
+__all__ = ["parse", "parse_criteria"]

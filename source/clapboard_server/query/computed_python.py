@@ -1,0 +1,121 @@
+"""Computed attributes assembled in Python after the rows are loaded (one statement per batch)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
+
+import sqlalchemy as sa
+
+from ..errors import ValidationError
+from ..schema import EntityType, Property
+from ..schema.tables import ANCESTRY_TABLE
+
+if TYPE_CHECKING:
+    from .scope import Catalog
+
+Entry = Tuple[Any, Dict[str, Any], EntityType]
+Filler = Callable[["Catalog", sa.Connection, Property, List[Entry]], None]
+_FILLERS: Dict[str, Filler] = {}
+_CHUNK = 500
+
+
+def register(name: str) -> Callable[[Filler], Filler]:
+    def decorator(function: Filler) -> Filler:
+        _FILLERS[name] = function
+        return function
+    return decorator
+
+
+def names() -> List[str]:
+    return sorted(_FILLERS)
+
+
+def fill(catalog: "Catalog", connection: sa.Connection, prop: Property, entries: List[Entry]) -> None:
+    filler = _FILLERS.get(prop.computed)
+    if filler is None:
+        raise ValidationError(f"Attribute {prop.name!r} is computed by {prop.computed!r}, which this server lacks.")
+    filler(catalog, connection, prop, [e for e in entries if prop.name in e[2].properties])
+
+
+def _chunks(values: List[Any]):
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+def context_links(catalog: "Catalog", connection: sa.Connection, ids: List[Any]) -> Dict[Any, List[Dict[str, Any]]]:
+    """For each context id: ``[{id, name, type}, ...]`` from the project down to the context."""
+    context = catalog.table(catalog.registry.get("Context"))
+    ancestry = catalog.tables[ANCESTRY_TABLE]
+    links: Dict[Any, List[Tuple[int, Dict[str, Any]]]] = {i: [] for i in ids}
+
+    def item(row) -> Dict[str, Any]:
+        kind = "Project" if row.context_type == "show" else "TypedContext"
+        return {"id": row.id, "name": row.name, "type": kind}
+
+    for chunk in _chunks(list(links)):
+        own = sa.select(context.c.id, context.c.name, context.c.context_type).where(context.c.id.in_(chunk))
+        for row in connection.execute(own):
+            links[row.id].append((0, item(row)))
+        above = (
+            sa.select(ancestry.c.context_id.label("owner"), ancestry.c.depth, context.c.id, context.c.name, context.c.context_type)
+            .join(context, context.c.id == ancestry.c.ancestor_id)
+            .where(ancestry.c.context_id.in_(chunk))
+        )
+        for row in connection.execute(above):
+            links[row.owner].append((row.depth, item(row)))
+    return {key: [entry for _, entry in sorted(value, key=lambda pair: -pair[0])] for key, value in links.items()}
+
+
+@register("link")
+def link(catalog: "Catalog", connection: sa.Connection, prop: Property, entries: List[Entry]) -> None:
+    contexts = [e for e in entries if e[2].table == catalog.registry.get("Context").table]
+    versions = [e for e in entries if e[2].name == "AssetVersion"]
+    if contexts:
+        links = context_links(catalog, connection, [e[0] for e in contexts])
+        for entity_id, entity, _ in contexts:
+            entity[prop.name] = links.get(entity_id, [])
+    if versions:
+        _version_links(catalog, connection, prop, versions)
+
+
+def _version_links(catalog: "Catalog", connection: sa.Connection, prop: Property, entries: List[Entry]) -> None:
+    version = catalog.table(catalog.registry.get("AssetVersion"))
+    asset = catalog.table(catalog.registry.get("Asset"))
+    details = {}
+    for chunk in _chunks([e[0] for e in entries]):
+        statement = (
+            sa.select(version.c.id, version.c.version, asset.c.name, asset.c.context_id)
+            .join(asset, asset.c.id == version.c.asset_id, isouter=True)
+            .where(version.c.id.in_(chunk))
+        )
+        details.update({row.id: row for row in connection.execute(statement)})
+    parents = context_links(catalog, connection, [r.context_id for r in details.values() if r.context_id])
+    for entity_id, entity, _ in entries:
+        row = details.get(entity_id)
+        if row is None:
+            continue
+        label = f"{row.name} v{(row.version or 0):03d}"
+        entity[prop.name] = parents.get(row.context_id, []) + [
+            {"id": entity_id, "name": label, "type": "AssetVersion"}
+        ]
+
+
+@register("thumbnail_url")
+def thumbnail_url(catalog: "Catalog", connection: sa.Connection, prop: Property, entries: List[Entry]) -> None:
+    """A URL of the server's thumbnail endpoint, or None without a thumbnail."""
+    by_type: Dict[str, List[Entry]] = {}
+    for entry in entries:
+        by_type.setdefault(entry[2].table, []).append(entry)
+    for table_name, group in by_type.items():
+        table = catalog.tables[table_name]
+        if "thumbnail_id" not in table.c:
+            for _, entity, _ in group:
+                entity[prop.name] = None
+            continue
+        thumbnails = {}
+        for chunk in _chunks([e[0] for e in group]):
+            statement = sa.select(table.c.id, table.c.thumbnail_id).where(table.c.id.in_(chunk))
+            thumbnails.update(dict(connection.execute(statement).all()))
+        for entity_id, entity, _ in group:
+            component_id = thumbnails.get(entity_id)
+            entity[prop.name] = {"url": f"/component/thumbnail?id={component_id}"} if component_id else None

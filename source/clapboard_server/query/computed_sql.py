@@ -1,0 +1,77 @@
+"""Computed attributes that are SQL expressions, so they work in filters and ordering too."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Dict
+
+import sqlalchemy as sa
+
+from ..errors import ValidationError
+from ..schema import EntityType, Property
+from ..schema.tables import ANCESTRY_TABLE
+
+if TYPE_CHECKING:
+    from .scope import Catalog
+
+Expression = Callable[["Catalog", sa.Alias, EntityType], sa.ColumnElement]
+_EXPRESSIONS: Dict[str, Expression] = {}
+
+
+def register(name: str) -> Callable[[Expression], Expression]:
+    def decorator(function: Expression) -> Expression:
+        _EXPRESSIONS[name] = function
+        return function
+    return decorator
+
+
+def is_sql(name: str) -> bool:
+    return name in _EXPRESSIONS
+
+
+def expression(catalog: "Catalog", alias: sa.Alias, owner: EntityType, prop: Property) -> sa.ColumnElement:
+    function = _EXPRESSIONS.get(prop.computed)
+    if function is None:
+        raise ValidationError(f"{owner.name}.{prop.name} is computed and cannot be used in filters or ordering.")
+    return function(catalog, alias, owner)
+
+
+def _table(catalog: "Catalog", type_name: str) -> sa.Table:
+    return catalog.table(catalog.registry.get(type_name))
+
+
+@register("time_logged")
+def time_logged(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+    """Seconds logged on the context and everything below it."""
+    timelog = _table(catalog, "Timelog").alias()
+    ancestry = catalog.tables[ANCESTRY_TABLE]
+    below = sa.select(ancestry.c.context_id).where(ancestry.c.ancestor_id == alias.c.id)
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(timelog.c.duration), 0.0))
+        .where(sa.or_(timelog.c.context_id == alias.c.id, timelog.c.context_id.in_(below)))
+        .scalar_subquery()
+    )
+
+
+@register("bid_time_logged_difference")
+def bid_time_logged_difference(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+    return sa.func.coalesce(alias.c.bid, 0.0) - time_logged(catalog, alias, owner)
+
+
+@register("latest_version")
+def latest_version(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+    """Id of the asset's version with the highest number."""
+    version = _table(catalog, "AssetVersion").alias()
+    return (
+        sa.select(version.c.id)
+        .where(version.c.asset_id == alias.c.id)
+        .order_by(version.c.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+@register("is_latest_version")
+def is_latest_version(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+    version = _table(catalog, "AssetVersion").alias()
+    highest = sa.select(sa.func.max(version.c.version)).where(version.c.asset_id == alias.c.asset_id).scalar_subquery()
+    return sa.case((alias.c.version == highest, sa.true()), else_=sa.false())

@@ -1,0 +1,151 @@
+"""Compile the ``where`` part of a query into a SQLAlchemy condition.
+
+References become outer joins of the enclosing scope; collections become correlated
+``EXISTS`` sub-queries. Every value is a bound parameter: nothing from the query text
+reaches SQL as text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import sqlalchemy as sa
+
+from ..errors import ValidationError
+from ..schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
+from ..values import to_query_value
+from . import ast
+from .scope import Scope, reference_value, scalar_value
+
+Leaf = Callable[[Scope, EntityType, sa.Alias, Property], sa.ColumnElement]
+
+_OPERATORS = {
+    "=": lambda c, v: c == v,
+    "!=": lambda c, v: c.is_distinct_from(v),
+    ">": lambda c, v: c > v,
+    "<": lambda c, v: c < v,
+    ">=": lambda c, v: c >= v,
+    "<=": lambda c, v: c <= v,
+    "like": lambda c, v: c.ilike(v, escape="\\"),
+    "not_like": lambda c, v: sa.not_(sa.func.coalesce(c.ilike(v, escape="\\"), sa.false())),
+}
+
+
+def compile_criteria(scope: Scope, entity_type: EntityType, alias: sa.Alias, node: ast.Criteria) -> sa.ColumnElement:
+    """The SQL condition for ``node`` evaluated on rows of ``alias``."""
+    if isinstance(node, ast.And):
+        return sa.and_(*(compile_criteria(scope, entity_type, alias, item) for item in node.items))
+    if isinstance(node, ast.Or):
+        return sa.or_(*(compile_criteria(scope, entity_type, alias, item) for item in node.items))
+    if isinstance(node, ast.Not):
+        inner = compile_criteria(scope, entity_type, alias, node.item)
+        return sa.not_(sa.func.coalesce(inner, sa.false()))
+    if isinstance(node, ast.Comparison):
+        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _comparison(node))
+    if isinstance(node, ast.Membership):
+        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _membership(node))
+    if isinstance(node, ast.Related):
+        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _related(node), stop_at_relation=True)
+    raise ValidationError(f"Unsupported criteria {node!r}.")
+
+
+def _on_path(
+    scope: Scope,
+    entity_type: EntityType,
+    alias: sa.Alias,
+    path: ast.Path,
+    segments: Sequence[ast.Segment],
+    leaf: Leaf,
+    stop_at_relation: bool = False,
+) -> sa.ColumnElement:
+    segment, rest = segments[0], segments[1:]
+    prop = scope.catalog.registry.prop(entity_type, segment.name)
+    if prop.restricted:
+        raise ValidationError(f"{entity_type.name}.{prop.name} cannot be used in queries.")
+    if not rest:
+        if prop.kind == COLLECTION and not stop_at_relation:
+            raise ValidationError(
+                f"{entity_type.name}.{prop.name} is a collection; compare one of its attributes "
+                f"(for example {prop.name}.id) or use 'any'."
+            )
+        return leaf(scope, entity_type, alias, prop)
+    if prop.kind == SCALAR:
+        raise ValidationError(
+            f"{entity_type.name}.{prop.name} is not a relationship; "
+            f"cannot follow it to {rest[0].name!r} in {str(path)!r}."
+        )
+    if prop.kind == REFERENCE:
+        target_alias, target = scope.join_reference(alias, entity_type, prop, segment.cast)
+        return _on_path(scope, target, target_alias, path, rest, leaf, stop_at_relation)
+    sub = scope.child(scope.catalog.registry.get(segment.cast or prop.target))
+    member, target, link, _ = sub.join_collection(alias, entity_type, prop, segment.cast)
+    inner = _on_path(sub, target, member, path, rest, leaf, stop_at_relation)
+    return sa.exists(sa.select(sa.literal(1)).select_from(sub.from_clause).where(link, inner))
+
+
+def _leaf_column(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property):
+    """The column a comparison applies to and the data type its values convert to."""
+    if prop.kind == REFERENCE:
+        return reference_value(scope.catalog, alias, entity_type, prop), "string"
+    return scalar_value(scope.catalog, alias, entity_type, prop), prop.data_type
+
+
+def _convert(entity_type: EntityType, prop: Property, data_type: str, value: Any) -> Any:
+    if isinstance(value, dict):  # an entity reference given as a value
+        value = value.get("id")
+    return to_query_value(data_type, value, entity_type.name, prop.name)
+
+
+def _comparison(node: ast.Comparison) -> Leaf:
+    def leaf(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property) -> sa.ColumnElement:
+        column, data_type = _leaf_column(scope, entity_type, alias, prop)
+        if node.value is None:
+            if node.operator == "=":
+                return column.is_(None)
+            if node.operator == "!=":
+                return column.is_not(None)
+            raise ValidationError(f"Operator {node.operator!r} cannot compare {str(node.path)!r} with None.")
+        if node.operator in ("like", "not_like"):
+            return _OPERATORS[node.operator](sa.cast(column, sa.Text) if data_type != "string" else column, str(node.value))
+        return _OPERATORS[node.operator](column, _convert(entity_type, prop, data_type, node.value))
+    return leaf
+
+
+def _membership(node: ast.Membership) -> Leaf:
+    def leaf(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property) -> sa.ColumnElement:
+        column, data_type = _leaf_column(scope, entity_type, alias, prop)
+        if node.subquery is not None:
+            from .select import subquery_values  # noqa: PLC0415  (mutual recursion)
+            values = subquery_values(scope.catalog, node.subquery)
+            condition = column.in_(values)
+        else:
+            values = [_convert(entity_type, prop, data_type, v) for v in node.values if v is not None]
+            condition = column.in_(values) if values else sa.false()
+            if any(v is None for v in node.values):
+                condition = sa.or_(condition, column.is_(None))
+        if node.negated:
+            return sa.not_(sa.func.coalesce(condition, sa.false()))
+        return condition
+    return leaf
+
+
+def _related(node: ast.Related) -> Leaf:
+    def leaf(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property) -> sa.ColumnElement:
+        segment = node.path.segments[-1]
+        if prop.kind == REFERENCE:
+            target_alias, target = scope.join_reference(alias, entity_type, prop, segment.cast)
+            present = target_alias.c[target.primary_key[0]].is_not(None)
+            if node.criteria is None:
+                return present
+            return sa.and_(present, compile_criteria(scope, target, target_alias, node.criteria))
+        if prop.kind != COLLECTION:
+            raise ValidationError(
+                f"{entity_type.name}.{prop.name} is not a relationship; '{node.operator}' needs one."
+            )
+        sub = scope.child(scope.catalog.registry.get(segment.cast or prop.target))
+        member, target, link, _ = sub.join_collection(alias, entity_type, prop, segment.cast)
+        conditions = [link]
+        if node.criteria is not None:
+            conditions.append(compile_criteria(sub, target, member, node.criteria))
+        return sa.exists(sa.select(sa.literal(1)).select_from(sub.from_clause).where(*conditions))
+    return leaf

@@ -1,0 +1,121 @@
+"""Table aliases and joins of one SELECT, and how relationships link two aliases."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Dict, Optional, Tuple
+
+import sqlalchemy as sa
+
+from ..errors import ValidationError
+from ..schema import COLLECTION, REFERENCE, EntityType, Property, Registry
+from . import computed_sql
+
+
+class Catalog:
+    """What the compiler needs to know about the database: the registry and its tables."""
+
+    def __init__(self, registry: Registry, tables: Dict[str, sa.Table]) -> None:
+        self.registry = registry
+        self.tables = tables
+
+    def table(self, entity_type: EntityType) -> sa.Table:
+        return self.tables[entity_type.table]
+
+    def link_table(self, name: str) -> sa.Table:
+        entity_type = self.registry.types.get(name)
+        return self.tables[entity_type.table if entity_type else name]
+
+
+class Scope:
+    """The FROM clause of one SELECT: a root alias plus outer joins for references."""
+
+    def __init__(self, catalog: Catalog, entity_type: EntityType, names: Optional[itertools.count] = None) -> None:
+        self.catalog = catalog
+        self.names = names or itertools.count()
+        self.entity_type = entity_type
+        self.root = self.alias(entity_type)
+        self.from_clause = self.root
+        self._joins: Dict[Tuple[str, str, Optional[str]], Tuple[sa.Alias, EntityType]] = {}
+
+    def alias(self, entity_type: EntityType) -> sa.Alias:
+        return self.catalog.table(entity_type).alias(f"t{next(self.names)}")
+
+    def child(self, entity_type: EntityType) -> "Scope":
+        """A scope for a correlated sub-query, sharing alias numbering with this one."""
+        return Scope(self.catalog, entity_type, self.names)
+
+    def join_reference(
+        self, alias: sa.Alias, owner: EntityType, prop: Property, cast: Optional[str] = None
+    ) -> Tuple[sa.Alias, EntityType]:
+        """Outer-join the target of reference ``prop`` (once per alias and attribute)."""
+        key = (alias.name, prop.name, cast)
+        if key not in self._joins:
+            target = target_type(self.catalog.registry, prop, cast)
+            target_alias = self.alias(target)
+            on = target_alias.c[target.primary_key[0]] == reference_value(self.catalog, alias, owner, prop)
+            if cast:
+                on = sa.and_(on, discriminator(target, target_alias))
+            self.from_clause = self.from_clause.outerjoin(target_alias, on)
+            self._joins[key] = (target_alias, target)
+        return self._joins[key]
+
+    def join_collection(
+        self, owner_alias: sa.Alias, owner: EntityType, prop: Property, cast: Optional[str] = None
+    ) -> Tuple[sa.Alias, EntityType, sa.ColumnElement, sa.ColumnElement]:
+        """Make this (child) scope range over the members of collection ``prop``.
+
+        Returns the member alias, its type, the condition tying members to the owner alias,
+        and the column holding the owner's id (for batch loading).
+        """
+        target = target_type(self.catalog.registry, prop, cast)
+        member = self.root
+        conditions = [discriminator(target, member)]
+        conditions += [member.c[column] == value for column, value in prop.where.items()]
+        if prop.inverse:
+            owner_key = member.c[prop.inverse]
+        elif prop.through:
+            name, source, destination = prop.through
+            link = self.catalog.link_table(name).alias(f"t{next(self.names)}")
+            self.from_clause = self.from_clause.join(
+                link, link.c[destination] == member.c[target.primary_key[0]]
+            )
+            owner_key = link.c[source]
+        else:
+            raise ValidationError(f"{owner.name}.{prop.name} cannot be used in a query path.")
+        if owner_alias is not None:
+            conditions.append(owner_key == owner_alias.c[owner.primary_key[0]])
+        return member, target, sa.and_(*conditions), owner_key
+
+
+def target_type(registry: Registry, prop: Property, cast: Optional[str]) -> EntityType:
+    target = registry.get(prop.target)
+    if not cast:
+        return target
+    narrowed = registry.get(cast)
+    if not narrowed.is_a(target):
+        raise ValidationError(f"{cast} is not a subtype of {target.name} (in {prop.name}[{cast}]).")
+    return narrowed
+
+
+def discriminator(entity_type: EntityType, alias: sa.Alias) -> sa.ColumnElement:
+    """The condition selecting ``entity_type``'s rows (and its subtypes') in a shared table."""
+    return sa.and_(sa.true(), *(alias.c[column] == value for column, value in entity_type.where.items()))
+
+
+def reference_value(catalog: Catalog, alias: sa.Alias, owner: EntityType, prop: Property) -> sa.ColumnElement:
+    """The SQL value holding the id a reference points at."""
+    if prop.computed:
+        return computed_sql.expression(catalog, alias, owner, prop)
+    return alias.c[prop.column]
+
+
+def scalar_value(catalog: Catalog, alias: sa.Alias, owner: EntityType, prop: Property) -> sa.ColumnElement:
+    """The SQL value of a scalar attribute (a column or a computed expression)."""
+    if prop.computed:
+        return computed_sql.expression(catalog, alias, owner, prop)
+    return alias.c[prop.column]
+
+
+def is_relation(prop: Property) -> bool:
+    return prop.kind in (REFERENCE, COLLECTION)

@@ -1,0 +1,329 @@
+"""Run a parsed query: one SELECT for the rows and their references, one more per collection.
+
+Projections through references are loaded with outer joins in the main statement; each
+collection in the projections costs one further statement for all rows of the page together
+(chunked ``IN`` lists), so the number of statements never depends on the number of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import sqlalchemy as sa
+
+from ..errors import ValidationError
+from ..schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
+from ..values import from_column
+from . import ast, computed_python
+from .criteria import compile_criteria
+from .scope import Catalog, Scope, discriminator, reference_value, scalar_value
+
+#: Projection tree: attribute name -> (subtype cast, sub-tree).
+Tree = Dict[str, Tuple[Optional[str], "Tree"]]
+
+_CHUNK = 500
+_CONVERTED_TYPES = ("datetime", "json", "variable")
+
+
+def build_tree(paths) -> Tree:
+    """Nest dotted projection paths: ``a.b, a.c`` -> ``{a: {b, c}}``."""
+    tree: Tree = {}
+    for path in paths:
+        node = tree
+        for segment in path.segments:
+            cast, child = node.get(segment.name, (None, {}))
+            node[segment.name] = (segment.cast or cast, child)
+            node = child
+    return tree
+
+
+class Level:
+    """The columns and output plan of one entity position in a result row."""
+
+    def __init__(self, scope: Scope, entity_type: EntityType, alias: sa.Alias, tree: Tree, columns: List[Any]) -> None:
+        self.scope = scope
+        self.entity_type = entity_type
+        self.alias = alias
+        registry = scope.catalog.registry
+        self.references: List[Tuple[str, "Level"]] = []
+        self.collections: List[Tuple[Property, Optional[str], Tree]] = []
+        self.python_computed: List[Property] = []
+        self.produced: List[Tuple[Any, Dict[str, Any], EntityType]] = []
+        self._plans: Dict[tuple, Tuple[EntityType, List[tuple]]] = {}
+
+        table_types = [entity_type] + [
+            t for t in registry.concrete_types(entity_type.table) if t.is_a(entity_type)
+        ]
+        self._discriminators = [
+            (c, self._add(columns, alias.c[c])) for c in registry.discriminator_columns(entity_type.table)
+        ]
+        self._fields: Dict[str, Tuple[int, Optional[Callable], Property]] = {}
+        for key in entity_type.primary_key:
+            self._add_scalar(columns, entity_type.properties[key])
+        wanted = {name for t in table_types for name in t.system_projections}
+        for name in sorted(wanted):
+            prop = _first_property(table_types, name)
+            if prop is not None and prop.kind == SCALAR and not (prop.computed and not _sql_computed(prop)):
+                self._add_scalar(columns, prop, owner=_owner_of(table_types, name))
+        for name, (cast, subtree) in tree.items():
+            prop = registry.prop(entity_type, name)
+            if prop.restricted:
+                raise ValidationError(f"{entity_type.name}.{name} cannot be projected.")
+            if prop.kind == SCALAR:
+                if subtree:
+                    raise ValidationError(
+                        f"{entity_type.name}.{name} is not a relationship; "
+                        f"cannot project {name}.{next(iter(subtree))}."
+                    )
+                if prop.computed and not _sql_computed(prop):
+                    self.python_computed.append(prop)
+                else:
+                    self._add_scalar(columns, prop)
+            elif prop.kind == REFERENCE and not (prop.computed and not _sql_computed(prop)):
+                target_alias, target = scope.join_reference(alias, entity_type, prop, cast)
+                self.references.append((name, Level(scope, target, target_alias, subtree, columns)))
+            elif prop.kind == COLLECTION and prop.computed:
+                self.python_computed.append(prop)
+            else:
+                self.collections.append((prop, cast, subtree))
+
+    @staticmethod
+    def _add(columns: List[Any], column: Any) -> int:
+        columns.append(column)
+        return len(columns) - 1
+
+    def _add_scalar(self, columns: List[Any], prop: Property, owner: Optional[EntityType] = None) -> None:
+        if prop.name in self._fields:
+            return
+        value = scalar_value(self.scope.catalog, self.alias, owner or self.entity_type, prop)
+        converter = None
+        if prop.data_type in _CONVERTED_TYPES:
+            data_type = prop.data_type
+            converter = lambda v, t=data_type: from_column(t, v)  # noqa: E731
+        self._fields[prop.name] = (self._add(columns, value), converter, prop)
+
+    def _plan(self, row: tuple) -> Tuple[EntityType, List[tuple]]:
+        key = tuple(row[index] for _, index in self._discriminators)
+        plan = self._plans.get(key)
+        if plan is None:
+            values = {column: row[index] for column, index in self._discriminators}
+            concrete = self.scope.catalog.registry.resolve_row_type(self.entity_type, values)
+            fields = [
+                (name, index, converter)
+                for name, (index, converter, _) in self._fields.items()
+                if name in concrete.properties
+            ]
+            plan = self._plans[key] = (concrete, fields)
+        return plan
+
+    def materialise(self, row: tuple) -> Optional[Dict[str, Any]]:
+        """The entity of this level in ``row`` (None when a joined reference is empty)."""
+        pk_index = self._fields[self.entity_type.primary_key[0]][0]
+        if row[pk_index] is None:
+            return None
+        concrete, fields = self._plan(row)
+        entity: Dict[str, Any] = {"__entity_type__": concrete.name}
+        for name, index, converter in fields:
+            value = row[index]
+            entity[name] = converter(value) if converter is not None and value is not None else value
+        for name, level in self.references:
+            entity[name] = level.materialise(row)
+        self.produced.append((row[pk_index], entity, concrete))
+        return entity
+
+    def complete(self, connection: sa.Connection) -> None:
+        """Load this level's collections and Python-computed values, then recurse."""
+        if not self.produced:
+            return
+        for prop in self.python_computed:
+            computed_python.fill(self.scope.catalog, connection, prop, self.produced)
+        for prop, cast, subtree in self.collections:
+            load_collection(self.scope.catalog, connection, self.entity_type, self.produced, prop, cast, subtree)
+        for _, level in self.references:
+            level.complete(connection)
+
+
+def _first_property(types: List[EntityType], name: str) -> Optional[Property]:
+    for entity_type in types:
+        if name in entity_type.properties:
+            return entity_type.properties[name]
+    return None
+
+
+def _owner_of(types: List[EntityType], name: str) -> EntityType:
+    return next(t for t in types if name in t.properties)
+
+
+def _sql_computed(prop: Property) -> bool:
+    from . import computed_sql  # noqa: PLC0415
+    return computed_sql.is_sql(prop.computed)
+
+
+def load_collection(
+    catalog: Catalog,
+    connection: sa.Connection,
+    owner_type: EntityType,
+    owners: List[Tuple[Any, Dict[str, Any], EntityType]],
+    prop: Property,
+    cast: Optional[str],
+    tree: Tree,
+) -> None:
+    """Fill collection ``prop`` on every owner entity with one statement per chunk of owners."""
+    by_owner: Dict[Any, List[Dict[str, Any]]] = {}
+    for owner_id, entity, concrete in owners:
+        if prop.name in concrete.properties:
+            entity[prop.name] = by_owner.setdefault(owner_id, [])
+    if not by_owner:
+        return
+    scope = Scope(catalog, catalog.registry.get(cast or prop.target))
+    member, target, link, owner_key = scope.join_collection(None, owner_type, prop, cast)
+    columns: List[Any] = [owner_key]
+    level = Level(scope, target, member, tree, columns)
+    ids = list(by_owner)
+    for start in range(0, len(ids), _CHUNK):
+        statement = (
+            sa.select(*columns)
+            .select_from(scope.from_clause)
+            .where(link, owner_key.in_(ids[start:start + _CHUNK]))
+            .order_by(owner_key, member.c[target.primary_key[0]])
+        )
+        for row in connection.execute(statement):
+            entity = level.materialise(row)
+            if entity is not None:
+                by_owner[row[0]].append(entity)
+    level.complete(connection)
+
+
+def _order_column(scope: Scope, entity_type: EntityType, item: ast.OrderItem) -> sa.ColumnElement:
+    alias = scope.root
+    segments = item.path.segments
+    for position, segment in enumerate(segments):
+        prop = scope.catalog.registry.prop(entity_type, segment.name)
+        last = position == len(segments) - 1
+        if prop.kind == SCALAR and last:
+            column = scalar_value(scope.catalog, alias, entity_type, prop)
+            return column.desc() if item.descending else column.asc()
+        if prop.kind == REFERENCE and last:
+            column = reference_value(scope.catalog, alias, entity_type, prop)
+            return column.desc() if item.descending else column.asc()
+        if prop.kind != REFERENCE:
+            raise ValidationError(
+                f"Cannot order by {str(item.path)!r}: {entity_type.name}.{prop.name} is "
+                f"{'a collection' if prop.kind == COLLECTION else 'not a relationship'}."
+            )
+        alias, entity_type = scope.join_reference(alias, entity_type, prop, segment.cast)
+    raise ValidationError(f"Cannot order by {str(item.path)!r}.")
+
+
+def default_paths(entity_type: EntityType) -> List[ast.Path]:
+    return [ast.Path((ast.Segment(name),)) for name in entity_type.default_projections]
+
+
+def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query) -> Dict[str, Any]:
+    """Run ``query`` and return the ``query`` action's result element."""
+    entity_type = catalog.registry.get(query.entity_type)
+    if query.group_by or any(isinstance(p, ast.Aggregate) for p in query.projections):
+        return _execute_aggregate(catalog, connection, entity_type, query)
+    scope = Scope(catalog, entity_type)
+    root = scope.root
+    conditions = [discriminator(entity_type, root)]
+    if query.criteria is not None:
+        conditions.append(compile_criteria(scope, entity_type, root, query.criteria))
+    ordering = [_order_column(scope, entity_type, item) for item in query.order_by]
+    ordering.append(root.c[entity_type.primary_key[0]].asc())
+    columns: List[Any] = []
+    level = Level(scope, entity_type, root, build_tree(query.projections or default_paths(entity_type)), columns)
+    statement = sa.select(*columns).select_from(scope.from_clause).where(*conditions).order_by(*ordering)
+    offset = query.offset or 0
+    if offset:
+        statement = statement.offset(offset)
+    if query.limit is not None:
+        statement = statement.limit(query.limit + 1)
+    rows = connection.execute(statement).all()
+    more = query.limit is not None and len(rows) > query.limit
+    if more:
+        rows = rows[: query.limit]
+    data = [level.materialise(row) for row in rows]
+    level.complete(connection)
+    return {
+        "action": "query",
+        "data": data,
+        "metadata": {"next": {"offset": offset + len(data) if more else None}},
+    }
+
+
+def subquery_values(catalog: Catalog, query: ast.Query) -> sa.Select:
+    """A one-column SELECT for ``x in (select y from T where ...)``."""
+    entity_type = catalog.registry.get(query.entity_type)
+    if len(query.projections) != 1 or not isinstance(query.projections[0], ast.Path):
+        raise ValidationError("A sub-query must select exactly one attribute.")
+    scope = Scope(catalog, entity_type)
+    alias, owner = scope.root, entity_type
+    segments = query.projections[0].segments
+    for position, segment in enumerate(segments):
+        prop = catalog.registry.prop(owner, segment.name)
+        if position == len(segments) - 1:
+            if prop.kind == SCALAR:
+                column = scalar_value(catalog, alias, owner, prop)
+            elif prop.kind == REFERENCE:
+                column = reference_value(catalog, alias, owner, prop)
+            else:
+                raise ValidationError(f"A sub-query cannot select the collection {prop.name!r}.")
+        elif prop.kind == REFERENCE:
+            alias, owner = scope.join_reference(alias, owner, prop, segment.cast)
+        else:
+            raise ValidationError(f"A sub-query can only follow references, not {prop.name!r}.")
+    conditions = [discriminator(entity_type, scope.root)]
+    if query.criteria is not None:
+        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria))
+    statement = sa.select(column).select_from(scope.from_clause).where(*conditions)
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
+    if query.offset:
+        statement = statement.offset(query.offset)
+    return statement
+
+
+_AGGREGATES = {"count": sa.func.count, "sum": sa.func.sum, "avg": sa.func.avg, "min": sa.func.min, "max": sa.func.max}
+
+
+def _path_column(scope: Scope, entity_type: EntityType, path: ast.Path) -> sa.ColumnElement:
+    alias, owner = scope.root, entity_type
+    for position, segment in enumerate(path.segments):
+        prop = scope.catalog.registry.prop(owner, segment.name)
+        if position == len(path.segments) - 1:
+            if prop.kind == SCALAR:
+                return scalar_value(scope.catalog, alias, owner, prop)
+            if prop.kind == REFERENCE:
+                return reference_value(scope.catalog, alias, owner, prop)
+        if prop.kind != REFERENCE:
+            raise ValidationError(f"Cannot group or aggregate on {str(path)!r}: {prop.name} is not a reference.")
+        alias, owner = scope.join_reference(alias, owner, prop, segment.cast)
+    raise ValidationError(f"Cannot use {str(path)!r} here.")
+
+
+def _execute_aggregate(catalog: Catalog, connection: sa.Connection, entity_type: EntityType, query: ast.Query) -> Dict[str, Any]:
+    scope = Scope(catalog, entity_type)
+    labelled = []
+    for projection in query.projections:
+        if isinstance(projection, ast.Aggregate):
+            column = _AGGREGATES[projection.function](_path_column(scope, entity_type, projection.path))
+            labelled.append((f"{projection.function}_{str(projection.path).replace('.', '_')}", column))
+        else:
+            labelled.append((str(projection), _path_column(scope, entity_type, projection)))
+    groups = [_path_column(scope, entity_type, path) for path in query.group_by]
+    for path, column in zip(query.group_by, groups):
+        if str(path) not in dict(labelled):
+            labelled.append((str(path), column))
+    conditions = [discriminator(entity_type, scope.root)]
+    if query.criteria is not None:
+        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria))
+    statement = sa.select(*(c for _, c in labelled)).select_from(scope.from_clause).where(*conditions)
+    if groups:
+        statement = statement.group_by(*groups).order_by(*groups)
+    if query.offset:
+        statement = statement.offset(query.offset)
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
+    data = [dict(zip((name for name, _ in labelled), row)) for row in connection.execute(statement)]
+    return {"action": "query", "data": data, "metadata": {"next": {"offset": None}}}

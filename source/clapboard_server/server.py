@@ -1,0 +1,81 @@
+"""A server instance: registry, database, authentication and the handling of API calls."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+from typing import Any, List, Optional
+
+from . import actions, seed
+from .auth import Authenticator
+from .database import Database
+from .errors import ApiError
+from .schema import Registry, default_registry
+
+log = logging.getLogger(__name__)
+ADMIN_KEY_FILE = "admin-api-key"
+
+
+class Server:
+    """Everything a running server holds, independent of the HTTP layer."""
+
+    def __init__(self, data_dir: Path, database_url: Optional[str] = None, registry: Optional[Registry] = None,
+                 admin_user: str = "admin") -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.registry = registry or default_registry()
+        url = database_url or f"sqlite:///{self.data_dir / 'clapboard.db'}"
+        self.database = Database(url, self.registry)
+        self.authenticator = Authenticator(self.database)
+        self.admin_user = admin_user
+        self.admin_key: Optional[str] = None
+        self.new_admin_key = False
+
+    def prepare(self) -> None:
+        """Create tables, seed a new database and make sure the admin's key is known."""
+        self.database.create_schema()
+        if not seed.is_seeded(self.database):
+            seed.seed(self.database)
+        key = seed.ensure_admin(self.database, self.authenticator, self.admin_user)
+        key_file = self.data_dir / ADMIN_KEY_FILE
+        if key is None and key_file.exists():
+            key = key_file.read_text(encoding="utf-8").strip()
+            try:
+                self.authenticator.authenticate(self.admin_user, key)
+            except ApiError:
+                key = None
+        if key is None:
+            key = seed.reissue_key(self.database, self.authenticator, self.admin_user)
+        if not key_file.exists() or key_file.read_text(encoding="utf-8").strip() != key:
+            self.new_admin_key = True
+            _write_private(key_file, key)
+        self.admin_key = key
+
+    def call(self, operations: Any, user_id: str) -> List[Any]:
+        """Run a batch of operations in one transaction: all results, or an ApiError."""
+        if not isinstance(operations, list):
+            raise actions.ValidationError("The request body must be a JSON array of operations.")
+        writes = any(isinstance(o, dict) and o.get("action") in actions.WRITE_ACTIONS for o in operations)
+        with self.database.transaction(write=writes) as connection:
+            context = actions.CallContext(self, connection, user_id)
+            results = [actions.run(context, operation) for operation in operations]
+        if context._writer is not None and context._writer.changes:
+            self.after_commit(context._writer.changes, user_id)
+        return results
+
+    def after_commit(self, changes: List[dict], user_id: str) -> None:
+        """Called with what a successful batch changed (the event hub hooks in here)."""
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    descriptor = os.open(path, flags, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)

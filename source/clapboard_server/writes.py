@@ -1,0 +1,405 @@
+"""Create, update and delete entities inside one transaction.
+
+The :class:`Writer` turns wire values into column values, applies defaults and the
+type-specific behaviours of :mod:`clapboard_server.behaviours`, keeps relationships
+consistent, and encodes the stored entity for the response.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import sqlalchemy as sa
+
+from . import behaviours
+from .errors import DuplicateEntryError, NotFoundError, ValidationError
+from .query.scope import Catalog, discriminator
+from .schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
+from .schema.tables import ANCESTRY_TABLE
+from .values import from_column, to_column, utc_now
+
+Row = Dict[str, Any]
+
+
+class Writer:
+    """Writes of one API call (one transaction)."""
+
+    def __init__(self, catalog: Catalog, connection: sa.Connection, user_id: Optional[str]) -> None:
+        self.catalog = catalog
+        self.registry = catalog.registry
+        self.connection = connection
+        self.user_id = user_id
+        self.deleted: Set[Tuple[str, Tuple[str, ...]]] = set()
+        self.changes: List[Dict[str, Any]] = []  # what changed, for ftrack.update events
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def table(self, entity_type: EntityType) -> sa.Table:
+        return self.catalog.table(entity_type)
+
+    def key_values(self, entity_type: EntityType, key: Any, data: Optional[Dict[str, Any]] = None) -> Tuple[str, ...]:
+        """The primary key as a tuple of strings, from ``entity_key`` or the entity data."""
+        if isinstance(key, (str, int)):
+            key = [key]
+        if not key and data is not None:
+            key = [data.get(name) for name in entity_type.primary_key]
+            if any(value is None for value in key):
+                return ()
+        if not isinstance(key, (list, tuple)) or len(key) != len(entity_type.primary_key):
+            raise ValidationError(
+                f"entity_key of {entity_type.name} must hold {len(entity_type.primary_key)} value(s) "
+                f"for {', '.join(entity_type.primary_key)}; got {key!r}."
+            )
+        return tuple(str(value) for value in key)
+
+    def pk_condition(self, entity_type: EntityType, table: sa.Table, key: Sequence[Any]) -> sa.ColumnElement:
+        return sa.and_(*(table.c[name] == value for name, value in zip(entity_type.primary_key, key)))
+
+    def fetch(self, entity_type: EntityType, key: Sequence[Any]) -> Optional[Row]:
+        """The stored row of ``entity_type`` with ``key`` (None when absent)."""
+        table = self.table(entity_type)
+        statement = sa.select(table).where(self.pk_condition(entity_type, table, key), discriminator(entity_type, table))
+        row = self.connection.execute(statement).mappings().first()
+        return dict(row) if row is not None else None
+
+    def fetch_by_id(self, type_name: str, entity_id: Any) -> Optional[Row]:
+        return self.fetch(self.registry.get(type_name), [entity_id])
+
+    def concrete_type(self, entity_type: EntityType, row: Row) -> EntityType:
+        return self.registry.resolve_row_type(entity_type, row)
+
+    def reference_id(self, owner: EntityType, prop: Property, value: Any) -> Optional[str]:
+        """The id an entity reference points at, checking its type."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        if not isinstance(value, dict) or "__entity_type__" not in value:
+            raise ValidationError(
+                f"Attribute {prop.name!r} of {owner.name} must be an entity reference "
+                f"like {{\"__entity_type__\": \"{prop.target}\", \"id\": ...}}; got {value!r}."
+            )
+        referenced = self.registry.get(value["__entity_type__"])
+        target = self.registry.get(prop.target)
+        if not referenced.is_a(target) and not target.is_a(referenced):
+            raise ValidationError(
+                f"Attribute {prop.name!r} of {owner.name} must reference a {target.name}; "
+                f"got a {referenced.name}."
+            )
+        key = [value.get(name) for name in referenced.primary_key]
+        if len(key) != 1 or key[0] is None:
+            raise ValidationError(f"Reference to {referenced.name} in {prop.name!r} lacks its primary key.")
+        return str(key[0])
+
+    # -- values --------------------------------------------------------------------------------
+
+    def assign(self, entity_type: EntityType, data: Dict[str, Any], row: Row, deferred: List[Tuple[Property, Any]]) -> None:
+        """Convert ``data`` into column values of ``row``; collections are deferred."""
+        for name, value in data.items():
+            if name == "__entity_type__":
+                continue
+            prop = self.registry.prop(entity_type, name)
+            if prop.computed or prop.restricted:
+                raise ValidationError(f"{entity_type.name}.{name} is computed by the server and cannot be set.")
+            if prop.kind == SCALAR:
+                row[prop.column] = to_column(prop.data_type, value, entity_type.name, name)
+            elif prop.kind == REFERENCE:
+                row[prop.column] = self.reference_id(entity_type, prop, value)
+                if prop.type_column:
+                    row[prop.type_column] = value.get("__entity_type__") if isinstance(value, dict) else None
+            else:
+                if not isinstance(value, list):
+                    raise ValidationError(
+                        f"Attribute {name!r} of {entity_type.name} is a collection and needs a list "
+                        f"of entity references; got {value!r}."
+                    )
+                deferred.append((prop, value))
+
+    def apply_defaults(self, entity_type: EntityType, row: Row) -> None:
+        for prop in entity_type.properties.values():
+            if prop.kind == COLLECTION or prop.computed or row.get(prop.column) is not None:
+                continue
+            if prop.has_default and prop.default is not None:
+                default = str(uuid.uuid4()) if prop.default == "{uid}" else prop.default
+                if prop.kind == SCALAR:
+                    default = to_column(prop.data_type, default, entity_type.name, prop.name)
+                row[prop.column] = default
+            elif prop.fill is not None:
+                if prop.fill == "now":
+                    row[prop.column] = utc_now()
+                elif prop.fill == "current_user":
+                    row[prop.column] = self.user_id
+                else:
+                    row[prop.column] = to_column(prop.data_type, prop.fill, entity_type.name, prop.name)
+
+    def check_required(self, entity_type: EntityType, row: Row, exempt: Set[str]) -> None:
+        for name in entity_type.required:
+            prop = entity_type.properties.get(name)
+            if prop is None or name in exempt or prop.kind == COLLECTION or prop.computed:
+                continue
+            if row.get(prop.column) is None:
+                raise ValidationError(
+                    f"Cannot create {entity_type.name}: required attribute {name!r} is missing."
+                )
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def create(self, type_name: str, data: Dict[str, Any], key: Any = None) -> Dict[str, Any]:
+        entity_type = self.registry.get(type_name)
+        if entity_type.abstract:
+            subtypes = sorted(t.name for t in self.registry.concrete_types(entity_type.table) if t.is_a(entity_type))
+            raise ValidationError(
+                f"Cannot create {type_name}: it is abstract. Create one of: {', '.join(subtypes)}."
+            )
+        if not isinstance(data, dict):
+            raise ValidationError(f"entity_data of create {type_name} must be an object.")
+        row: Row = {}
+        deferred: List[Tuple[Property, Any]] = []
+        self.assign(entity_type, data, row, deferred)
+        if key:
+            for name, value in zip(entity_type.primary_key, self.key_values(entity_type, key)):
+                row.setdefault(entity_type.properties[name].column, value)
+        self.apply_defaults(entity_type, row)
+        row.update(entity_type.where)
+        exempt = behaviours.before_create(self, entity_type, row)
+        self.check_required(entity_type, row, exempt)
+        self.insert(entity_type, row)
+        key_values = tuple(str(row[entity_type.properties[n].column]) for n in entity_type.primary_key)
+        self.deleted.discard((entity_type.table, key_values))
+        behaviours.after_create(self, entity_type, row)
+        for prop, value in deferred:
+            self.set_collection(entity_type, row, prop, value)
+        self.record("add", entity_type, row, list(data))
+        return self.encode(entity_type, row, data, full=True)
+
+    def insert(self, entity_type: EntityType, row: Row) -> None:
+        table = self.table(entity_type)
+        values = {column: value for column, value in row.items() if column in table.c}
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(table.insert().values(values))
+        except sa.exc.IntegrityError as error:
+            raise DuplicateEntryError(
+                f"IntegrityError: cannot create {entity_type.name}: an entity with the same "
+                f"unique values already exists ({_constraint_text(error)})."
+            ) from None
+
+    def update(self, type_name: str, key: Any, data: Dict[str, Any]) -> Dict[str, Any]:
+        entity_type = self.registry.get(type_name)
+        key_values = self.key_values(entity_type, key)
+        existing = self.fetch(entity_type, key_values)
+        if existing is None:
+            if behaviours.upserts(entity_type):
+                full = dict(data)
+                full.update(zip(entity_type.primary_key, key_values))
+                return self.create(type_name, full)
+            raise NotFoundError(f"Cannot update {type_name} {list(key_values)}: it does not exist.")
+        if not isinstance(data, dict):
+            raise ValidationError(f"entity_data of update {type_name} must be an object.")
+        concrete = self.concrete_type(entity_type, existing)
+        changes: Row = {}
+        deferred: List[Tuple[Property, Any]] = []
+        self.assign(concrete, data, changes, deferred)
+        for name in data:
+            prop = concrete.properties.get(name)
+            if prop is not None and name in concrete.immutable and prop.kind != COLLECTION:
+                if existing.get(prop.column) is not None and changes.get(prop.column) != existing.get(prop.column):
+                    raise ValidationError(f"{concrete.name}.{name} is immutable and cannot be changed.")
+        for column, value in concrete.where.items():
+            if column in changes and changes[column] != value:
+                raise ValidationError(f"Cannot change {column} of a {concrete.name}.")
+        behaviours.before_update(self, concrete, existing, changes)
+        row = {**existing, **changes}
+        if changes:
+            self.write_columns(concrete, key_values, changes)
+        behaviours.after_update(self, concrete, existing, row)
+        for prop, value in deferred:
+            self.set_collection(concrete, row, prop, value)
+        self.record("update", concrete, row, list(data), previous=existing)
+        return self.encode(concrete, row, data, full=False)
+
+    def write_columns(self, entity_type: EntityType, key: Sequence[Any], changes: Row) -> None:
+        table = self.table(entity_type)
+        values = {column: value for column, value in changes.items() if column in table.c}
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(
+                    table.update().where(self.pk_condition(entity_type, table, key)).values(values)
+                )
+        except sa.exc.IntegrityError as error:
+            raise DuplicateEntryError(
+                f"IntegrityError: cannot update {entity_type.name}: the new values clash with an "
+                f"existing entity ({_constraint_text(error)})."
+            ) from None
+
+    def delete(self, type_name: str, key: Any) -> bool:
+        entity_type = self.registry.get(type_name)
+        key_values = self.key_values(entity_type, key)
+        existing = self.fetch(entity_type, key_values)
+        if existing is None:
+            if (entity_type.table, key_values) in self.deleted:
+                return True  # removed earlier in this batch, e.g. by a cascade
+            raise NotFoundError(f"Cannot delete {type_name} {list(key_values)}: it does not exist.")
+        self.remove(self.concrete_type(entity_type, existing), existing)
+        return True
+
+    def remove(self, entity_type: EntityType, row: Row) -> None:
+        """Delete ``row`` and, first, what depends on it (per the collections' ``on_delete``)."""
+        key = tuple(str(row[entity_type.properties[n].column]) for n in entity_type.primary_key)
+        if (entity_type.table, key) in self.deleted:
+            return
+        self.deleted.add((entity_type.table, key))
+        owner_id = row.get(entity_type.primary_key[0])
+        for prop in entity_type.properties.values():
+            if prop.kind != COLLECTION or not prop.inverse or prop.computed:
+                continue
+            target = self.registry.types.get(prop.target)
+            if target is None:
+                continue
+            target_table = self.table(target)
+            members = self.connection.execute(
+                sa.select(target_table).where(target_table.c[prop.inverse] == owner_id)
+            ).mappings().all()
+            if not members:
+                continue
+            if prop.on_delete == "restrict":
+                raise ValidationError(
+                    f"Cannot delete {entity_type.name} {owner_id}: {len(members)} "
+                    f"{prop.target} in {prop.name!r} still refer to it. Remove them first."
+                )
+            if prop.on_delete == "cascade":
+                for member in members:
+                    member = dict(member)
+                    self.remove(self.concrete_type(target, member), member)
+            else:
+                self.connection.execute(
+                    target_table.update().where(target_table.c[prop.inverse] == owner_id).values({prop.inverse: None})
+                )
+        behaviours.before_delete(self, entity_type, row)
+        for link_table, column in self.link_columns(entity_type):
+            self.connection.execute(link_table.delete().where(link_table.c[column] == owner_id))
+        table = self.table(entity_type)
+        self.connection.execute(table.delete().where(self.pk_condition(entity_type, table, key)))
+        self.record("remove", entity_type, row, [])
+
+    def link_columns(self, entity_type: EntityType) -> List[Tuple[sa.Table, str]]:
+        """Link-table columns (of many-to-many collections) that refer to ``entity_type``'s rows."""
+        found = []
+        for other in self.registry.types.values():
+            for prop in other.properties.values():
+                if prop.kind != COLLECTION or not prop.through or prop.through[0] == ANCESTRY_TABLE:
+                    continue
+                table = self.catalog.link_table(prop.through[0])
+                if other.table == entity_type.table:
+                    found.append((table, prop.through[1]))
+                target = self.registry.types.get(prop.target)
+                if target is not None and target.table == entity_type.table:
+                    found.append((table, prop.through[2]))
+        return list({(t.name, c): (t, c) for t, c in found}.values())
+
+    # -- collections ---------------------------------------------------------------------------
+
+    def set_collection(self, owner: EntityType, row: Row, prop: Property, value: List[Any]) -> None:
+        """Make collection ``prop`` hold exactly the referenced entities."""
+        owner_id = row[owner.primary_key[0]]
+        ids = [self.reference_id(owner, prop, item) for item in value]
+        target = self.registry.get(prop.target)
+        if prop.inverse:
+            table = self.table(target)
+            reference = next(
+                (p for p in target.properties.values() if p.kind == REFERENCE and p.column == prop.inverse),
+                None,
+            )
+            current = {
+                r[0] for r in self.connection.execute(
+                    sa.select(table.c[target.primary_key[0]]).where(
+                        table.c[prop.inverse] == owner_id,
+                        *(table.c[c] == v for c, v in prop.where.items()),
+                    )
+                )
+            }
+            for member_id in current - set(ids):
+                self.update(target.name, [member_id], {reference.name if reference else prop.inverse: None})
+            for member_id in ids:
+                if member_id in current:
+                    continue
+                link = {"__entity_type__": owner.name, "id": owner_id}
+                values: Dict[str, Any] = {reference.name: link} if reference else {prop.inverse: owner_id}
+                values.update(prop.where)
+                member = self.fetch(target, [member_id])
+                if member is None:
+                    raise ValidationError(f"Cannot add {target.name} {member_id} to {prop.name}: it does not exist.")
+                self.update(self.concrete_type(target, member).name, [member_id], values)
+        elif prop.through:
+            name, source, destination = prop.through
+            if name in self.registry.types:
+                link_type = self.registry.types[name]
+                table = self.table(link_type)
+                existing = self.connection.execute(
+                    sa.select(table).where(table.c[source] == owner_id)
+                ).mappings().all()
+                present = {r[destination] for r in existing}
+                for link_row in existing:
+                    if link_row[destination] not in ids:
+                        self.remove(self.concrete_type(link_type, dict(link_row)), dict(link_row))
+                for member_id in ids:
+                    if member_id not in present:
+                        self.create(link_type.name, {source: owner_id, destination: member_id})
+            else:
+                table = self.catalog.link_table(name)
+                if name == ANCESTRY_TABLE:
+                    raise ValidationError(f"{owner.name}.{prop.name} is maintained by the server.")
+                self.connection.execute(table.delete().where(table.c[source] == owner_id))
+                if ids:
+                    self.connection.execute(
+                        table.insert(), [{source: owner_id, destination: i} for i in dict.fromkeys(ids)]
+                    )
+        else:
+            raise ValidationError(f"{owner.name}.{prop.name} cannot be set.")
+
+    # -- output --------------------------------------------------------------------------------
+
+    def encode(self, entity_type: EntityType, row: Row, data: Dict[str, Any], full: bool) -> Dict[str, Any]:
+        """The entity as a create/update result: key, stored scalars, and what was sent."""
+        entity: Dict[str, Any] = {"__entity_type__": entity_type.name}
+        wanted = set(entity_type.system_projections) | set(entity_type.primary_key) | set(data)
+        for prop in entity_type.properties.values():
+            if prop.kind == SCALAR and prop.stored and (full or prop.name in wanted):
+                entity[prop.name] = from_column(prop.data_type, row.get(prop.column))
+        for name, value in data.items():
+            prop = entity_type.properties.get(name)
+            if prop is None or prop.kind == SCALAR:
+                continue
+            if prop.kind == REFERENCE:
+                target_id = row.get(prop.column)
+                entity[name] = self.reference(prop, target_id, row)
+            else:
+                entity[name] = value
+        return entity
+
+    def reference(self, prop: Property, target_id: Optional[str], row: Row) -> Optional[Dict[str, Any]]:
+        """An entity reference of the concrete type stored at ``target_id``."""
+        if target_id is None:
+            return None
+        target = self.registry.get(prop.target)
+        if prop.type_column and row.get(prop.type_column) in self.registry.types:
+            target = self.registry.types[row[prop.type_column]]
+        stored = self.fetch(target, [target_id]) if target.abstract or self.registry.concrete_types(target.table) else None
+        if stored is not None:
+            target = self.concrete_type(target, stored)
+        return {"__entity_type__": target.name, target.primary_key[0]: target_id}
+
+    def record(self, action: str, entity_type: EntityType, row: Row, keys: List[str], previous: Optional[Row] = None) -> None:
+        self.changes.append({
+            "action": action,
+            "entity_type": entity_type.name,
+            "key": {name: row.get(entity_type.properties[name].column) for name in entity_type.primary_key},
+            "keys": [k for k in keys if k != "__entity_type__"],
+            "row": row,
+            "previous": previous,
+        })
+
+
+def _constraint_text(error: sa.exc.IntegrityError) -> str:
+    return str(error.orig).splitlines()[0].replace("{", "(").replace("}", ")")
