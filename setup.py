@@ -12,7 +12,7 @@ setup(
     packages=find_packages("source"),
     include_package_data=True,
     data_files=[],
-    python_requires=">=3.9",
+    python_requires=">=3.10",
     install_requires=[
         "requests>=2.28",
         "arrow>=1.2",

@@ -6,7 +6,6 @@ import argparse
 import signal
 import sys
 import threading
-from typing import List, Optional
 
 
 def _server(arguments: argparse.Namespace) -> int:
@@ -39,7 +38,7 @@ def _demo(arguments: argparse.Namespace) -> int:
     return run(data_dir=arguments.data_dir, database=arguments.database)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clapboard", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="run a clapboard server until interrupted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import requests
 
@@ -19,28 +19,28 @@ class _Api:
                                   "content-type": "application/json"})
         self.calls = 0
 
-    def call(self, operations: List[Dict[str, Any]]) -> List[Any]:
+    def call(self, operations: list[dict[str, Any]]) -> list[Any]:
         self.calls += 1
         result = self.http.post(self.url, json=operations, timeout=60).json()
         if isinstance(result, dict) and "exception" in result:
             raise RuntimeError(f"{result['exception']}: {result['content']}")
         return result
 
-    def query(self, expression: str) -> List[Dict[str, Any]]:
+    def query(self, expression: str) -> list[dict[str, Any]]:
         return self.call([{"action": "query", "expression": expression}])[0]["data"]
 
 
-def _create(entity_type: str, **data: Any) -> Dict[str, Any]:
+def _create(entity_type: str, **data: Any) -> dict[str, Any]:
     data.setdefault("id", str(uuid.uuid4()))
     return {"action": "create", "entity_type": entity_type, "entity_key": [data["id"]],
             "entity_data": {"__entity_type__": entity_type, **data}}
 
 
-def _ref(operation: Dict[str, Any]) -> Dict[str, str]:
+def _ref(operation: dict[str, Any]) -> dict[str, str]:
     return {"__entity_type__": operation["entity_type"], "id": operation["entity_data"]["id"]}
 
 
-def run(data_dir: Optional[str] = None, database: Optional[str] = None) -> int:
+def run(data_dir: str | None = None, database: str | None = None) -> int:
     from clapboard_server import embedded
 
     started = time.perf_counter()

@@ -44,7 +44,7 @@ def create_app(server: Server) -> Starlette:
             results = await run_in_threadpool(server.call, operations, user_id)
         except ApiError as error:
             return _error_response(error, strict)
-        except Exception as error:  # noqa: BLE001 - always answer JSON
+        except Exception as error:
             log.exception("Unexpected error handling an API call")
             return _error_response(ApiError(f"Internal server error: {type(error).__name__}: {error}"), strict)
         return Response(json.dumps(results), media_type=_JSON)

@@ -7,7 +7,6 @@ import hmac
 import secrets
 import threading
 import uuid
-from typing import Dict, Optional, Tuple
 
 import sqlalchemy as sa
 
@@ -31,10 +30,10 @@ class Authenticator:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._known: Dict[Tuple[str, str], str] = {}
+        self._known: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, username: Optional[str], api_key: Optional[str]) -> str:
+    def authenticate(self, username: str | None, api_key: str | None) -> str:
         """The id of the user; :class:`InvalidCredentialsError` when the pair is wrong."""
         if not username or not api_key:
             raise InvalidCredentialsError(
@@ -55,7 +54,7 @@ class Authenticator:
             self._known[(username, key_hash)] = user_id
         return user_id
 
-    def _lookup(self, username: str, key_hash: str) -> Optional[str]:
+    def _lookup(self, username: str, key_hash: str) -> str | None:
         users = self.database.catalog.table(self.database.registry.get("User"))
         keys = self.database.tables[API_KEY_TABLE]
         statement = (

@@ -7,7 +7,7 @@ generic and lives in :mod:`clapboard_server.writes`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List, Optional, Set
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 TASK_OBJECT_TYPE = "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c"
 
 
-def _is(writer: "Writer", entity_type: EntityType, base: str) -> bool:
+def _is(writer: Writer, entity_type: EntityType, base: str) -> bool:
     other = writer.registry.types.get(base)
     return other is not None and entity_type.is_a(other)
 
@@ -33,9 +33,9 @@ def upserts(entity_type: EntityType) -> bool:
 
 # -- hooks called by the writer --------------------------------------------------------------
 
-def before_create(writer: "Writer", entity_type: EntityType, row: "Row") -> Set[str]:
+def before_create(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
     """Fill server-side values; return required attributes that may stay empty."""
-    exempt: Set[str] = set()
+    exempt: set[str] = set()
     if _is(writer, entity_type, "Project"):
         if row.get("parent_id"):
             raise ValidationError("A Project cannot have a parent.")
@@ -49,12 +49,12 @@ def before_create(writer: "Writer", entity_type: EntityType, row: "Row") -> Set[
     return exempt
 
 
-def after_create(writer: "Writer", entity_type: EntityType, row: "Row") -> None:
+def after_create(writer: Writer, entity_type: EntityType, row: Row) -> None:
     if _is(writer, entity_type, "Context"):
         _link_ancestry(writer, row["id"], row.get("parent_id"))
 
 
-def before_update(writer: "Writer", entity_type: EntityType, existing: "Row", changes: "Row") -> None:
+def before_update(writer: Writer, entity_type: EntityType, existing: Row, changes: Row) -> None:
     if not _is(writer, entity_type, "TypedContext") or "parent_id" not in changes:
         return
     parent_id = changes["parent_id"]
@@ -68,7 +68,7 @@ def before_update(writer: "Writer", entity_type: EntityType, existing: "Row", ch
     changes["project_id"] = _project_of_parent(writer, parent_id)
 
 
-def after_update(writer: "Writer", entity_type: EntityType, existing: "Row", row: "Row") -> None:
+def after_update(writer: Writer, entity_type: EntityType, existing: Row, row: Row) -> None:
     if not _is(writer, entity_type, "TypedContext") or row.get("parent_id") == existing.get("parent_id"):
         return
     subtree = [existing["id"]] + _descendant_ids(writer, existing["id"])
@@ -83,7 +83,7 @@ def after_update(writer: "Writer", entity_type: EntityType, existing: "Row", row
         _link_ancestry(writer, node, parents[node])
 
 
-def before_delete(writer: "Writer", entity_type: EntityType, row: "Row") -> None:
+def before_delete(writer: Writer, entity_type: EntityType, row: Row) -> None:
     if _is(writer, entity_type, "Context"):
         ancestry = writer.catalog.tables[ANCESTRY_TABLE]
         writer.connection.execute(
@@ -93,14 +93,14 @@ def before_delete(writer: "Writer", entity_type: EntityType, row: "Row") -> None
 
 # -- the context tree ------------------------------------------------------------------------
 
-def _project_of_parent(writer: "Writer", parent_id: str) -> str:
+def _project_of_parent(writer: Writer, parent_id: str) -> str:
     parent = writer.fetch_by_id("Context", parent_id)
     if parent is None:
         raise ValidationError(f"The parent {parent_id} does not exist.")
     return parent["id"] if parent["context_type"] == "show" else parent["project_id"]
 
 
-def _prepare_typed_context(writer: "Writer", entity_type: EntityType, row: "Row") -> Set[str]:
+def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
     parent_id = row.get("parent_id")
     if not parent_id:
         raise ValidationError(f"Cannot create {entity_type.name}: it needs a parent (a project or another context).")
@@ -126,7 +126,7 @@ def _prepare_typed_context(writer: "Writer", entity_type: EntityType, row: "Row"
     return exempt
 
 
-def _link_ancestry(writer: "Writer", context_id: str, parent_id: Optional[str]) -> None:
+def _link_ancestry(writer: Writer, context_id: str, parent_id: str | None) -> None:
     if not parent_id:
         return
     ancestry = writer.catalog.tables[ANCESTRY_TABLE]
@@ -138,7 +138,7 @@ def _link_ancestry(writer: "Writer", context_id: str, parent_id: Optional[str]) 
     writer.connection.execute(ancestry.insert(), rows)
 
 
-def _descendant_ids(writer: "Writer", context_id: str) -> List[str]:
+def _descendant_ids(writer: Writer, context_id: str) -> list[str]:
     """Ids below ``context_id``, nearest first."""
     ancestry = writer.catalog.tables[ANCESTRY_TABLE]
     statement = (
@@ -151,16 +151,16 @@ def _descendant_ids(writer: "Writer", context_id: str) -> List[str]:
 
 # -- workflows -------------------------------------------------------------------------------
 
-def _table(writer: "Writer", type_name: str) -> sa.Table:
+def _table(writer: Writer, type_name: str) -> sa.Table:
     return writer.catalog.table(writer.registry.get(type_name))
 
 
-def _project_schema_id(writer: "Writer", project_id: str) -> Optional[str]:
+def _project_schema_id(writer: Writer, project_id: str) -> str | None:
     project = writer.fetch_by_id("Project", project_id)
     return project.get("project_schema_id") if project else None
 
 
-def _workflow_statuses(writer: "Writer", workflow_id: Optional[str]) -> List[str]:
+def _workflow_statuses(writer: Writer, workflow_id: str | None) -> list[str]:
     if not workflow_id:
         return []
     link, status = _table(writer, "WorkflowSchemaStatus"), _table(writer, "Status")
@@ -171,13 +171,13 @@ def _workflow_statuses(writer: "Writer", workflow_id: Optional[str]) -> List[str
     return [r[0] for r in writer.connection.execute(statement)]
 
 
-def _object_schema_id(writer: "Writer", schema_id: Optional[str], object_type_id: Any) -> Optional[str]:
+def _object_schema_id(writer: Writer, schema_id: str | None, object_type_id: Any) -> str | None:
     schema = _table(writer, "Schema")
     statement = sa.select(schema.c.id).where(schema.c.project_schema_id == schema_id, schema.c.type_id == object_type_id)
     return writer.connection.execute(statement).scalar()
 
 
-def _statuses(writer: "Writer", schema_id: Optional[str], object_type_id: Any) -> List[str]:
+def _statuses(writer: Writer, schema_id: str | None, object_type_id: Any) -> list[str]:
     """Allowed status ids for an object type in a project schema, in order."""
     project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
     if project_schema is None:
@@ -193,7 +193,7 @@ def _statuses(writer: "Writer", schema_id: Optional[str], object_type_id: Any) -
     return [r[0] for r in writer.connection.execute(statement)]
 
 
-def _types(writer: "Writer", schema_id: Optional[str], object_type_id: Any) -> List[str]:
+def _types(writer: Writer, schema_id: str | None, object_type_id: Any) -> list[str]:
     """Allowed type ids for an object type in a project schema, in order."""
     project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
     if project_schema is None:
@@ -209,7 +209,7 @@ def _types(writer: "Writer", schema_id: Optional[str], object_type_id: Any) -> L
     return [r[0] for r in writer.connection.execute(statement)]
 
 
-def _prepare_version(writer: "Writer", row: "Row") -> None:
+def _prepare_version(writer: Writer, row: Row) -> None:
     asset_id = row.get("asset_id")
     asset = writer.fetch_by_id("Asset", asset_id) if asset_id else None
     if asset is None:

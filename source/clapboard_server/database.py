@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 
@@ -50,7 +50,7 @@ class Database:
         self.metadata, self.tables = build_tables(registry)
         self.catalog = Catalog(registry, self.tables)
         # SQLite allows one writer at a time: serialise writing batches in this process.
-        self._write_lock: Optional[threading.Lock] = threading.Lock() if self.is_sqlite else None
+        self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
 
     def create_schema(self) -> None:
         """Create missing tables (and indexes); existing ones are left alone."""

@@ -12,7 +12,6 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
-from typing import Optional, Union
 
 import uvicorn
 
@@ -23,13 +22,13 @@ from .server import Server
 class EmbeddedServer:
     """Handle of a running embedded server."""
 
-    def __init__(self, server: Server, host: str, port: int, temporary_dir: Optional[str]) -> None:
+    def __init__(self, server: Server, host: str, port: int, temporary_dir: str | None) -> None:
         self.server = server
         self.host = host
         self.port = port
         self._temporary_dir = temporary_dir
-        self._uvicorn: Optional[uvicorn.Server] = None
-        self._thread: Optional[threading.Thread] = None
+        self._uvicorn: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def server_url(self) -> str:
@@ -72,7 +71,7 @@ class EmbeddedServer:
             shutil.rmtree(self._temporary_dir, ignore_errors=True)
             self._temporary_dir = None
 
-    def __enter__(self) -> "EmbeddedServer":
+    def __enter__(self) -> EmbeddedServer:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -83,8 +82,8 @@ class EmbeddedServer:
 
 
 def start(
-    data_dir: Optional[Union[str, Path]] = None,
-    database: Optional[str] = None,
+    data_dir: str | Path | None = None,
+    database: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
 ) -> EmbeddedServer:

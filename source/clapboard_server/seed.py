@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Optional
 
 import sqlalchemy as sa
 
@@ -32,7 +31,7 @@ def seed(database: Database) -> None:
     log.info("Seeded %d built-in records.", len(records))
 
 
-def find_user(database: Database, username: str) -> Optional[str]:
+def find_user(database: Database, username: str) -> str | None:
     users = database.catalog.table(database.registry.get("User"))
     with database.engine.connect() as connection:
         return connection.execute(
@@ -40,7 +39,7 @@ def find_user(database: Database, username: str) -> Optional[str]:
         ).scalar()
 
 
-def ensure_admin(database: Database, authenticator: Authenticator, username: str = "admin") -> Optional[str]:
+def ensure_admin(database: Database, authenticator: Authenticator, username: str = "admin") -> str | None:
     """Create the admin user if missing; return a new API key when one was created."""
     if find_user(database, username) is not None:
         return None

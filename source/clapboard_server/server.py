@@ -6,7 +6,7 @@ import logging
 import os
 import stat
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 from . import actions, seed
 from .auth import Authenticator
@@ -21,7 +21,7 @@ ADMIN_KEY_FILE = "admin-api-key"
 class Server:
     """Everything a running server holds, independent of the HTTP layer."""
 
-    def __init__(self, data_dir: Path, database_url: Optional[str] = None, registry: Optional[Registry] = None,
+    def __init__(self, data_dir: Path, database_url: str | None = None, registry: Registry | None = None,
                  admin_user: str = "admin") -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -30,7 +30,7 @@ class Server:
         self.database = Database(url, self.registry)
         self.authenticator = Authenticator(self.database)
         self.admin_user = admin_user
-        self.admin_key: Optional[str] = None
+        self.admin_key: str | None = None
         self.new_admin_key = False
 
     def prepare(self) -> None:
@@ -53,7 +53,7 @@ class Server:
             _write_private(key_file, key)
         self.admin_key = key
 
-    def call(self, operations: Any, user_id: str) -> List[Any]:
+    def call(self, operations: Any, user_id: str) -> list[Any]:
         """Run a batch of operations in one transaction: all results, or an ApiError."""
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
@@ -65,7 +65,7 @@ class Server:
             self.after_commit(context._writer.changes, user_id)
         return results
 
-    def after_commit(self, changes: List[dict], user_id: str) -> None:
+    def after_commit(self, changes: list[dict], user_id: str) -> None:
         """Called with what a successful batch changed (the event hub hooks in here)."""
 
     def close(self) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Callable, Dict
+from collections.abc import Callable
+from typing import Any
 
 from .errors import ValidationError
 
@@ -34,7 +35,7 @@ def _to_datetime(value: Any) -> _dt.datetime:
 
 def _to_integer(value: Any) -> int:
     if isinstance(value, bool):
-        raise ValueError("expected an integer")
+        raise TypeError("expected an integer")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -46,7 +47,7 @@ def _to_integer(value: Any) -> int:
 
 def _to_number(value: Any) -> float:
     if isinstance(value, bool):
-        raise ValueError("expected a number")
+        raise TypeError("expected a number")
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
@@ -76,7 +77,7 @@ def _to_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-_CONVERTERS: Dict[str, Callable[[Any], Any]] = {
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "string": _to_string,
     "integer": _to_integer,
     "number": _to_number,
@@ -112,7 +113,7 @@ def to_query_value(data_type: str, value: Any, owner: str, attribute: str) -> An
     return to_column(data_type, value, owner, attribute)
 
 
-def encode_datetime(value: _dt.datetime) -> Dict[str, str]:
+def encode_datetime(value: _dt.datetime) -> dict[str, str]:
     return {"__type__": "datetime", "value": value.replace(microsecond=0).isoformat()}
 
 

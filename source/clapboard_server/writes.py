@@ -8,7 +8,8 @@ consistent, and encodes the stored entity for the response.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,26 +20,26 @@ from .schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from .schema.tables import ANCESTRY_TABLE
 from .values import from_column, to_column, utc_now
 
-Row = Dict[str, Any]
+Row = dict[str, Any]
 
 
 class Writer:
     """Writes of one API call (one transaction)."""
 
-    def __init__(self, catalog: Catalog, connection: sa.Connection, user_id: Optional[str]) -> None:
+    def __init__(self, catalog: Catalog, connection: sa.Connection, user_id: str | None) -> None:
         self.catalog = catalog
         self.registry = catalog.registry
         self.connection = connection
         self.user_id = user_id
-        self.deleted: Set[Tuple[str, Tuple[str, ...]]] = set()
-        self.changes: List[Dict[str, Any]] = []  # what changed, for ftrack.update events
+        self.deleted: set[tuple[str, tuple[str, ...]]] = set()
+        self.changes: list[dict[str, Any]] = []  # what changed, for ftrack.update events
 
     # -- helpers -----------------------------------------------------------------------------
 
     def table(self, entity_type: EntityType) -> sa.Table:
         return self.catalog.table(entity_type)
 
-    def key_values(self, entity_type: EntityType, key: Any, data: Optional[Dict[str, Any]] = None) -> Tuple[str, ...]:
+    def key_values(self, entity_type: EntityType, key: Any, data: dict[str, Any] | None = None) -> tuple[str, ...]:
         """The primary key as a tuple of strings, from ``entity_key`` or the entity data."""
         if isinstance(key, (str, int)):
             key = [key]
@@ -56,20 +57,20 @@ class Writer:
     def pk_condition(self, entity_type: EntityType, table: sa.Table, key: Sequence[Any]) -> sa.ColumnElement:
         return sa.and_(*(table.c[name] == value for name, value in zip(entity_type.primary_key, key)))
 
-    def fetch(self, entity_type: EntityType, key: Sequence[Any]) -> Optional[Row]:
+    def fetch(self, entity_type: EntityType, key: Sequence[Any]) -> Row | None:
         """The stored row of ``entity_type`` with ``key`` (None when absent)."""
         table = self.table(entity_type)
         statement = sa.select(table).where(self.pk_condition(entity_type, table, key), discriminator(entity_type, table))
         row = self.connection.execute(statement).mappings().first()
         return dict(row) if row is not None else None
 
-    def fetch_by_id(self, type_name: str, entity_id: Any) -> Optional[Row]:
+    def fetch_by_id(self, type_name: str, entity_id: Any) -> Row | None:
         return self.fetch(self.registry.get(type_name), [entity_id])
 
     def concrete_type(self, entity_type: EntityType, row: Row) -> EntityType:
         return self.registry.resolve_row_type(entity_type, row)
 
-    def reference_id(self, owner: EntityType, prop: Property, value: Any) -> Optional[str]:
+    def reference_id(self, owner: EntityType, prop: Property, value: Any) -> str | None:
         """The id an entity reference points at, checking its type."""
         if value is None:
             return None
@@ -94,7 +95,7 @@ class Writer:
 
     # -- values --------------------------------------------------------------------------------
 
-    def assign(self, entity_type: EntityType, data: Dict[str, Any], row: Row, deferred: List[Tuple[Property, Any]]) -> None:
+    def assign(self, entity_type: EntityType, data: dict[str, Any], row: Row, deferred: list[tuple[Property, Any]]) -> None:
         """Convert ``data`` into column values of ``row``; collections are deferred."""
         for name, value in data.items():
             if name == "__entity_type__":
@@ -133,7 +134,7 @@ class Writer:
                 else:
                     row[prop.column] = to_column(prop.data_type, prop.fill, entity_type.name, prop.name)
 
-    def check_required(self, entity_type: EntityType, row: Row, exempt: Set[str]) -> None:
+    def check_required(self, entity_type: EntityType, row: Row, exempt: set[str]) -> None:
         for name in entity_type.required:
             prop = entity_type.properties.get(name)
             if prop is None or name in exempt or prop.kind == COLLECTION or prop.computed:
@@ -145,7 +146,7 @@ class Writer:
 
     # -- actions -------------------------------------------------------------------------------
 
-    def create(self, type_name: str, data: Dict[str, Any], key: Any = None) -> Dict[str, Any]:
+    def create(self, type_name: str, data: dict[str, Any], key: Any = None) -> dict[str, Any]:
         entity_type = self.registry.get(type_name)
         if entity_type.abstract:
             subtypes = sorted(t.name for t in self.registry.concrete_types(entity_type.table) if t.is_a(entity_type))
@@ -155,7 +156,7 @@ class Writer:
         if not isinstance(data, dict):
             raise ValidationError(f"entity_data of create {type_name} must be an object.")
         row: Row = {}
-        deferred: List[Tuple[Property, Any]] = []
+        deferred: list[tuple[Property, Any]] = []
         self.assign(entity_type, data, row, deferred)
         if key:
             for name, value in zip(entity_type.primary_key, self.key_values(entity_type, key)):
@@ -185,7 +186,7 @@ class Writer:
                 f"unique values already exists ({_constraint_text(error)})."
             ) from None
 
-    def update(self, type_name: str, key: Any, data: Dict[str, Any]) -> Dict[str, Any]:
+    def update(self, type_name: str, key: Any, data: dict[str, Any]) -> dict[str, Any]:
         entity_type = self.registry.get(type_name)
         key_values = self.key_values(entity_type, key)
         existing = self.fetch(entity_type, key_values)
@@ -199,13 +200,13 @@ class Writer:
             raise ValidationError(f"entity_data of update {type_name} must be an object.")
         concrete = self.concrete_type(entity_type, existing)
         changes: Row = {}
-        deferred: List[Tuple[Property, Any]] = []
+        deferred: list[tuple[Property, Any]] = []
         self.assign(concrete, data, changes, deferred)
         for name in data:
             prop = concrete.properties.get(name)
-            if prop is not None and name in concrete.immutable and prop.kind != COLLECTION:
-                if existing.get(prop.column) is not None and changes.get(prop.column) != existing.get(prop.column):
-                    raise ValidationError(f"{concrete.name}.{name} is immutable and cannot be changed.")
+            frozen = prop is not None and name in concrete.immutable and prop.kind != COLLECTION
+            if frozen and existing.get(prop.column) is not None and changes.get(prop.column) != existing.get(prop.column):
+                raise ValidationError(f"{concrete.name}.{name} is immutable and cannot be changed.")
         for column, value in concrete.where.items():
             if column in changes and changes[column] != value:
                 raise ValidationError(f"Cannot change {column} of a {concrete.name}.")
@@ -283,7 +284,7 @@ class Writer:
         self.connection.execute(table.delete().where(self.pk_condition(entity_type, table, key)))
         self.record("remove", entity_type, row, [])
 
-    def link_columns(self, entity_type: EntityType) -> List[Tuple[sa.Table, str]]:
+    def link_columns(self, entity_type: EntityType) -> list[tuple[sa.Table, str]]:
         """Link-table columns (of many-to-many collections) that refer to ``entity_type``'s rows."""
         found = []
         for other in self.registry.types.values():
@@ -300,7 +301,7 @@ class Writer:
 
     # -- collections ---------------------------------------------------------------------------
 
-    def set_collection(self, owner: EntityType, row: Row, prop: Property, value: List[Any]) -> None:
+    def set_collection(self, owner: EntityType, row: Row, prop: Property, value: list[Any]) -> None:
         """Make collection ``prop`` hold exactly the referenced entities."""
         owner_id = row[owner.primary_key[0]]
         ids = [self.reference_id(owner, prop, item) for item in value]
@@ -325,7 +326,7 @@ class Writer:
                 if member_id in current:
                     continue
                 link = {"__entity_type__": owner.name, "id": owner_id}
-                values: Dict[str, Any] = {reference.name: link} if reference else {prop.inverse: owner_id}
+                values: dict[str, Any] = {reference.name: link} if reference else {prop.inverse: owner_id}
                 values.update(prop.where)
                 member = self.fetch(target, [member_id])
                 if member is None:
@@ -360,9 +361,9 @@ class Writer:
 
     # -- output --------------------------------------------------------------------------------
 
-    def encode(self, entity_type: EntityType, row: Row, data: Dict[str, Any], full: bool) -> Dict[str, Any]:
+    def encode(self, entity_type: EntityType, row: Row, data: dict[str, Any], full: bool) -> dict[str, Any]:
         """The entity as a create/update result: key, stored scalars, and what was sent."""
-        entity: Dict[str, Any] = {"__entity_type__": entity_type.name}
+        entity: dict[str, Any] = {"__entity_type__": entity_type.name}
         wanted = set(entity_type.system_projections) | set(entity_type.primary_key) | set(data)
         for prop in entity_type.properties.values():
             if prop.kind == SCALAR and prop.stored and (full or prop.name in wanted):
@@ -378,7 +379,7 @@ class Writer:
                 entity[name] = value
         return entity
 
-    def reference(self, prop: Property, target_id: Optional[str], row: Row) -> Optional[Dict[str, Any]]:
+    def reference(self, prop: Property, target_id: str | None, row: Row) -> dict[str, Any] | None:
         """An entity reference of the concrete type stored at ``target_id``."""
         if target_id is None:
             return None
@@ -390,7 +391,7 @@ class Writer:
             target = self.concrete_type(target, stored)
         return {"__entity_type__": target.name, target.primary_key[0]: target_id}
 
-    def record(self, action: str, entity_type: EntityType, row: Row, keys: List[str], previous: Optional[Row] = None) -> None:
+    def record(self, action: str, entity_type: EntityType, row: Row, keys: list[str], previous: Row | None = None) -> None:
         self.changes.append({
             "action": action,
             "entity_type": entity_type.name,

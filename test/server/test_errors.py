@@ -1,7 +1,6 @@
 """Bad input gets a clear error and leaves the database unchanged."""
 
 import pytest
-
 from server_api import create, ref
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import InvalidActionError, ValidationError
-from .context import CallContext
 from . import read, write  # noqa: F401  (registers handlers)
+from .context import CallContext
 from .registry import HANDLERS, WRITE_ACTIONS
 
 
@@ -15,10 +16,10 @@ def run(context: CallContext, operation: Any) -> Any:
     if not isinstance(operation, dict):
         raise ValidationError(f"Each operation must be an object with an 'action'; got {operation!r}.")
     action = operation.get("action")
-    handler: Callable[[CallContext, Dict[str, Any]], Any] = HANDLERS.get(action)
+    handler: Callable[[CallContext, dict[str, Any]], Any] = HANDLERS.get(action)
     if handler is None:
         raise InvalidActionError(action)
     return handler(context, operation)
 
 
-__all__ = ["CallContext", "HANDLERS", "WRITE_ACTIONS", "ValidationError", "run"]
+__all__ = ["HANDLERS", "WRITE_ACTIONS", "CallContext", "ValidationError", "run"]

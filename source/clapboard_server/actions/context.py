@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class CallContext:
-    server: "Server"
+    server: Server
     connection: sa.Connection
     user_id: str
-    _writer: Optional[Writer] = field(default=None, repr=False)
+    _writer: Writer | None = field(default=None, repr=False)
 
     @property
     def writer(self) -> Writer:

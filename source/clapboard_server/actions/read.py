@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 from .. import __version__
 from ..errors import ValidationError
@@ -16,7 +16,7 @@ COMPATIBLE_VERSION = "4.13.8"
 
 
 @action("query_server_information")
-def query_server_information(context: CallContext, operation: Dict[str, Any]) -> Dict[str, Any]:
+def query_server_information(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": COMPATIBLE_VERSION,
         "product": "clapboard",
@@ -28,12 +28,12 @@ def query_server_information(context: CallContext, operation: Dict[str, Any]) ->
 
 
 @action("query_schemas")
-def query_schemas(context: CallContext, operation: Dict[str, Any]) -> Any:
+def query_schemas(context: CallContext, operation: dict[str, Any]) -> Any:
     return context.server.registry.documents
 
 
 @action("query")
-def query(context: CallContext, operation: Dict[str, Any]) -> Dict[str, Any]:
+def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
     expression = operation.get("expression")
     if not isinstance(expression, str) or not expression.strip():
         raise ValidationError("The query action needs an 'expression' string.")

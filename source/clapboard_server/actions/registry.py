@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from collections.abc import Callable
+from typing import Any
 
-HANDLERS: Dict[str, Callable[..., Any]] = {}
+HANDLERS: dict[str, Callable[..., Any]] = {}
 WRITE_ACTIONS = set()
 
 

@@ -8,11 +8,10 @@ expression can be cached and shared between threads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple, Union
 
 #: A literal value: quoted strings stay ``str``; bare words become ``int``, ``float``, ``bool``,
 #: ``None`` or ``str``.
-Value = Union[str, int, float, bool, None]
+Value = str | int | float | bool | None
 
 
 @dataclass(frozen=True)
@@ -20,14 +19,14 @@ class Segment:
     """One step of a dotted path: an attribute name, optionally cast to a subtype."""
 
     name: str
-    cast: Optional[str] = None  # ``parent[Project]`` -> Segment("parent", "Project")
+    cast: str | None = None  # ``parent[Project]`` -> Segment("parent", "Project")
 
 
 @dataclass(frozen=True)
 class Path:
     """A dotted attribute path such as ``status.state.short``."""
 
-    segments: Tuple[Segment, ...]
+    segments: tuple[Segment, ...]
     position: int = 0  # character offset of the path in the expression, for error messages
 
     def __str__(self) -> str:
@@ -55,8 +54,8 @@ class Membership:
 
     path: Path
     negated: bool
-    values: Tuple[Value, ...] = ()
-    subquery: Optional["Query"] = None
+    values: tuple[Value, ...] = ()
+    subquery: Query | None = None
 
 
 @dataclass(frozen=True)
@@ -65,25 +64,25 @@ class Related:
 
     path: Path
     operator: str  # "has" or "any"
-    criteria: Optional["Criteria"] = None
+    criteria: Criteria | None = None
 
 
 @dataclass(frozen=True)
 class And:
-    items: Tuple["Criteria", ...]
+    items: tuple[Criteria, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    items: Tuple["Criteria", ...]
+    items: tuple[Criteria, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    item: "Criteria"
+    item: Criteria
 
 
-Criteria = Union[Comparison, Membership, Related, And, Or, Not]
+Criteria = Comparison | Membership | Related | And | Or | Not
 
 
 @dataclass(frozen=True)
@@ -105,9 +104,9 @@ class Query:
     """A whole query expression."""
 
     entity_type: str
-    projections: Tuple[Union[Path, Aggregate], ...] = ()  # empty: use default projections
-    criteria: Optional[Criteria] = None
-    group_by: Tuple[Path, ...] = ()
-    order_by: Tuple[OrderItem, ...] = ()
-    offset: Optional[int] = None
-    limit: Optional[int] = None
+    projections: tuple[Path | Aggregate, ...] = ()  # empty: use default projections
+    criteria: Criteria | None = None
+    group_by: tuple[Path, ...] = ()
+    order_by: tuple[OrderItem, ...] = ()
+    offset: int | None = None
+    limit: int | None = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -13,9 +14,9 @@ from ..schema.tables import ANCESTRY_TABLE
 if TYPE_CHECKING:
     from .scope import Catalog
 
-Entry = Tuple[Any, Dict[str, Any], EntityType]
-Filler = Callable[["Catalog", sa.Connection, Property, List[Entry]], None]
-_FILLERS: Dict[str, Filler] = {}
+Entry = tuple[Any, dict[str, Any], EntityType]
+Filler = Callable[["Catalog", sa.Connection, Property, list[Entry]], None]
+_FILLERS: dict[str, Filler] = {}
 _CHUNK = 500
 
 
@@ -26,29 +27,29 @@ def register(name: str) -> Callable[[Filler], Filler]:
     return decorator
 
 
-def names() -> List[str]:
+def names() -> list[str]:
     return sorted(_FILLERS)
 
 
-def fill(catalog: "Catalog", connection: sa.Connection, prop: Property, entries: List[Entry]) -> None:
+def fill(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
     filler = _FILLERS.get(prop.computed)
     if filler is None:
         raise ValidationError(f"Attribute {prop.name!r} is computed by {prop.computed!r}, which this server lacks.")
     filler(catalog, connection, prop, [e for e in entries if prop.name in e[2].properties])
 
 
-def _chunks(values: List[Any]):
+def _chunks(values: list[Any]):
     for start in range(0, len(values), _CHUNK):
         yield values[start:start + _CHUNK]
 
 
-def context_links(catalog: "Catalog", connection: sa.Connection, ids: List[Any]) -> Dict[Any, List[Dict[str, Any]]]:
+def context_links(catalog: Catalog, connection: sa.Connection, ids: list[Any]) -> dict[Any, list[dict[str, Any]]]:
     """For each context id: ``[{id, name, type}, ...]`` from the project down to the context."""
     context = catalog.table(catalog.registry.get("Context"))
     ancestry = catalog.tables[ANCESTRY_TABLE]
-    links: Dict[Any, List[Tuple[int, Dict[str, Any]]]] = {i: [] for i in ids}
+    links: dict[Any, list[tuple[int, dict[str, Any]]]] = {i: [] for i in ids}
 
-    def item(row) -> Dict[str, Any]:
+    def item(row) -> dict[str, Any]:
         kind = "Project" if row.context_type == "show" else "TypedContext"
         return {"id": row.id, "name": row.name, "type": kind}
 
@@ -67,7 +68,7 @@ def context_links(catalog: "Catalog", connection: sa.Connection, ids: List[Any])
 
 
 @register("link")
-def link(catalog: "Catalog", connection: sa.Connection, prop: Property, entries: List[Entry]) -> None:
+def link(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
     contexts = [e for e in entries if e[2].table == catalog.registry.get("Context").table]
     versions = [e for e in entries if e[2].name == "AssetVersion"]
     if contexts:
@@ -78,7 +79,7 @@ def link(catalog: "Catalog", connection: sa.Connection, prop: Property, entries:
         _version_links(catalog, connection, prop, versions)
 
 
-def _version_links(catalog: "Catalog", connection: sa.Connection, prop: Property, entries: List[Entry]) -> None:
+def _version_links(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
     version = catalog.table(catalog.registry.get("AssetVersion"))
     asset = catalog.table(catalog.registry.get("Asset"))
     details = {}
@@ -101,9 +102,9 @@ def _version_links(catalog: "Catalog", connection: sa.Connection, prop: Property
 
 
 @register("thumbnail_url")
-def thumbnail_url(catalog: "Catalog", connection: sa.Connection, prop: Property, entries: List[Entry]) -> None:
+def thumbnail_url(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
     """A URL of the server's thumbnail endpoint, or None without a thumbnail."""
-    by_type: Dict[str, List[Entry]] = {}
+    by_type: dict[str, list[Entry]] = {}
     for entry in entries:
         by_type.setdefault(entry[2].table, []).append(entry)
     for table_name, group in by_type.items():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from .scope import Catalog
 
 Expression = Callable[["Catalog", sa.Alias, EntityType], sa.ColumnElement]
-_EXPRESSIONS: Dict[str, Expression] = {}
+_EXPRESSIONS: dict[str, Expression] = {}
 
 
 def register(name: str) -> Callable[[Expression], Expression]:
@@ -28,19 +29,19 @@ def is_sql(name: str) -> bool:
     return name in _EXPRESSIONS
 
 
-def expression(catalog: "Catalog", alias: sa.Alias, owner: EntityType, prop: Property) -> sa.ColumnElement:
+def expression(catalog: Catalog, alias: sa.Alias, owner: EntityType, prop: Property) -> sa.ColumnElement:
     function = _EXPRESSIONS.get(prop.computed)
     if function is None:
         raise ValidationError(f"{owner.name}.{prop.name} is computed and cannot be used in filters or ordering.")
     return function(catalog, alias, owner)
 
 
-def _table(catalog: "Catalog", type_name: str) -> sa.Table:
+def _table(catalog: Catalog, type_name: str) -> sa.Table:
     return catalog.table(catalog.registry.get(type_name))
 
 
 @register("time_logged")
-def time_logged(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+def time_logged(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
     """Seconds logged on the context and everything below it."""
     timelog = _table(catalog, "Timelog").alias()
     ancestry = catalog.tables[ANCESTRY_TABLE]
@@ -53,12 +54,12 @@ def time_logged(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.Co
 
 
 @register("bid_time_logged_difference")
-def bid_time_logged_difference(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+def bid_time_logged_difference(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
     return sa.func.coalesce(alias.c.bid, 0.0) - time_logged(catalog, alias, owner)
 
 
 @register("latest_version")
-def latest_version(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+def latest_version(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
     """Id of the asset's version with the highest number."""
     version = _table(catalog, "AssetVersion").alias()
     return (
@@ -71,7 +72,7 @@ def latest_version(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa
 
 
 @register("is_latest_version")
-def is_latest_version(catalog: "Catalog", alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+def is_latest_version(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
     version = _table(catalog, "AssetVersion").alias()
     highest = sa.select(sa.func.max(version.c.version)).where(version.c.asset_id == alias.c.asset_id).scalar_subquery()
     return sa.case((alias.c.version == highest, sa.true()), else_=sa.false())

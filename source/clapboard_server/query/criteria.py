@@ -7,7 +7,8 @@ reaches SQL as text.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -115,7 +116,7 @@ def _membership(node: ast.Membership) -> Leaf:
     def leaf(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property) -> sa.ColumnElement:
         column, data_type = _leaf_column(scope, entity_type, alias, prop)
         if node.subquery is not None:
-            from .select import subquery_values  # noqa: PLC0415  (mutual recursion)
+            from .select import subquery_values
             values = subquery_values(scope.catalog, node.subquery)
             condition = column.in_(values)
         else:

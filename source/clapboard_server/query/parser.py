@@ -201,12 +201,11 @@ def _make_path(text: str, loc: int, tokens: pp.ParseResults) -> ast.Path:
     return ast.Path(segments, loc)
 
 
-def _make_string(text: str, loc: int, tokens: pp.ParseResults) -> str:
-    return _UNESCAPE_RE.sub(r"\1", tokens[0][1:-1])
-
-
-def _make_bareword(text: str, loc: int, tokens: pp.ParseResults) -> object:
+def _make_value(text: str, loc: int, tokens: pp.ParseResults) -> object:
+    """A quoted string (unescaped) or a bare word (converted as the module docstring says)."""
     word = tokens[0]
+    if word[0] in "\"'":
+        return _UNESCAPE_RE.sub(r"\1", word[1:-1])
     if _INT_RE.fullmatch(word):
         return int(word)
     if _FLOAT_RE.fullmatch(word):
@@ -281,11 +280,12 @@ TYPE = pp.Regex(rf"{_NOT_RESERVED}{_NAME}").set_name("type name")
 INTEGER = pp.Regex(r"[0-9]+").set_name("integer")
 INTEGER.set_parse_action(lambda text, loc, tokens: int(tokens[0]))
 
-STRING = pp.Regex(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.DOTALL).set_name("string")
-STRING.set_parse_action(_make_string)
-BAREWORD = pp.Regex(rf"(?!(?i:and|or|not)(?!{_BAREWORD_CHARS})){_BAREWORD_CHARS}+")
-BAREWORD.set_name("value").set_parse_action(_make_bareword)
-VALUE = STRING | BAREWORD
+VALUE = pp.Regex(
+    r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'"  # quoted strings
+    rf"|(?!(?i:and|or|not)(?!{_BAREWORD_CHARS})){_BAREWORD_CHARS}+",  # bare words
+    re.DOTALL,
+).set_name("value")
+VALUE.set_parse_action(_make_value)
 EXPECT_VALUE = VALUE | _Fail(_describe_value)
 
 COMPARE = pp.Regex(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from typing import Dict, Optional, Tuple
 
 import sqlalchemy as sa
 
@@ -15,7 +14,7 @@ from . import computed_sql
 class Catalog:
     """What the compiler needs to know about the database: the registry and its tables."""
 
-    def __init__(self, registry: Registry, tables: Dict[str, sa.Table]) -> None:
+    def __init__(self, registry: Registry, tables: dict[str, sa.Table]) -> None:
         self.registry = registry
         self.tables = tables
 
@@ -30,24 +29,24 @@ class Catalog:
 class Scope:
     """The FROM clause of one SELECT: a root alias plus outer joins for references."""
 
-    def __init__(self, catalog: Catalog, entity_type: EntityType, names: Optional[itertools.count] = None) -> None:
+    def __init__(self, catalog: Catalog, entity_type: EntityType, names: itertools.count | None = None) -> None:
         self.catalog = catalog
         self.names = names or itertools.count()
         self.entity_type = entity_type
         self.root = self.alias(entity_type)
         self.from_clause = self.root
-        self._joins: Dict[Tuple[str, str, Optional[str]], Tuple[sa.Alias, EntityType]] = {}
+        self._joins: dict[tuple[str, str, str | None], tuple[sa.Alias, EntityType]] = {}
 
     def alias(self, entity_type: EntityType) -> sa.Alias:
         return self.catalog.table(entity_type).alias(f"t{next(self.names)}")
 
-    def child(self, entity_type: EntityType) -> "Scope":
+    def child(self, entity_type: EntityType) -> Scope:
         """A scope for a correlated sub-query, sharing alias numbering with this one."""
         return Scope(self.catalog, entity_type, self.names)
 
     def join_reference(
-        self, alias: sa.Alias, owner: EntityType, prop: Property, cast: Optional[str] = None
-    ) -> Tuple[sa.Alias, EntityType]:
+        self, alias: sa.Alias, owner: EntityType, prop: Property, cast: str | None = None
+    ) -> tuple[sa.Alias, EntityType]:
         """Outer-join the target of reference ``prop`` (once per alias and attribute)."""
         key = (alias.name, prop.name, cast)
         if key not in self._joins:
@@ -61,8 +60,8 @@ class Scope:
         return self._joins[key]
 
     def join_collection(
-        self, owner_alias: sa.Alias, owner: EntityType, prop: Property, cast: Optional[str] = None
-    ) -> Tuple[sa.Alias, EntityType, sa.ColumnElement, sa.ColumnElement]:
+        self, owner_alias: sa.Alias, owner: EntityType, prop: Property, cast: str | None = None
+    ) -> tuple[sa.Alias, EntityType, sa.ColumnElement, sa.ColumnElement]:
         """Make this (child) scope range over the members of collection ``prop``.
 
         Returns the member alias, its type, the condition tying members to the owner alias,
@@ -88,7 +87,7 @@ class Scope:
         return member, target, sa.and_(*conditions), owner_key
 
 
-def target_type(registry: Registry, prop: Property, cast: Optional[str]) -> EntityType:
+def target_type(registry: Registry, prop: Property, cast: str | None) -> EntityType:
     target = registry.get(prop.target)
     if not cast:
         return target

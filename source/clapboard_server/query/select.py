@@ -7,7 +7,8 @@ collection in the projections costs one further statement for all rows of the pa
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,7 +20,7 @@ from .criteria import compile_criteria
 from .scope import Catalog, Scope, discriminator, reference_value, scalar_value
 
 #: Projection tree: attribute name -> (subtype cast, sub-tree).
-Tree = Dict[str, Tuple[Optional[str], "Tree"]]
+Tree = dict[str, tuple[str | None, "Tree"]]
 
 _CHUNK = 500
 _CONVERTED_TYPES = ("datetime", "json", "variable")
@@ -40,16 +41,16 @@ def build_tree(paths) -> Tree:
 class Level:
     """The columns and output plan of one entity position in a result row."""
 
-    def __init__(self, scope: Scope, entity_type: EntityType, alias: sa.Alias, tree: Tree, columns: List[Any]) -> None:
+    def __init__(self, scope: Scope, entity_type: EntityType, alias: sa.Alias, tree: Tree, columns: list[Any]) -> None:
         self.scope = scope
         self.entity_type = entity_type
         self.alias = alias
         registry = scope.catalog.registry
-        self.references: List[Tuple[str, "Level"]] = []
-        self.collections: List[Tuple[Property, Optional[str], Tree]] = []
-        self.python_computed: List[Property] = []
-        self.produced: List[Tuple[Any, Dict[str, Any], EntityType]] = []
-        self._plans: Dict[tuple, Tuple[EntityType, List[tuple]]] = {}
+        self.references: list[tuple[str, Level]] = []
+        self.collections: list[tuple[Property, str | None, Tree]] = []
+        self.python_computed: list[Property] = []
+        self.produced: list[tuple[Any, dict[str, Any], EntityType]] = []
+        self._plans: dict[tuple, tuple[EntityType, list[tuple]]] = {}
 
         table_types = [entity_type] + [
             t for t in registry.concrete_types(entity_type.table) if t.is_a(entity_type)
@@ -57,7 +58,7 @@ class Level:
         self._discriminators = [
             (c, self._add(columns, alias.c[c])) for c in registry.discriminator_columns(entity_type.table)
         ]
-        self._fields: Dict[str, Tuple[int, Optional[Callable], Property]] = {}
+        self._fields: dict[str, tuple[int, Callable | None, Property]] = {}
         for key in entity_type.primary_key:
             self._add_scalar(columns, entity_type.properties[key])
         wanted = {name for t in table_types for name in t.system_projections}
@@ -88,21 +89,21 @@ class Level:
                 self.collections.append((prop, cast, subtree))
 
     @staticmethod
-    def _add(columns: List[Any], column: Any) -> int:
+    def _add(columns: list[Any], column: Any) -> int:
         columns.append(column)
         return len(columns) - 1
 
-    def _add_scalar(self, columns: List[Any], prop: Property, owner: Optional[EntityType] = None) -> None:
+    def _add_scalar(self, columns: list[Any], prop: Property, owner: EntityType | None = None) -> None:
         if prop.name in self._fields:
             return
         value = scalar_value(self.scope.catalog, self.alias, owner or self.entity_type, prop)
         converter = None
         if prop.data_type in _CONVERTED_TYPES:
             data_type = prop.data_type
-            converter = lambda v, t=data_type: from_column(t, v)  # noqa: E731
+            converter = lambda v, t=data_type: from_column(t, v)
         self._fields[prop.name] = (self._add(columns, value), converter, prop)
 
-    def _plan(self, row: tuple) -> Tuple[EntityType, List[tuple]]:
+    def _plan(self, row: tuple) -> tuple[EntityType, list[tuple]]:
         key = tuple(row[index] for _, index in self._discriminators)
         plan = self._plans.get(key)
         if plan is None:
@@ -116,13 +117,13 @@ class Level:
             plan = self._plans[key] = (concrete, fields)
         return plan
 
-    def materialise(self, row: tuple) -> Optional[Dict[str, Any]]:
+    def materialise(self, row: tuple) -> dict[str, Any] | None:
         """The entity of this level in ``row`` (None when a joined reference is empty)."""
         pk_index = self._fields[self.entity_type.primary_key[0]][0]
         if row[pk_index] is None:
             return None
         concrete, fields = self._plan(row)
-        entity: Dict[str, Any] = {"__entity_type__": concrete.name}
+        entity: dict[str, Any] = {"__entity_type__": concrete.name}
         for name, index, converter in fields:
             value = row[index]
             entity[name] = converter(value) if converter is not None and value is not None else value
@@ -143,19 +144,19 @@ class Level:
             level.complete(connection)
 
 
-def _first_property(types: List[EntityType], name: str) -> Optional[Property]:
+def _first_property(types: list[EntityType], name: str) -> Property | None:
     for entity_type in types:
         if name in entity_type.properties:
             return entity_type.properties[name]
     return None
 
 
-def _owner_of(types: List[EntityType], name: str) -> EntityType:
+def _owner_of(types: list[EntityType], name: str) -> EntityType:
     return next(t for t in types if name in t.properties)
 
 
 def _sql_computed(prop: Property) -> bool:
-    from . import computed_sql  # noqa: PLC0415
+    from . import computed_sql
     return computed_sql.is_sql(prop.computed)
 
 
@@ -163,13 +164,13 @@ def load_collection(
     catalog: Catalog,
     connection: sa.Connection,
     owner_type: EntityType,
-    owners: List[Tuple[Any, Dict[str, Any], EntityType]],
+    owners: list[tuple[Any, dict[str, Any], EntityType]],
     prop: Property,
-    cast: Optional[str],
+    cast: str | None,
     tree: Tree,
 ) -> None:
     """Fill collection ``prop`` on every owner entity with one statement per chunk of owners."""
-    by_owner: Dict[Any, List[Dict[str, Any]]] = {}
+    by_owner: dict[Any, list[dict[str, Any]]] = {}
     for owner_id, entity, concrete in owners:
         if prop.name in concrete.properties:
             entity[prop.name] = by_owner.setdefault(owner_id, [])
@@ -177,7 +178,7 @@ def load_collection(
         return
     scope = Scope(catalog, catalog.registry.get(cast or prop.target))
     member, target, link, owner_key = scope.join_collection(None, owner_type, prop, cast)
-    columns: List[Any] = [owner_key]
+    columns: list[Any] = [owner_key]
     level = Level(scope, target, member, tree, columns)
     ids = list(by_owner)
     for start in range(0, len(ids), _CHUNK):
@@ -215,11 +216,11 @@ def _order_column(scope: Scope, entity_type: EntityType, item: ast.OrderItem) ->
     raise ValidationError(f"Cannot order by {str(item.path)!r}.")
 
 
-def default_paths(entity_type: EntityType) -> List[ast.Path]:
+def default_paths(entity_type: EntityType) -> list[ast.Path]:
     return [ast.Path((ast.Segment(name),)) for name in entity_type.default_projections]
 
 
-def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query) -> Dict[str, Any]:
+def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query) -> dict[str, Any]:
     """Run ``query`` and return the ``query`` action's result element."""
     entity_type = catalog.registry.get(query.entity_type)
     if query.group_by or any(isinstance(p, ast.Aggregate) for p in query.projections):
@@ -231,7 +232,7 @@ def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query) -> Di
         conditions.append(compile_criteria(scope, entity_type, root, query.criteria))
     ordering = [_order_column(scope, entity_type, item) for item in query.order_by]
     ordering.append(root.c[entity_type.primary_key[0]].asc())
-    columns: List[Any] = []
+    columns: list[Any] = []
     level = Level(scope, entity_type, root, build_tree(query.projections or default_paths(entity_type)), columns)
     statement = sa.select(*columns).select_from(scope.from_clause).where(*conditions).order_by(*ordering)
     offset = query.offset or 0
@@ -302,7 +303,7 @@ def _path_column(scope: Scope, entity_type: EntityType, path: ast.Path) -> sa.Co
     raise ValidationError(f"Cannot use {str(path)!r} here.")
 
 
-def _execute_aggregate(catalog: Catalog, connection: sa.Connection, entity_type: EntityType, query: ast.Query) -> Dict[str, Any]:
+def _execute_aggregate(catalog: Catalog, connection: sa.Connection, entity_type: EntityType, query: ast.Query) -> dict[str, Any]:
     scope = Scope(catalog, entity_type)
     labelled = []
     for projection in query.projections:

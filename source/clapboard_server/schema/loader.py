@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 from .model import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 
@@ -39,10 +40,10 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def read_documents(folder: Optional[Path] = None) -> Dict[str, Dict[str, Any]]:
+def read_documents(folder: Path | None = None) -> dict[str, dict[str, Any]]:
     """Read every schema file of ``folder`` (default: the shipped schemas)."""
     folder = folder or resource_path("schema")
-    documents: Dict[str, Dict[str, Any]] = {}
+    documents: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("*.json")):
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
@@ -54,11 +55,11 @@ def read_documents(folder: Optional[Path] = None) -> Dict[str, Dict[str, Any]]:
     return documents
 
 
-def resolve_extends(documents: Dict[str, Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+def resolve_extends(documents: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Return the documents with ``extends`` applied (bases first, any depth)."""
-    resolved: Dict[str, Dict[str, Any]] = {}
+    resolved: dict[str, dict[str, Any]] = {}
 
-    def resolve(name: str, chain: tuple) -> Dict[str, Any]:
+    def resolve(name: str, chain: tuple) -> dict[str, Any]:
         if name in resolved:
             return resolved[name]
         if name in chain:
@@ -93,7 +94,7 @@ def resolve_extends(documents: Dict[str, Dict[str, Any]]) -> Dict[str, Dict[str,
     return resolved
 
 
-def build_property(type_name: str, name: str, fragment: Dict[str, Any]) -> Optional[Property]:
+def build_property(type_name: str, name: str, fragment: dict[str, Any]) -> Property | None:
     """Turn one property fragment into a :class:`Property` (None for unsupported ones)."""
     storage = fragment.get("storage", {})
     kind_name = fragment.get("type")
@@ -130,7 +131,7 @@ def build_property(type_name: str, name: str, fragment: Dict[str, Any]) -> Optio
     return prop
 
 
-def _scalar_data_type(kind_name: str, format_name: Optional[str]) -> str:
+def _scalar_data_type(kind_name: str, format_name: str | None) -> str:
     if kind_name == "string" and format_name == "date-time":
         return "datetime"
     if kind_name == "object":
@@ -138,7 +139,7 @@ def _scalar_data_type(kind_name: str, format_name: Optional[str]) -> str:
     return kind_name
 
 
-def served_document(document: Dict[str, Any]) -> Dict[str, Any]:
+def served_document(document: dict[str, Any]) -> dict[str, Any]:
     """The document as ``query_schemas`` serves it: our keys removed."""
     served = {
         key: value for key, value in document.items()
@@ -152,9 +153,9 @@ def served_document(document: Dict[str, Any]) -> Dict[str, Any]:
     return served
 
 
-def build_types(documents: Dict[str, Dict[str, Any]]) -> Dict[str, EntityType]:
+def build_types(documents: dict[str, dict[str, Any]]) -> dict[str, EntityType]:
     """Resolve the documents into entity types (without cross-validation)."""
-    types: Dict[str, EntityType] = {}
+    types: dict[str, EntityType] = {}
     for name, document in resolve_extends(documents).items():
         storage = document.get("storage") or {}
         if not storage:
@@ -188,10 +189,10 @@ def build_types(documents: Dict[str, Dict[str, Any]]) -> Dict[str, EntityType]:
     return types
 
 
-def validate(types: Dict[str, EntityType]) -> List[str]:
+def validate(types: dict[str, EntityType]) -> list[str]:
     """Every problem found across the types, as readable sentences."""
-    problems: List[str] = []
-    tables: Dict[str, EntityType] = {}
+    problems: list[str] = []
+    tables: dict[str, EntityType] = {}
     for entity_type in types.values():
         where = f"{entity_type.name}.json"
         if not entity_type.primary_key:
@@ -216,7 +217,7 @@ def validate(types: Dict[str, EntityType]) -> List[str]:
     return problems
 
 
-def _validate_property(types: Dict[str, EntityType], entity_type: EntityType, prop: Property) -> Iterable[str]:
+def _validate_property(types: dict[str, EntityType], entity_type: EntityType, prop: Property) -> Iterable[str]:
     where = f"{entity_type.name}.json: {prop.name}"
     if prop.kind in (REFERENCE, COLLECTION) and prop.target not in types:
         if not prop.restricted:
@@ -233,7 +234,7 @@ def _validate_property(types: Dict[str, EntityType], entity_type: EntityType, pr
                 yield f"{where}: link type {link.name} has no column {column!r}"
 
 
-def _has_column(types: Dict[str, EntityType], entity_type: EntityType, column: str) -> bool:
+def _has_column(types: dict[str, EntityType], entity_type: EntityType, column: str) -> bool:
     return any(
         (p.column == column and p.kind in (SCALAR, REFERENCE) and not p.computed)
         for other in types.values() if other.table == entity_type.table

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 SCALAR = "scalar"
 REFERENCE = "reference"
@@ -17,14 +17,14 @@ class Property:
     name: str
     kind: str  # SCALAR, REFERENCE or COLLECTION
     data_type: str = "string"  # string, integer, number, boolean, datetime, json, variable
-    target: Optional[str] = None  # referenced / item type name
-    column: Optional[str] = None  # scalar column or reference foreign key
-    type_column: Optional[str] = None  # polymorphic reference: column holding the type name
-    inverse: Optional[str] = None  # collection: foreign-key column on the target
-    through: Optional[Tuple[str, str, str]] = None  # collection: (table, from column, to column)
-    where: Dict[str, Any] = field(default_factory=dict)  # collection: filter on target rows
+    target: str | None = None  # referenced / item type name
+    column: str | None = None  # scalar column or reference foreign key
+    type_column: str | None = None  # polymorphic reference: column holding the type name
+    inverse: str | None = None  # collection: foreign-key column on the target
+    through: tuple[str, str, str] | None = None  # collection: (table, from column, to column)
+    where: dict[str, Any] = field(default_factory=dict)  # collection: filter on target rows
     on_delete: str = "null"  # collection: cascade, null or restrict when the owner is deleted
-    computed: Optional[str] = None  # name of a server computation
+    computed: str | None = None  # name of a server computation
     fill: Any = None  # value filled on create when missing ("now", "current_user" or literal)
     default: Any = None  # schema default (served; also applied by the server)
     has_default: bool = False
@@ -43,27 +43,27 @@ class EntityType:
 
     name: str
     table: str
-    where: Dict[str, Any]
+    where: dict[str, Any]
     abstract: bool
-    primary_key: List[str]
-    properties: Dict[str, Property]
-    required: List[str]
-    immutable: List[str]
-    default_projections: List[str]
-    system_projections: List[str]
-    document: Dict[str, Any]  # the served schema document
-    unique: List[List[str]] = field(default_factory=list)
-    index: List[List[str]] = field(default_factory=list)
-    bases: List[str] = field(default_factory=list)  # extends chain, nearest first
+    primary_key: list[str]
+    properties: dict[str, Property]
+    required: list[str]
+    immutable: list[str]
+    default_projections: list[str]
+    system_projections: list[str]
+    document: dict[str, Any]  # the served schema document
+    unique: list[list[str]] = field(default_factory=list)
+    index: list[list[str]] = field(default_factory=list)
+    bases: list[str] = field(default_factory=list)  # extends chain, nearest first
 
     def __repr__(self) -> str:
         return f"<EntityType {self.name} table={self.table} where={self.where}>"
 
-    def is_a(self, other: "EntityType") -> bool:
+    def is_a(self, other: EntityType) -> bool:
         """Whether this type is ``other`` or a subtype stored in its rows."""
         return self.table == other.table and all(
             self.where.get(key) == value for key, value in other.where.items()
         )
 
-    def get(self, name: str) -> Optional[Property]:
+    def get(self, name: str) -> Property | None:
         return self.properties.get(name)

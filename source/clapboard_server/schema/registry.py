@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 
 from ..errors import ValidationError
 from .loader import SchemaError, build_types, read_documents, validate
@@ -16,9 +17,9 @@ from .model import COLLECTION, REFERENCE, EntityType, Property
 class Registry:
     """All entity types of a server, looked up by name."""
 
-    def __init__(self, types: Dict[str, EntityType]) -> None:
+    def __init__(self, types: dict[str, EntityType]) -> None:
         self.types = types
-        self._concrete_by_table: Dict[str, List[EntityType]] = {}
+        self._concrete_by_table: dict[str, list[EntityType]] = {}
         for entity_type in types.values():
             if not entity_type.abstract:
                 self._concrete_by_table.setdefault(entity_type.table, []).append(entity_type)
@@ -26,7 +27,7 @@ class Registry:
             # Most specific discriminator first; declaration order breaks ties.
             candidates.sort(key=lambda t: -len(t.where))
         _add_inverse_hints(types)
-        self.documents: List[Dict[str, Any]] = [types[name].document for name in sorted(types)]
+        self.documents: list[dict[str, Any]] = [types[name].document for name in sorted(types)]
         self.schema_hash = hashlib.md5(
             json.dumps(self.documents, sort_keys=True).encode("utf-8")
         ).hexdigest()
@@ -47,7 +48,7 @@ class Registry:
             raise ValidationError(f"{entity_type.name} has no attribute {name!r}.")
         return prop
 
-    def concrete_types(self, table: str) -> List[EntityType]:
+    def concrete_types(self, table: str) -> list[EntityType]:
         return self._concrete_by_table.get(table, [])
 
     def resolve_row_type(self, entity_type: EntityType, row: Mapping[str, Any]) -> EntityType:
@@ -70,8 +71,8 @@ class Registry:
                 return candidate
         return entity_type
 
-    def discriminator_columns(self, table: str) -> List[str]:
-        columns: List[str] = []
+    def discriminator_columns(self, table: str) -> list[str]:
+        columns: list[str] = []
         for candidate in self._concrete_by_table.get(table, ()):
             columns.extend(c for c in candidate.where if c not in columns)
         return columns
@@ -81,7 +82,7 @@ def _matches(entity_type: EntityType, row: Mapping[str, Any]) -> bool:
     return all(row.get(column) == value for column, value in entity_type.where.items())
 
 
-def _add_inverse_hints(types: Dict[str, EntityType]) -> None:
+def _add_inverse_hints(types: dict[str, EntityType]) -> None:
     """Add ``inverse`` to served fragments of paired reference / collection attributes.
 
     A collection ``X.children`` stored as ``inverse: parent_id`` on ``T`` pairs with the
@@ -102,7 +103,7 @@ def _add_inverse_hints(types: Dict[str, EntityType]) -> None:
                     break
 
 
-def load_registry(folder: Optional[Path] = None) -> Registry:
+def load_registry(folder: Path | None = None) -> Registry:
     """Load and validate the schema files; raise :class:`SchemaError` listing every problem."""
     types = build_types(read_documents(folder))
     problems = validate(types)
@@ -111,7 +112,7 @@ def load_registry(folder: Optional[Path] = None) -> Registry:
     return Registry(types)
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_registry() -> Registry:
     """The registry of the shipped schema files (loaded once per process)."""
     return load_registry()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
-
 import sqlalchemy as sa
 
 from .loader import SchemaError
@@ -33,14 +31,14 @@ def _key_type(registry: Registry, type_name: str) -> str:
     return target.properties[target.primary_key[0]].data_type
 
 
-def build_tables(registry: Registry) -> Tuple[sa.MetaData, Dict[str, sa.Table]]:
+def build_tables(registry: Registry) -> tuple[sa.MetaData, dict[str, sa.Table]]:
     """Create the SQLAlchemy ``MetaData`` holding every table of ``registry``."""
     metadata = sa.MetaData()
-    columns: Dict[str, Dict[str, str]] = {}
-    primary_keys: Dict[str, List[str]] = {}
-    indexed: Dict[str, set] = {}
-    uniques: Dict[str, List[List[str]]] = {}
-    link_tables: Dict[str, Tuple[str, str]] = {}
+    columns: dict[str, dict[str, str]] = {}
+    primary_keys: dict[str, list[str]] = {}
+    indexed: dict[str, set] = {}
+    uniques: dict[str, list[list[str]]] = {}
+    link_tables: dict[str, tuple[str, str]] = {}
 
     def add_column(table: str, column: str, data_type: str, owner: str) -> None:
         known = columns.setdefault(table, {})
@@ -81,7 +79,7 @@ def build_tables(registry: Registry) -> Tuple[sa.MetaData, Dict[str, sa.Table]]:
             if unique not in uniques.setdefault(table, []):
                 uniques[table].append(unique)
 
-    tables: Dict[str, sa.Table] = {}
+    tables: dict[str, sa.Table] = {}
     for table_name, table_columns in columns.items():
         key = primary_keys[table_name]
         sa_columns = [

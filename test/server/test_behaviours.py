@@ -1,0 +1,166 @@
+"""Server-side behaviours: defaults, numbering, computed values, relationships, cascades."""
+
+import uuid
+
+from server_api import create, ref
+
+
+def update(entity_type, entity_id, **data):
+    return {"action": "update", "entity_type": entity_type, "entity_key": [entity_id],
+            "entity_data": {"__entity_type__": entity_type, **data}}
+
+
+def delete(entity_type, entity_id):
+    return {"action": "delete", "entity_type": entity_type, "entity_key": [entity_id]}
+
+
+def test_create_returns_the_stored_entity_with_server_values(api, make_project, server):
+    project = make_project()
+    shot = create("Shot", name="sh010", parent=ref(project))
+    task = create("Task", name="layout", parent=ref(shot))
+    result = api.call(shot, task)
+    stored = result[1]["data"]
+    assert stored["__entity_type__"] == "Task"
+    assert stored["project_id"] == project["entity_data"]["id"]
+    assert stored["context_type"] == "task"
+    assert stored["object_type_id"] == "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c"
+    assert stored["status_id"] and stored["type_id"] and stored["priority_id"]
+    assert stored["created_at"]["__type__"] == "datetime"
+    admin = api.one(f'select id from User where username is "{server.api_user}"')
+    assert stored["created_by_id"] == admin["id"]
+    assert stored["parent"] == ref(shot)
+    status = api.one(f'select name from Status where id is "{stored["status_id"]}"')
+    assert status["name"] == "Not started"
+
+
+def test_jsonclient_style_create_without_ids(api, make_project):
+    project = make_project()
+    result = api.call({"action": "create", "entity_type": "Sequence",
+                       "entity_data": {"name": "no-id", "parent_id": project["entity_data"]["id"]}})
+    assert uuid.UUID(result[0]["data"]["id"])
+
+
+def test_datetimes_are_stored_in_utc_whole_seconds(api, make_project):
+    project = make_project()
+    task_parent = create("Sequence", name="sq", parent=ref(project),
+                         description="d")
+    task = create("Task", name="t", parent=ref(task_parent),
+                  start_date={"__type__": "datetime", "value": "2024-03-01T10:30:00.123456+01:00"})
+    api.call(task_parent, task)
+    stored = api.one(f'select start_date from Task where id is "{task["entity_data"]["id"]}"')
+    assert stored["start_date"] == {"__type__": "datetime", "value": "2024-03-01T09:30:00"}
+    found = api.query(f'select id from Task where id is "{task["entity_data"]["id"]}" and start_date after "2024-03-01T10:00:00+02:00"')
+    assert len(found) == 1
+
+
+def test_asset_versions_are_numbered_per_asset(api, make_project):
+    project = make_project()
+    asset_type = api.one('select id from AssetType where short is "geo"')
+    asset = create("Asset", name="hero", parent=ref(project), type=ref(asset_type))
+    versions = [create("AssetVersion", asset=ref(asset)) for _ in range(3)]
+    result = api.call(asset, *versions)
+    assert [r["data"]["version"] for r in result[1:]] == [1, 2, 3]
+    other = create("Asset", name="other", parent=ref(project), type=ref(asset_type))
+    first = create("AssetVersion", asset=ref(other))
+    assert api.call(other, first)[1]["data"]["version"] == 1
+    stored = api.one(f'select latest_version.version, versions.is_latest_version from Asset where id is "{asset["entity_data"]["id"]}"')
+    assert stored["latest_version"]["version"] == 3
+    assert sorted(v["is_latest_version"] for v in stored["versions"]) == [False, False, True]
+    link = api.one(f'select link from AssetVersion where id is "{versions[0]["entity_data"]["id"]}"')["link"]
+    assert link[-1]["name"] == "hero v001" and link[-1]["type"] == "AssetVersion"
+
+
+def test_version_without_asset_is_refused(api):
+    error = api.error(create("AssetVersion", comment="orphan"))
+    assert "asset" in error["content"]
+
+
+def test_setting_a_collection_replaces_its_membership(api, make_project):
+    project = make_project()
+    a = create("Sequence", name="a", parent=ref(project))
+    b = create("Sequence", name="b", parent=ref(project))
+    shot = create("Shot", name="s", parent=ref(a))
+    api.call(a, b, shot)
+    api.call(update("Sequence", b["entity_data"]["id"], children=[ref(shot)]))
+    moved = api.one(f'select parent.name, link from Shot where id is "{shot["entity_data"]["id"]}"')
+    assert moved["parent"]["name"] == "b"
+    assert [item["name"] for item in moved["link"]][1:] == ["b", "s"]
+    assert api.one(f'select children from Sequence where id is "{a["entity_data"]["id"]}"')["children"] == []
+
+
+def test_moving_a_subtree_updates_project_and_ancestors(api, make_project):
+    first, second = make_project(), make_project()
+    sequence = create("Sequence", name="sq", parent=ref(first))
+    shot = create("Shot", name="sh", parent=ref(sequence))
+    task = create("Task", name="t", parent=ref(shot))
+    api.call(sequence, shot, task)
+    api.call(update("Sequence", sequence["entity_data"]["id"], parent=ref(second)))
+    stored = api.one(f'select project_id, ancestors.name, link from Task where id is "{task["entity_data"]["id"]}"')
+    assert stored["project_id"] == second["entity_data"]["id"]
+    assert stored["link"][0]["id"] == second["entity_data"]["id"]
+    error = api.error(update("Sequence", sequence["entity_data"]["id"], parent=ref(shot)))
+    assert "below itself" in error["content"]
+
+
+def test_deleting_a_project_removes_its_tree(api, make_project):
+    project = make_project()
+    sequence = create("Sequence", name="sq", parent=ref(project))
+    task = create("Task", name="t", parent=ref(sequence))
+    note = create("Note", content="hi", parent_id=task["entity_data"]["id"], parent_type="Task")
+    api.call(sequence, task, note)
+    api.call(delete("Project", project["entity_data"]["id"]))
+    for entity_type, entity_id in (("TypedContext", sequence), ("TypedContext", task), ("Note", note)):
+        assert api.query(f'select id from {entity_type} where id is "{entity_id["entity_data"]["id"]}"') == []
+
+
+def test_deleting_a_task_removes_its_notes(api, make_project):
+    project = make_project()
+    sequence = create("Sequence", name="sq", parent=ref(project))
+    task = create("Task", name="t", parent=ref(sequence))
+    note = create("Note", content="hi", parent_id=task["entity_data"]["id"], parent_type="Task")
+    api.call(sequence, task, note)
+    assert api.one(f'select notes.content from Task where id is "{task["entity_data"]["id"]}"')["notes"][0]["content"] == "hi"
+    api.call(delete("Task", task["entity_data"]["id"]))
+    assert api.query(f'select id from Note where id is "{note["entity_data"]["id"]}"') == []
+    assert len(api.query(f'select id from Sequence where id is "{sequence["entity_data"]["id"]}"')) == 1
+
+
+def test_child_then_parent_delete_in_one_batch(api, make_project):
+    project = make_project()
+    sequence = create("Sequence", name="sq", parent=ref(project))
+    api.call(sequence)
+    api.call(delete("Sequence", sequence["entity_data"]["id"]), delete("Project", project["entity_data"]["id"]))
+    project2 = make_project()
+    sequence2 = create("Sequence", name="sq", parent=ref(project2))
+    api.call(sequence2)
+    api.call(delete("Project", project2["entity_data"]["id"]), delete("Sequence", sequence2["entity_data"]["id"]))
+
+
+def test_update_echoes_changed_attributes(api, make_project):
+    project = make_project()
+    result = api.call(update("Project", project["entity_data"]["id"], full_name="Renamed", status="hidden"))
+    data = result[0]["data"]
+    assert data["full_name"] == "Renamed" and data["status"] == "hidden"
+    assert data["id"] == project["entity_data"]["id"] and data["context_type"] == "show"
+
+
+def test_schema_hash_matches_served_schemas(api):
+    import hashlib
+    import json
+    info, schemas = api.call({"action": "query_server_information"}, {"action": "query_schemas"})
+    assert info["schema_hash"] == hashlib.md5(json.dumps(schemas, sort_keys=True).encode()).hexdigest()
+    assert all(s["default_projections"] for s in schemas)
+    assert not any("storage" in s or "storage" in str(s["properties"].values()) for s in schemas)
+    children = next(s for s in schemas if s["id"] == "Context")["properties"]["children"]
+    assert children["inverse"] == "parent"
+
+
+def test_reset_remote_issues_a_new_key(server, api):
+    from server_api import Api
+    user = create("User", username=f"u-{uuid.uuid4().hex[:6]}")
+    api.call(user)
+    result = api.call({"action": "reset_remote", "reset_type": "api_key", "entity_type": "User",
+                       "entity_key": user["entity_data"]["id"]})
+    key = result[0]["data"]["api_key"]
+    other = Api(server, user=user["entity_data"]["username"], key=key)
+    assert other.call({"action": "query_server_information"})[0]["version"]
