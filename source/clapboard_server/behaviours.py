@@ -91,6 +91,35 @@ def before_delete(writer: Writer, entity_type: EntityType, row: Row) -> None:
         )
 
 
+def finish_batch(writer: Writer) -> None:
+    """Check and complete typed contexts that were created without a parent."""
+    for context_id, entity_type in writer.pending.items():
+        row = writer.fetch(entity_type, [context_id])
+        if row is None:
+            continue  # deleted again in the same batch
+        if not row.get("parent_id"):
+            raise ValidationError(
+                f"Cannot create {entity_type.name} {row.get('name')!r}: it needs a parent "
+                "(a project or another context)."
+            )
+        completed = dict(row)
+        exempt = _prepare_typed_context(writer, entity_type, completed)
+        writer.check_required(entity_type, completed, exempt)
+        changes = {k: v for k, v in completed.items() if row.get(k) != v}
+        if changes:
+            writer.write_columns(entity_type, [context_id], changes)
+    writer.pending.clear()
+
+
+def keeps_removed_members(writer: Writer, target: EntityType, inverse: str) -> bool:
+    """Whether members dropped from a collection stay linked (they cannot be orphaned).
+
+    A typed context always has a parent: it leaves a ``children`` collection only by moving
+    elsewhere, so a stale ``children`` list from a client never orphans anything.
+    """
+    return inverse == "parent_id" and _is(writer, target, "TypedContext")
+
+
 # -- the context tree ------------------------------------------------------------------------
 
 def _project_of_parent(writer: Writer, parent_id: str) -> str:
@@ -103,7 +132,9 @@ def _project_of_parent(writer: Writer, parent_id: str) -> str:
 def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
     parent_id = row.get("parent_id")
     if not parent_id:
-        raise ValidationError(f"Cannot create {entity_type.name}: it needs a parent (a project or another context).")
+        # A later operation of the batch may adopt it (``project['children'].append(...)``).
+        writer.pending[row["id"]] = entity_type
+        return {"status_id", "status", "type_id", "type"}
     project_id = _project_of_parent(writer, parent_id)
     if row.get("project_id") not in (None, project_id):
         raise ValidationError(f"project_id {row['project_id']} disagrees with the parent's project {project_id}.")

@@ -61,6 +61,8 @@ class Server:
         with self.database.transaction(write=writes) as connection:
             context = actions.CallContext(self, connection, user_id)
             results = [actions.run(context, operation) for operation in operations]
+            if context._writer is not None:
+                context._writer.finish()
         if context._writer is not None and context._writer.changes:
             self.after_commit(context._writer.changes, user_id)
         return results

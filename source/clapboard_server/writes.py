@@ -33,6 +33,12 @@ class Writer:
         self.user_id = user_id
         self.deleted: set[tuple[str, tuple[str, ...]]] = set()
         self.changes: list[dict[str, Any]] = []  # what changed, for ftrack.update events
+        #: Entities whose validation waits for the end of the batch: (type, id).
+        self.pending: dict[str, EntityType] = {}
+
+    def finish(self) -> None:
+        """End-of-batch checks, for entities completed by later operations of the batch."""
+        behaviours.finish_batch(self)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -320,7 +326,8 @@ class Writer:
                     )
                 )
             }
-            for member_id in current - set(ids):
+            removed = set() if behaviours.keeps_removed_members(self, target, prop.inverse) else current - set(ids)
+            for member_id in removed:
                 self.update(target.name, [member_id], {reference.name if reference else prop.inverse: None})
             for member_id in ids:
                 if member_id in current:

@@ -43,7 +43,7 @@ class Api:
         return rows[0]
 
 
-def create(entity_type, entity_key=None, **data):
+def create(entity_type, /, entity_key=None, **data):
     """A create operation as the ftrack client sends it (client-side id unless ``entity_key``)."""
     if entity_key is None:
         data.setdefault("id", str(uuid.uuid4()))

@@ -164,3 +164,46 @@ def test_reset_remote_issues_a_new_key(server, api):
     key = result[0]["data"]["api_key"]
     other = Api(server, user=user["entity_data"]["username"], key=key)
     assert other.call({"action": "query_server_information"})[0]["version"]
+
+
+def test_every_computed_attribute_is_implemented(server):
+    from clapboard_server.query import computed_python, computed_sql
+
+    missing = [
+        f"{entity_type.name}.{prop.name} ({prop.computed})"
+        for entity_type in server.server.registry.types.values()
+        for prop in entity_type.properties.values()
+        if prop.computed and not computed_sql.is_sql(prop.computed) and prop.computed not in computed_python.names()
+    ]
+    assert missing == []
+
+
+def test_every_attribute_of_every_type_can_be_projected(api, server):
+    for entity_type in server.server.registry.types.values():
+        names = [p.name for p in entity_type.properties.values() if not p.restricted]
+        api.query(f"select {', '.join(names)} from {entity_type.name} limit 3")
+
+
+def test_custom_attributes_are_dense_and_inherited(api, make_project):
+    project = make_project()
+    kinds = {t["name"]: t for t in api.query("select id, name from CustomAttributeType")}
+    shot_type = api.one('select id from ObjectType where name is "Shot"')
+    fps = create("CustomAttributeConfiguration", key=f"fps_{uuid.uuid4().hex[:6]}", label="fps", entity_type="task",
+                 type=ref(kinds["number"]), is_hierarchical=True, default=24)
+    note = create("CustomAttributeConfiguration", key=f"note_{uuid.uuid4().hex[:6]}", label="note", entity_type="task",
+                  object_type_id=shot_type["id"], type=ref(kinds["text"]), default="")
+    sequence = create("Sequence", name="sq", parent=ref(project))
+    shot = create("Shot", name="sh", parent=ref(sequence))
+    api.call(fps, note, sequence, shot)
+    fps_key, note_key = fps["entity_data"]["key"], note["entity_data"]["key"]
+    api.call({"action": "update", "entity_type": "ContextCustomAttributeValue",
+              "entity_key": [fps["entity_data"]["id"], sequence["entity_data"]["id"]],
+              "entity_data": {"__entity_type__": "ContextCustomAttributeValue", "value": 25}})
+    values = api.one(f'select custom_attributes from Shot where id is "{shot["entity_data"]["id"]}"')["custom_attributes"]
+    by_key = {v["key"]: v["value"] for v in values}
+    assert by_key[fps_key] == 25  # inherited from the sequence
+    assert by_key[note_key] == ""
+    seq_values = api.one(f'select custom_attributes from Sequence where id is "{sequence["entity_data"]["id"]}"')["custom_attributes"]
+    assert note_key not in {v["key"] for v in seq_values}
+    found = api.query(f'select id from Sequence where custom_attributes any (key is "{fps_key}" and value is 25)')
+    assert [r["id"] for r in found] == [sequence["entity_data"]["id"]]

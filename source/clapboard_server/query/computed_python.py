@@ -120,3 +120,57 @@ def thumbnail_url(catalog: Catalog, connection: sa.Connection, prop: Property, e
         for entity_id, entity, _ in group:
             component_id = thumbnails.get(entity_id)
             entity[prop.name] = {"url": f"/component/thumbnail?id={component_id}"} if component_id else None
+
+
+@register("group_link")
+def group_link(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
+    """A group's path in the group tree: ``[{id, name, type}, ...]`` from the root down."""
+    group = catalog.table(catalog.registry.get("Group"))
+    groups = {
+        row.id: row for row in connection.execute(
+            sa.select(group.c.id, group.c.name, group.c.parent_id).where(group.c.resource_type == "group")
+        )
+    }
+    for entity_id, entity, _ in entries:
+        path, current, seen = [], groups.get(entity_id), set()
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            path.append({"id": current.id, "name": current.name, "type": "Group"})
+            current = groups.get(current.parent_id)
+        entity[prop.name] = list(reversed(path))
+
+
+def _url_filler(endpoint: str, column: str) -> Filler:
+    def filler(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
+        by_table: dict[str, list[Entry]] = {}
+        for entry in entries:
+            by_table.setdefault(entry[2].table, []).append(entry)
+        for table_name, group in by_table.items():
+            table = catalog.tables[table_name]
+            key = table.c[group[0][2].primary_key[0]]
+            found = {}
+            for chunk in _chunks([e[0] for e in group]):
+                found.update(dict(connection.execute(sa.select(key, table.c[column]).where(key.in_(chunk))).all()))
+            for entity_id, entity, _ in group:
+                target = found.get(entity_id)
+                entity[prop.name] = {"url": f"/component/{endpoint}?id={target}"} if target else None
+    return filler
+
+
+register("component_url")(_url_filler("get", "component_id"))
+register("component_location_url")(_url_filler("get", "component_id"))
+register("component_thumbnail_url")(_url_filler("thumbnail", "component_id"))
+
+
+@register("review_session_thumbnail_url")
+def review_session_thumbnail_url(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
+    from . import computed_sql
+
+    session = catalog.table(catalog.registry.get("ReviewSession")).alias()
+    thumbnail = computed_sql.review_session_thumbnail_id(catalog, session, catalog.registry.get("ReviewSession"))
+    found = {}
+    for chunk in _chunks([e[0] for e in entries]):
+        found.update(dict(connection.execute(sa.select(session.c.id, thumbnail).where(session.c.id.in_(chunk))).all()))
+    for entity_id, entity, _ in entries:
+        component_id = found.get(entity_id)
+        entity[prop.name] = {"url": f"/component/thumbnail?id={component_id}"} if component_id else None

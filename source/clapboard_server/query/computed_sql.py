@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ..errors import ValidationError
 from ..schema import EntityType, Property
 from ..schema.tables import ANCESTRY_TABLE
+from ..values import utc_now
 
 if TYPE_CHECKING:
     from .scope import Catalog
@@ -76,3 +77,30 @@ def is_latest_version(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> s
     version = _table(catalog, "AssetVersion").alias()
     highest = sa.select(sa.func.max(version.c.version)).where(version.c.asset_id == alias.c.asset_id).scalar_subquery()
     return sa.case((alias.c.version == highest, sa.true()), else_=sa.false())
+
+
+@register("custom_attribute_key")
+def custom_attribute_key(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+    configuration = _table(catalog, "CustomAttributeConfiguration").alias()
+    return sa.select(configuration.c.key).where(configuration.c.id == alias.c.configuration_id).scalar_subquery()
+
+
+@register("review_session_is_open")
+def review_session_is_open(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+    now = sa.bindparam("now", callable_=utc_now, type_=sa.DateTime)
+    return sa.case((sa.or_(alias.c.end_date.is_(None), alias.c.end_date > now), sa.true()), else_=sa.false())
+
+
+@register("review_session_thumbnail_id")
+def review_session_thumbnail_id(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> sa.ColumnElement:
+    """The thumbnail of the first version in the session."""
+    item = _table(catalog, "ReviewSessionObject").alias()
+    version = _table(catalog, "AssetVersion").alias()
+    return (
+        sa.select(version.c.thumbnail_id)
+        .join(version, version.c.id == item.c.version_id)
+        .where(item.c.review_session_id == alias.c.id)
+        .order_by(item.c.sort_order)
+        .limit(1)
+        .scalar_subquery()
+    )

@@ -46,7 +46,14 @@ __all__ = ["parse", "parse_criteria"]
 
 _NAME = r"[^\W\d]\w*"
 _SEGMENT = rf"{_NAME}(?:\[{_NAME}\])?"
-_NOT_RESERVED = r"(?!(?i:select|from|where|and|or|not)(?!\w))"
+# A reserved word is still an attribute name where nothing else could follow it: before
+# '.' or '[' (``from.name``), before ',' or 'from' in a projection list (``select to, from
+# from AssetVersionLink``) and before an operator (``where from is ...``).
+_OPERATOR_AHEAD = r"\s*(?:[=!<>]|(?i:is_not|is|not_in|in|has|any|not_like|like|after|before|greater_than|less_than)(?!\w))"
+_NOT_RESERVED = (
+    r"(?!(?i:select|from|where|and|or|not)(?![\w.\[])"
+    rf"(?!\s*,)(?!\s+(?i:from)(?!\w))(?!{_OPERATOR_AHEAD}))"
+)
 _BAREWORD_CHARS = r"[^\s\"'(),=!<>]"
 _OPERATOR_CHARS = "=!<>"
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from ..errors import ValidationError
 from ..schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from ..values import from_column
-from . import ast, computed_python
+from . import ast, computed_python, custom_attributes  # noqa: F401  (registers its filler)
 from .criteria import compile_criteria
 from .scope import Catalog, Scope, discriminator, reference_value, scalar_value
 
@@ -186,7 +186,7 @@ def load_collection(
             sa.select(*columns)
             .select_from(scope.from_clause)
             .where(link, owner_key.in_(ids[start:start + _CHUNK]))
-            .order_by(owner_key, member.c[target.primary_key[0]])
+            .order_by(owner_key, *(member.c[c] for c in prop.order), member.c[target.primary_key[0]])
         )
         for row in connection.execute(statement):
             entity = level.materialise(row)

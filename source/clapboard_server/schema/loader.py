@@ -122,6 +122,7 @@ def build_property(type_name: str, name: str, fragment: dict[str, Any]) -> Prope
         prop.inverse = storage.get("inverse")
         prop.where = dict(storage.get("where", {}))
         prop.on_delete = storage.get("on_delete", "null")
+        prop.order = list(storage.get("order", []))
         if "through" in storage:
             prop.through = (storage["through"], storage["from"], storage["to"])
         if not (prop.inverse or prop.through or prop.computed or prop.restricted):

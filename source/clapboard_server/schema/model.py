@@ -24,6 +24,7 @@ class Property:
     through: tuple[str, str, str] | None = None  # collection: (table, from column, to column)
     where: dict[str, Any] = field(default_factory=dict)  # collection: filter on target rows
     on_delete: str = "null"  # collection: cascade, null or restrict when the owner is deleted
+    order: list[str] = field(default_factory=list)  # collection: member columns to sort by
     computed: str | None = None  # name of a server computation
     fill: Any = None  # value filled on create when missing ("now", "current_user" or literal)
     default: Any = None  # schema default (served; also applied by the server)
