@@ -1,6 +1,14 @@
 """clapboard: a production-tracking client with an embedded server."""
 
+from glob import glob
+
 from setuptools import find_packages, setup
+
+#: Schema files, seeds and default plugins, installed under ``<prefix>/share/clapboard``.
+RESOURCES = [
+    (f"share/clapboard/{folder}", sorted(glob(f"{folder}/*.json") + glob(f"{folder}/*.py")))
+    for folder in ("resource/schema", "resource/seed", "resource/plugin")
+]
 
 setup(
     name="clapboard",
@@ -11,7 +19,7 @@ setup(
     package_dir={"": "source"},
     packages=find_packages("source"),
     include_package_data=True,
-    data_files=[],
+    data_files=[(target, files) for target, files in RESOURCES if files],
     python_requires=">=3.10",
     install_requires=[
         "requests>=2.28",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ class SchemaError(Exception):
 def resource_path(*parts: str) -> Path:
     """Path of a file shipped in the ``resource`` folder."""
     here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / "resource", here.parents[1] / "resource"):
+    installed = Path(sys.prefix) / "share" / "clapboard" / "resource"
+    for candidate in (here.parents[3] / "resource", installed):
         if candidate.is_dir():
             return candidate.joinpath(*parts)
     raise FileNotFoundError("clapboard resource folder not found")
