@@ -28,6 +28,11 @@ def tree(api, project_schema):
     user = api.one("select id from User where username is \"admin\"")
     operations.append(create("Timelog", user=ref(user), context=ref(tasks[(1, 1, "anim")]),
                              duration=1800.0, start={"__type__": "datetime", "value": "2024-03-01T09:00:00"}))
+    other = create("Project", name=f"{name}-other", full_name="other", project_schema=ref(project_schema))
+    other_sequence = create("Sequence", name="elsewhere", parent=ref(other))
+    operations += [other, other_sequence,
+                   create("Timelog", user=ref(user), context=ref(other_sequence), duration=60.0,
+                          start={"__type__": "datetime", "value": "2023-01-01T09:00:00"})]
     comp_id = tasks[(2, 2, "comp")]["entity_data"]["id"]
     operations.append(create("Metadata", entity_key=[comp_id, "frames"], parent_id=comp_id,
                              parent_type="Task", key="frames", value="1001-1100"))

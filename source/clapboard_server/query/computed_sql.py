@@ -46,10 +46,11 @@ def time_logged(catalog: Catalog, alias: sa.Alias, owner: EntityType) -> sa.Colu
     """Seconds logged on the context and everything below it."""
     timelog = _table(catalog, "Timelog").alias()
     ancestry = catalog.tables[ANCESTRY_TABLE]
-    below = sa.select(ancestry.c.context_id).where(ancestry.c.ancestor_id == alias.c.id)
+    below = sa.select(ancestry.c.context_id).where(ancestry.c.ancestor_id == alias.c.id).correlate(alias)
     return (
         sa.select(sa.func.coalesce(sa.func.sum(timelog.c.duration), 0.0))
         .where(sa.or_(timelog.c.context_id == alias.c.id, timelog.c.context_id.in_(below)))
+        .correlate(alias)
         .scalar_subquery()
     )
 
