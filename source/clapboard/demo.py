@@ -66,7 +66,8 @@ def run(data_dir: str | None = None, database: str | None = None) -> int:
         for shot in shots:
             tasks = ", ".join(f"{t['name']} ({t['status']['name']})" for t in shot["children"])
             print(f"{shot['name']:<16}{shot['parent']['name']:<10}{tasks}")
-        task = api.query('select link from Task where project.name is "demo" and name is "lighting" limit 1')[0]
+        task = api.query('select link from Task where project.name is "demo" and name is "lighting" '
+                         'order by parent.name limit 1')[0]
         print("\nA task's path: " + " / ".join(item["name"] for item in task["link"]))
         counts = {t: len(api.query(f'select id from {t} where project.name is "demo"')) for t in ("Sequence", "Shot", "Task")}
         print("Totals: " + ", ".join(f"{n} {t.lower()}s" for t, n in counts.items()))

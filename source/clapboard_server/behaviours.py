@@ -71,6 +71,7 @@ def before_update(writer: Writer, entity_type: EntityType, existing: Row, change
 def after_update(writer: Writer, entity_type: EntityType, existing: Row, row: Row) -> None:
     if not _is(writer, entity_type, "TypedContext") or row.get("parent_id") == existing.get("parent_id"):
         return
+    writer.memo.clear()  # memoised project ids of the subtree are stale now
     subtree = [existing["id"]] + _descendant_ids(writer, existing["id"])
     context = writer.catalog.table(writer.registry.get("Context"))
     writer.connection.execute(
@@ -122,11 +123,19 @@ def keeps_removed_members(writer: Writer, target: EntityType, inverse: str) -> b
 
 # -- the context tree ------------------------------------------------------------------------
 
+def _memo(writer: Writer, key: Any, compute) -> Any:
+    if key not in writer.memo:
+        writer.memo[key] = compute()
+    return writer.memo[key]
+
+
 def _project_of_parent(writer: Writer, parent_id: str) -> str:
-    parent = writer.fetch_by_id("Context", parent_id)
-    if parent is None:
-        raise ValidationError(f"The parent {parent_id} does not exist.")
-    return parent["id"] if parent["context_type"] == "show" else parent["project_id"]
+    def lookup() -> str:
+        parent = writer.fetch_by_id("Context", parent_id)
+        if parent is None:
+            raise ValidationError(f"The parent {parent_id} does not exist.")
+        return parent["id"] if parent["context_type"] == "show" else parent["project_id"]
+    return _memo(writer, ("project", parent_id), lookup)
 
 
 def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
@@ -139,16 +148,18 @@ def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) ->
     if row.get("project_id") not in (None, project_id):
         raise ValidationError(f"project_id {row['project_id']} disagrees with the parent's project {project_id}.")
     row["project_id"] = project_id
-    object_type = writer.fetch_by_id("ObjectType", row.get("object_type_id"))
+    object_type = _memo(writer, ("object_type", row.get("object_type_id")),
+                        lambda: writer.fetch_by_id("ObjectType", row.get("object_type_id")))
     statusable = bool(object_type and object_type.get("is_statusable"))
     typeable = bool(object_type and object_type.get("is_typeable"))
     exempt = set()
-    schema_id = _project_schema_id(writer, project_id)
+    schema_id = _memo(writer, ("schema", project_id), lambda: _project_schema_id(writer, project_id))
+    kind = row.get("object_type_id")
     if statusable and not row.get("status_id"):
-        statuses = _statuses(writer, schema_id, row.get("object_type_id"))
+        statuses = _memo(writer, ("statuses", schema_id, kind), lambda: _statuses(writer, schema_id, kind))
         row["status_id"] = statuses[0] if statuses else None
     if typeable and not row.get("type_id"):
-        types = _types(writer, schema_id, row.get("object_type_id"))
+        types = _memo(writer, ("types", schema_id, kind), lambda: _types(writer, schema_id, kind))
         row["type_id"] = types[0] if types else None
     if not statusable or not row.get("status_id"):
         exempt |= {"status_id", "status"}

@@ -35,6 +35,9 @@ class Writer:
         self.changes: list[dict[str, Any]] = []  # what changed, for ftrack.update events
         #: Entities whose validation waits for the end of the batch: (type, id).
         self.pending: dict[str, EntityType] = {}
+        #: Reference data looked up during the batch (workflows, object types); cleared on
+        #: any write outside the context tree.
+        self.memo: dict[Any, Any] = {}
 
     def finish(self) -> None:
         """End-of-batch checks, for entities completed by later operations of the batch."""
@@ -180,12 +183,17 @@ class Writer:
         self.record("add", entity_type, row, list(data))
         return self.encode(entity_type, row, data, full=True)
 
+    def forget(self, entity_type: EntityType) -> None:
+        """Drop memoised reference data when a write could change it."""
+        if entity_type.table != self.registry.get("Context").table:
+            self.memo.clear()
+
     def insert(self, entity_type: EntityType, row: Row) -> None:
+        self.forget(entity_type)
         table = self.table(entity_type)
         values = {column: value for column, value in row.items() if column in table.c}
-        try:
-            with self.connection.begin_nested():
-                self.connection.execute(table.insert().values(values))
+        try:  # a failure aborts the whole batch, so no savepoint is needed
+            self.connection.execute(table.insert().values(values))
         except sa.exc.IntegrityError as error:
             raise DuplicateEntryError(
                 f"IntegrityError: cannot create {entity_type.name}: an entity with the same "
@@ -227,13 +235,12 @@ class Writer:
         return self.encode(concrete, row, data, full=False)
 
     def write_columns(self, entity_type: EntityType, key: Sequence[Any], changes: Row) -> None:
+        self.forget(entity_type)
+        self.memo.pop(("project", key[0]), None)
         table = self.table(entity_type)
         values = {column: value for column, value in changes.items() if column in table.c}
         try:
-            with self.connection.begin_nested():
-                self.connection.execute(
-                    table.update().where(self.pk_condition(entity_type, table, key)).values(values)
-                )
+            self.connection.execute(table.update().where(self.pk_condition(entity_type, table, key)).values(values))
         except sa.exc.IntegrityError as error:
             raise DuplicateEntryError(
                 f"IntegrityError: cannot update {entity_type.name}: the new values clash with an "
@@ -284,6 +291,7 @@ class Writer:
                     target_table.update().where(target_table.c[prop.inverse] == owner_id).values({prop.inverse: None})
                 )
         behaviours.before_delete(self, entity_type, row)
+        self.forget(entity_type)
         for link_table, column in self.link_columns(entity_type):
             self.connection.execute(link_table.delete().where(link_table.c[column] == owner_id))
         table = self.table(entity_type)
