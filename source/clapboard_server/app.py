@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .errors import ApiError, ValidationError
@@ -49,9 +49,6 @@ def create_app(server: Server) -> Starlette:
             return _error_response(ApiError(f"Internal server error: {type(error).__name__}: {error}"), strict)
         return Response(json.dumps(results), media_type=_JSON)
 
-    async def index(request: Request) -> Response:
-        return JSONResponse({"product": "clapboard", "api": str(request.url_for("api"))})
-
     async def not_found(request: Request, exc: HTTPException) -> Response:
         error = ApiError(f"{exc.detail}: {request.method} {request.url.path}")
         error.exception_name = "NotFoundError" if exc.status_code == 404 else "HTTPError"
@@ -60,7 +57,7 @@ def create_app(server: Server) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return _error_response(ApiError(f"Internal server error: {type(exc).__name__}"), strict=True)
 
-    routes = [Route("/api", api, methods=["POST"], name="api"), Route("/", index)]
+    routes = [Route("/api", api, methods=["POST"], name="api")]
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: not_found, 500: server_error},

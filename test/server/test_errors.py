@@ -133,3 +133,11 @@ def test_duplicate_sibling_name_is_a_duplicate_entry(api, make_project):
                       create("Sequence", name="same", parent=ref(project)))
     assert error["exception"] == "DuplicateEntryError"
     assert "IntegrityError" in error["content"]
+
+
+def test_unknown_routes_answer_json(api, server):
+    response = api.http.get(f"{server.server_url}/nothing-here", timeout=30)
+    assert response.status_code == 404
+    assert response.json()["exception"] == "NotFoundError"
+    response = api.http.get(api.url, timeout=30)
+    assert response.status_code == 405 and "exception" in response.json()
