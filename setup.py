@@ -30,13 +30,14 @@ setup(
         "platformdirs>=3.0",
     ],
     extras_require={
-        "server": ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0"],
-        "postgres": ["psycopg[binary]>=3.1"],
+        "server": ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12"],
+        "postgres": ["psycopg[binary]>=3.2"],
         "test": [
             "starlette>=0.36",
             "uvicorn>=0.27",
             "SQLAlchemy>=2.0",
-            "psycopg[binary]>=3.1",
+            "websockets>=12",
+            "psycopg[binary]>=3.2",
             "pytest>=7",
             "ruff>=0.4",
         ],

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .errors import ApiError, ValidationError
+from .events.endpoint import routes as event_routes
 from .server import Server
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def create_app(server: Server) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return _error_response(ApiError(f"Internal server error: {type(exc).__name__}"), strict=True)
 
-    routes = [Route("/api", api, methods=["POST"], name="api")]
+    routes = [Route("/api", api, methods=["POST"], name="api"), *event_routes(server.events)]
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: not_found, 500: server_error},

@@ -12,6 +12,7 @@ from . import actions, seed
 from .auth import Authenticator
 from .database import Database
 from .errors import ApiError
+from .events import EventHub
 from .schema import Registry, default_registry
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class Server:
         self.admin_user = admin_user
         self.admin_key: str | None = None
         self.new_admin_key = False
+        #: The event hub; started by :meth:`prepare`.
+        self.events = EventHub(self.database, self.authenticator)
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
@@ -52,6 +55,7 @@ class Server:
             self.new_admin_key = True
             _write_private(key_file, key)
         self.admin_key = key
+        self.events.start()
 
     def call(self, operations: Any, user_id: str) -> list[Any]:
         """Run a batch of operations in one transaction: all results, or an ApiError."""
@@ -68,9 +72,11 @@ class Server:
         return results
 
     def after_commit(self, changes: list[dict], user_id: str) -> None:
-        """Called with what a successful batch changed (the event hub hooks in here)."""
+        """Called with what a successful batch changed: publish ``ftrack.update``."""
+        self.events.publish_changes(changes, user_id)
 
     def close(self) -> None:
+        self.events.close()
         self.database.dispose()
 
 

@@ -1,0 +1,188 @@
+"""The server's event hub: sessions, subscriptions, publishing and ``ftrack.update``."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from typing import Any
+
+from clapboard.event import expression
+
+from ..auth import Authenticator
+from ..database import Database
+from . import envelope
+from .brokers import Broker, LocalBroker
+from .connection import Connection, Subscriber, SubscriptionError
+from .router import Router
+from .sessions import Session, Sessions
+from .updates import TOPIC as UPDATE_TOPIC
+from .updates import UpdateBuilder
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBE = "ftrack.meta.subscribe"
+UNSUBSCRIBE = "ftrack.meta.unsubscribe"
+
+
+def default_broker(database: Database) -> Broker:
+    """In-process for SQLite; LISTEN/NOTIFY between processes for PostgreSQL."""
+    if database.is_sqlite:
+        return LocalBroker()
+    from .postgres import PostgresBroker
+
+    return PostgresBroker(database.url)
+
+
+class EventHub:
+    """Routes events between connected clients (and server processes) and publishes updates.
+
+    ``heartbeat_interval``: seconds between ``2::`` packets; ``heartbeat_timeout``: a
+    connection silent for longer is dropped (also announced in the handshake, with
+    ``close_timeout``). Publishing is asynchronous: a background thread hands events to the
+    broker in order, so callers never wait for the database.
+    """
+
+    def __init__(self, database: Database, authenticator: Authenticator, broker: Broker | None = None,
+                 heartbeat_interval: float = 10.0, heartbeat_timeout: float = 60.0,
+                 close_timeout: float = 60.0) -> None:
+        self.authenticator = authenticator
+        self.broker = broker if broker is not None else default_broker(database)
+        self.router = Router()
+        self.sessions = Sessions()
+        self.updates = UpdateBuilder(database)
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_timeout = heartbeat_timeout
+        self.close_timeout = close_timeout
+        self.source_id = f"clapboard-server-{uuid.uuid4().hex}"
+        self._outbox: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the broker and the publishing thread (idempotent)."""
+        if self._thread is not None:
+            return
+        self.broker.start(self.router.deliver)
+        self._thread = threading.Thread(target=self._publish_forever, name="clapboard-events", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Publish what is queued, then stop and disconnect every client."""
+        if self._thread is not None:
+            self._outbox.put(None)
+            self._thread.join(30)
+            self._thread = None
+        self.broker.close()
+        for connection in self.router.connections():
+            connection.close()
+
+    # -- handshake -------------------------------------------------------------------------------
+
+    def authenticate(self, username: str | None, api_key: str | None) -> str:
+        """The user's id; :class:`InvalidCredentialsError` for bad credentials."""
+        return self.authenticator.authenticate(username, api_key)
+
+    def handshake(self, username: str | None, api_key: str | None) -> Session:
+        """A single-use session for the user (see :meth:`authenticate`)."""
+        return self.sessions.issue(self.authenticate(username, api_key), username or "")
+
+    def handshake_text(self, session: Session) -> str:
+        """``<session id>:<heartbeat timeout>:<close timeout>:<transports>``."""
+        return f"{session.id}:{round(self.heartbeat_timeout)}:{round(self.close_timeout)}:websocket"
+
+    # -- connections -----------------------------------------------------------------------------
+
+    def attach(self, connection: Connection) -> None:
+        self.router.attach(connection)
+
+    def detach(self, connection: Connection) -> None:
+        self.router.detach(connection)
+
+    def receive(self, connection: Connection, raw: Any) -> None:
+        """Handle an event a client sent: subscription requests, or anything to publish.
+
+        Raises an :class:`~.errors.EventError` whose message is acknowledged to the client.
+        """
+        event = envelope.normalise(raw)
+        if event["topic"] == SUBSCRIBE:
+            connection.subscribe(_subscriber(event["data"]))
+        elif event["topic"] == UNSUBSCRIBE:
+            connection.unsubscribe(_subscriber_id(event["data"]))
+        else:
+            self._submit("event", envelope.stamp(event, connection.user_id, connection.username))
+
+    # -- publishing ------------------------------------------------------------------------------
+
+    def publish(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Publish a server-side event (any wire event object); return it as sent."""
+        event = envelope.stamp(envelope.normalise(event), None, None)
+        event["source"] = {"id": self.source_id, "applicationId": "clapboard.server", **event["source"]}
+        self._submit("event", event)
+        return event
+
+    def publish_changes(self, changes: list[dict[str, Any]], user_id: str | None) -> None:
+        """Publish ``ftrack.update`` for the change records of a committed batch."""
+        if changes:
+            self._submit("changes", (list(changes), user_id))
+
+    def _submit(self, kind: str, payload: Any) -> None:
+        if self._thread is None:
+            log.debug("Event hub not started; dropping a %s.", kind)
+            return
+        self._outbox.put((kind, payload))
+
+    def _publish_forever(self) -> None:
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                return
+            kind, payload = item
+            try:
+                if kind == "event":
+                    self.broker.publish(payload)
+                else:
+                    self._publish_update(*payload)
+            except Exception:
+                log.exception("Publishing a %s failed", kind)
+
+    def _publish_update(self, changes: list[dict[str, Any]], user_id: str | None) -> None:
+        if not self.broker.shared and not self.router.connections():
+            return  # nobody could receive it: skip the look-ups
+        data = self.updates.data(changes, user_id)
+        if data is None:
+            return
+        username = data["user"]["name"]
+        event = envelope.stamp(envelope.normalise({"topic": UPDATE_TOPIC, "data": data}), None, None)
+        event["source"] = {
+            "id": self.source_id,
+            "applicationId": "clapboard.server",
+            "user": {"id": user_id, "username": username},
+        }
+        self.broker.publish(event)
+
+
+def _subscriber(data: Any) -> Subscriber:
+    if not isinstance(data, dict):
+        raise SubscriptionError("ftrack.meta.subscribe needs data with 'subscriber' and 'subscription'.")
+    metadata = data.get("subscriber")
+    text = data.get("subscription")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("id"), str) or not metadata["id"]:
+        raise SubscriptionError("ftrack.meta.subscribe needs data.subscriber with a string 'id'.")
+    if not isinstance(text, str):
+        raise SubscriptionError("ftrack.meta.subscribe needs data.subscription, an expression string.")
+    try:
+        parsed = expression.parse(text)
+    except expression.ParseError as error:
+        raise SubscriptionError(f"Invalid subscription: {error.message}") from None
+    return Subscriber(metadata["id"], dict(metadata), parsed, text)
+
+
+def _subscriber_id(data: Any) -> str:
+    subscriber = data.get("subscriber") if isinstance(data, dict) else None
+    subscriber_id = subscriber.get("id") if isinstance(subscriber, dict) else None
+    if not isinstance(subscriber_id, str):
+        raise SubscriptionError("ftrack.meta.unsubscribe needs data.subscriber with a string 'id'.")
+    return subscriber_id
