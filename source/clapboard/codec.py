@@ -1,0 +1,129 @@
+"""JSON encoding and decoding of values exchanged with the server.
+
+Datetimes travel as ``{"__type__": "datetime", "value": "<ISO 8601>"}``;
+entities as objects carrying ``__entity_type__`` and their primary key (see
+the wire protocol, section 3). Turning decoded entity objects into session
+entities is :mod:`clapboard.merge`'s job; this module handles everything else.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import arrow
+
+from .symbol import NOT_SET
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .entity.base import Entity
+
+#: The four documented entity attribute strategies of :meth:`Session.encode`.
+STRATEGIES = ("all", "set_only", "modified_only", "persisted_only")
+
+_UTC = datetime.timezone.utc
+_fromisoformat = datetime.datetime.fromisoformat
+_fromdatetime = arrow.Arrow.fromdatetime
+
+
+def decode_datetime(text: str) -> arrow.Arrow:
+    """Return *text* (ISO 8601) as an aware :class:`arrow.Arrow`; naive means UTC."""
+    try:
+        value = _fromisoformat(text)
+    except ValueError:
+        return arrow.get(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_UTC)
+    return _fromdatetime(value)
+
+
+def plain_hook(item: dict[str, Any]) -> Any:
+    """JSON object hook decoding tagged dates and leaving everything else as is."""
+    kind = item.get("__type__")
+    if kind is not None and (kind == "datetime" or kind == "date") and "value" in item:
+        return decode_datetime(item["value"])
+    return item
+
+
+def encode_datetime(value: Any) -> dict[str, str]:
+    """Return the tagged wire form of a datetime, date or Arrow *value*."""
+    return {"__type__": "datetime", "value": value.isoformat()}
+
+
+def entity_reference(entity: Entity) -> dict[str, Any]:
+    """Return ``{'__entity_type__': type, <primary key>: value, ...}`` for *entity*."""
+    reference = {"__entity_type__": entity.entity_type}
+    reference.update(zip(entity.primary_key_attributes, entity._identity[1:]))
+    return reference
+
+
+def wire_default(value: Any) -> Any:
+    """``json.dumps`` default for payloads: entities become references."""
+    if getattr(value, "_identity", None) is not None:
+        return entity_reference(value)
+    if isinstance(value, (arrow.Arrow, datetime.datetime, datetime.date)):
+        return encode_datetime(value)
+    members = getattr(value, "collection", value)
+    if hasattr(members, "_identities"):
+        return [entity_reference(member) for member in members]
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{value!r} is not JSON serializable")
+
+
+def dumps_payload(data: Any) -> bytes:
+    """Return *data* (a batch of operations) as JSON bytes for the wire."""
+    return json.dumps(data, default=wire_default, separators=(",", ":")).encode("utf-8")
+
+
+def _selected_value(attribute: Any, entity: Entity, strategy: str) -> Any:
+    """Return the value of *attribute* on *entity* that *strategy* encodes, or NOT_SET."""
+    if strategy == "all":
+        return attribute.get_value(entity)
+    if strategy == "set_only":
+        value = attribute.get_local_value(entity)
+        return value if value is not NOT_SET else attribute.get_remote_value(entity)
+    if strategy == "modified_only":
+        return attribute.get_local_value(entity) if attribute.is_modified(entity) else NOT_SET
+    if strategy == "persisted_only" and not attribute.computed:
+        return attribute.get_remote_value(entity)
+    return NOT_SET
+
+
+def _entity_values(entity: Entity, strategy: str) -> dict[str, Any]:
+    """Return the attribute values of *entity* selected by *strategy*."""
+    data = entity_reference(entity)
+    session = entity.session
+    with session.auto_populating(strategy == "all"):
+        for attribute in type(entity).attributes:
+            value = _selected_value(attribute, entity, strategy)
+            if value is not NOT_SET:
+                if getattr(value, "_identity", None) is not None:
+                    value = entity_reference(value)
+                data[attribute.name] = value
+    return data
+
+
+def encoder(strategy: str) -> Callable[[Any], Any]:
+    """Return a ``json.dumps`` default encoding entities with *strategy*."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f'Unsupported entity_attribute_strategy "{strategy}"; use one of {STRATEGIES}.')
+
+    def default(value: Any) -> Any:
+        if getattr(value, "_identity", None) is not None:
+            return _entity_values(value, strategy)
+        return wire_default(value)
+
+    return default
+
+
+def encode(data: Any, entity_attribute_strategy: str = "set_only") -> str:
+    """Return *data* encoded as a JSON string (see :meth:`Session.encode`)."""
+    return json.dumps(data, sort_keys=True, default=encoder(entity_attribute_strategy))
+
+
+def collection_members(value: Any) -> list[Any]:
+    """Return the members of a collection, mapped collection or list *value*."""
+    return list(getattr(value, "collection", value))

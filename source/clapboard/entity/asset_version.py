@@ -1,0 +1,35 @@
+"""Helpers for asset versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Entity
+
+
+class AssetVersion(Entity):
+    """Represent asset version."""
+
+    __slots__ = ()
+
+    def create_component(
+        self, path: str, data: dict[str, Any] | None = None, location: Any = None
+    ) -> Entity:
+        """Create a new component from *path* with additional *data*, for this version.
+
+        *path* may be a file path or a sequence such as
+        ``'/path/to/file.%04d.ext [1-5, 7, 8, 10-20]'``. With *location*, the
+        component is added to it.
+        """
+        data = dict(data or {})
+        data.pop("version_id", None)
+        data["version"] = self
+        return self.session.create_component(path, data=data, location=location)
+
+    def encode_media(self, media: Any, keep_original: Any = "auto") -> Entity:
+        """Return a new Job encoding *media* to make it playable in browsers.
+
+        *media* is a file path or a FileComponent in the ``ftrack.server``
+        location; outputs are linked to this version.
+        """
+        return self.session.encode_media(media, version_id=self["id"], keep_original=keep_original)

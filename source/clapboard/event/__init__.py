@@ -1,0 +1,1 @@
+"""Events: the event class, the hub dispatching them, subscriptions and subscribers."""

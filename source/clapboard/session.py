@@ -1,0 +1,807 @@
+"""The session: an isolated connection to a server and a unit of work.
+
+The session is a facade. It configures itself, owns the identity map, the
+operation log and the cache, and delegates: :mod:`clapboard.transport` talks
+to the server, :mod:`clapboard.schema` builds entity classes,
+:mod:`clapboard.unit_of_work` turns the log into a batch,
+:mod:`clapboard.merge` merges server data, :mod:`clapboard.codec` encodes.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import getpass
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from . import exception, merge, plugin, schema
+from .attribute import relink
+from .cache import Cache, KeyMaker, LayeredCache, MemoryCache, StringKeyMaker
+from .codec import dumps_payload, encode, entity_reference, plain_hook
+from .entity.base import Entity
+from .event.base import Event
+from .event.hub import EventHub
+from .inspection import primary_key
+from .operation import CreateEntityOperation, DeleteEntityOperation, Operations, UpdateEntityOperation
+from .query import QueryResult, quote
+from .symbol import CREATED, DELETED, MODIFIED, NOT_SET, SERVER_LOCATION_ID
+from .transport import HttpTransport, SessionAuthentication, Transport
+from .unit_of_work import OperationPayload, compress
+
+__all__ = [
+    "AutoPopulatingContext",
+    "OperationPayload",
+    "OperationRecordingContext",
+    "Session",
+    "SessionAuthentication",
+]
+
+#: Actions that only read: batches made of them may be retried.
+READ_ACTIONS = frozenset({"query", "query_schemas", "query_server_information"})
+
+
+def _environment(*names: str) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+class Session:
+    """An isolated session for interaction with a server."""
+
+    def __init__(
+        self,
+        server_url: str | None = None,
+        api_key: str | None = None,
+        api_user: str | None = None,
+        auto_populate: bool = True,
+        plugin_paths: Sequence[str] | None = None,
+        cache: Cache | Callable[[Session], Cache | None] | None = None,
+        cache_key_maker: KeyMaker | None = None,
+        auto_connect_event_hub: bool = False,
+        schema_cache_path: str | os.PathLike | bool | None = None,
+        plugin_arguments: dict[str, Any] | None = None,
+        timeout: float | None = 60,
+        cookies: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        strict_api: bool = False,
+        transport: Transport | None = None,
+    ):
+        """Initialise session.
+
+        *server_url* is the server's URL, including any port; default
+        :envvar:`CLAPBOARD_SERVER` (or :envvar:`FTRACK_SERVER`). *api_key* and
+        *api_user* are the credentials; default :envvar:`CLAPBOARD_API_KEY` and
+        :envvar:`CLAPBOARD_API_USER` (or their ``FTRACK_`` twins; the user
+        falls back to the login name).
+
+        With *auto_populate* (the default), reading an unloaded attribute
+        fetches it from the server. *plugin_paths* lists folders searched for
+        plugins; default :envvar:`CLAPBOARD_EVENT_PLUGIN_PATH` (or
+        :envvar:`FTRACK_EVENT_PLUGIN_PATH`); *plugin_arguments* are passed to
+        their ``register`` functions when they accept them.
+
+        *cache* is a :class:`~clapboard.cache.Cache`, or a callable taking
+        the session and returning one (or None); it becomes the second level
+        of the session's :class:`~clapboard.cache.LayeredCache`, under a
+        :class:`~clapboard.cache.MemoryCache`. *cache_key_maker* makes its
+        keys (default :class:`~clapboard.cache.StringKeyMaker`).
+
+        *schema_cache_path* is the folder of the schema cache (False disables
+        it); default :envvar:`CLAPBOARD_API_SCHEMA_CACHE_PATH` (or
+        :envvar:`FTRACK_API_SCHEMA_CACHE_PATH`), else the user cache folder.
+
+        *timeout* is in seconds per request; *cookies* and *headers* are sent
+        with every request; *strict_api* asks the server for strict mode.
+        *transport* replaces the HTTP transport (e.g. a
+        :class:`~clapboard.transport.MockTransport` in tests).
+        """
+        self.logger = logging.getLogger(f"{__name__}.{type(self).__name__}")
+        self._closed = False
+        server_url = server_url or _environment("CLAPBOARD_SERVER", "FTRACK_SERVER")
+        if not server_url:
+            raise TypeError(
+                'Required "server_url" not specified. Pass as argument or set in '
+                "environment variable CLAPBOARD_SERVER."
+            )
+        api_key = api_key or _environment("CLAPBOARD_API_KEY", "FTRACK_API_KEY", "FTRACK_APIKEY")
+        if not api_key:
+            raise TypeError(
+                'Required "api_key" not specified. Pass as argument or set in '
+                "environment variable CLAPBOARD_API_KEY."
+            )
+        api_user = api_user or _environment("CLAPBOARD_API_USER", "FTRACK_API_USER")
+        if not api_user:
+            api_user = getpass.getuser()
+        self._server_url = server_url.rstrip("/")
+        self._api_key = api_key
+        self._api_user = api_user
+
+        self._auto_populate = contextvars.ContextVar(f"auto_populate_{id(self)}", default=auto_populate)
+        self._record_operations = contextvars.ContextVar(f"record_operations_{id(self)}", default=True)
+        self.recorded_operations = Operations()
+        self._identity_map: dict[tuple[Any, ...], Entity] = {}
+        self._with_local: dict[int, Entity] = {}
+        self._memoised: dict[Any, Any] = {}
+        self.types: dict[str, type] = {}
+        self.schemas: list[dict[str, Any]] = []
+
+        self._transport = transport or HttpTransport(
+            self._server_url, api_user, api_key, timeout=timeout, headers=headers, cookies=cookies,
+            strict_api=strict_api,
+        )
+        self._event_hub = EventHub(self._server_url, api_user, api_key)
+
+        self.cache_key_maker = cache_key_maker or StringKeyMaker()
+        self.cache = LayeredCache([MemoryCache()])
+        user_cache = cache(self) if callable(cache) and not isinstance(cache, Cache) else cache
+        if user_cache is not None:
+            self.cache.caches.append(user_cache)
+
+        if plugin_paths is None:
+            value = _environment("CLAPBOARD_EVENT_PLUGIN_PATH", "FTRACK_EVENT_PLUGIN_PATH")
+            plugin_paths = value.split(os.pathsep) if value else []
+        self._plugin_paths = list(plugin_paths)
+        plugin.discover(self._plugin_paths, [self], plugin_arguments or {})
+
+        self._server_information, self.schemas = schema.load(
+            lambda operations: self._call(operations, self._decode_plain), self._server_url, schema_cache_path
+        )
+        self.types = schema.build_types(self.schemas, self._construct_entity_type)
+        self._hook = merge.attaching_hook(self)
+
+        if auto_connect_event_hub:
+            try:
+                self._event_hub.connect()
+            except exception.EventHubConnectionError as error:
+                self.logger.warning("Event hub not connected: %s", error)
+        self._event_hub.publish(Event(topic="ftrack.api.session.ready", data={"session": self}), synchronous=True)
+
+    # Configuration and lifecycle ---------------------------------------------------------------
+
+    def __enter__(self) -> Session:  # noqa: PYI034 - subclasses are rare
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__} {self._api_user}@{self._server_url}>"
+
+    @property
+    def closed(self) -> bool:
+        """Return whether session has been closed."""
+        return self._closed
+
+    @property
+    def server_information(self) -> dict[str, Any]:
+        """Return server information such as server version."""
+        return dict(self._server_information)
+
+    @property
+    def server_url(self) -> str:
+        """Return server url used for session."""
+        return self._server_url
+
+    @property
+    def api_user(self) -> str:
+        """Return username used for session."""
+        return self._api_user
+
+    @property
+    def api_key(self) -> str:
+        """Return API key used for session."""
+        return self._api_key
+
+    @property
+    def event_hub(self) -> EventHub:
+        """Return event hub."""
+        return self._event_hub
+
+    @property
+    def transport(self) -> Transport:
+        """Return the transport carrying this session's requests."""
+        return self._transport
+
+    @property
+    def auto_populate(self) -> bool:
+        """Whether reading unloaded attributes fetches them (for the current thread)."""
+        return self._auto_populate.get()
+
+    @auto_populate.setter
+    def auto_populate(self, value: bool) -> None:
+        self._auto_populate.set(bool(value))
+
+    @property
+    def record_operations(self) -> bool:
+        """Whether changes are recorded as operations (for the current thread)."""
+        return self._record_operations.get()
+
+    @record_operations.setter
+    def record_operations(self, value: bool) -> None:
+        self._record_operations.set(bool(value))
+
+    def auto_populating(self, auto_populate: bool) -> AutoPopulatingContext:
+        """Temporarily set auto populate to *auto_populate*::
+
+            with session.auto_populating(False):
+                print(entity['name'])
+        """
+        return AutoPopulatingContext(self, auto_populate)
+
+    def operation_recording(self, record_operations: bool) -> OperationRecordingContext:
+        """Temporarily set operation recording to *record_operations*::
+
+            with session.operation_recording(False):
+                entity['name'] = 'change_not_recorded'
+        """
+        return OperationRecordingContext(self, record_operations)
+
+    def close(self) -> None:
+        """Close session: close connections, clear pending operations and the local cache."""
+        if self._closed:
+            return
+        self._transport.close()
+        try:
+            self._event_hub.disconnect()
+        except exception.EventHubError:
+            pass
+        self._clear_local_state()
+        self._closed = True
+
+    def _clear_local_state(self) -> None:
+        self.recorded_operations.clear()
+        self._identity_map.clear()
+        self._with_local.clear()
+        self._memoised.clear()
+        if isinstance(self.cache, LayeredCache) and self.cache.caches:
+            self.cache.caches[0].clear()
+        else:
+            self.cache.clear()
+
+    def reset(self) -> None:
+        """Reset session clearing local state.
+
+        Clear all pending operations and expunge all entities from session;
+        clear the top level cache. Entities held elsewhere keep their values
+        but should no longer be used.
+        """
+        self._clear_local_state()
+        self._event_hub.publish(Event(topic="ftrack.api.session.reset", data={"session": self}), synchronous=True)
+
+    def check_server_compatibility(self) -> None:
+        """Check compatibility with connected server."""
+        schema.check_server_compatibility(self._server_information)
+
+    # State -----------------------------------------------------------------------------------
+
+    def _entities_in(self, state: Any) -> list[Entity]:
+        identity_map = self._identity_map
+        entities = (identity_map.get(identity) for identity in self.recorded_operations.identities(state))
+        return [entity for entity in entities if entity is not None]
+
+    @property
+    def created(self) -> list[Entity]:
+        """Return list of newly created entities."""
+        return self._entities_in(CREATED)
+
+    @property
+    def modified(self) -> list[Entity]:
+        """Return list of locally modified entities."""
+        return self._entities_in(MODIFIED)
+
+    @property
+    def deleted(self) -> list[Entity]:
+        """Return list of deleted entities."""
+        return self._entities_in(DELETED)
+
+    # Hooks used by attributes and collections (see clapboard.attribute) -----------------------
+
+    def _local_changed(self, entity: Entity, name: str, old_value: Any, new_value: Any) -> None:
+        self._with_local[id(entity)] = entity
+        if self._record_operations.get():
+            identity = entity._identity
+            operation = UpdateEntityOperation(
+                entity.entity_type,
+                dict(zip(entity.primary_key_attributes, identity[1:])),
+                name,
+                old_value,
+                new_value,
+            )
+            operation._identity = identity
+            self.recorded_operations.push(operation)
+
+    def _mark_local(self, entity: Entity) -> None:
+        self._with_local[id(entity)] = entity
+
+    def _attach(self, entity: Entity) -> Entity:
+        if self._identity_map.get(entity._identity) is entity:
+            return entity
+        return self.merge(entity)
+
+    def _rekey(self, entity: Entity) -> None:
+        old = entity._identity
+        values = dict(entity._remote)
+        values.update(entity._local)
+        new = entity._identity_from(values)
+        if new == old:
+            return
+        entity._identity = new
+        if self._identity_map.get(old) is entity:
+            del self._identity_map[old]
+            self._identity_map[new] = entity
+
+    # Creating, deleting, reading -----------------------------------------------------------------
+
+    def _entity_class(self, entity_type: str) -> type:
+        cls = self.types.get(entity_type)
+        if cls is None:
+            raise exception.UnrecognisedEntityTypeError(entity_type)
+        return cls
+
+    def create(self, entity_type: str, data: dict[str, Any] | None = None, reconstructing: bool = False) -> Entity:
+        """Create and return an entity of *entity_type* with initial *data*.
+
+        Missing values get their schema defaults (such as a new id). With
+        *reconstructing*, *data* describes an existing entity instead: no
+        defaults apply and nothing is recorded. The entity is merged into
+        the session.
+        """
+        cls = self._entity_class(entity_type)
+        if cls.__init__ is not Entity.__init__:
+            # A class of the user's with its own initialiser: let it run.
+            if reconstructing:
+                return self.merge(cls(self, dict(data or {}), True))
+            data = dict(data or {})
+            deferred = {name: data.pop(name) for name in cls._deferred.intersection(data)}
+            entity = cls(self, data, False)
+        else:
+            entity = cls.__new__(cls)
+            if reconstructing:
+                entity._construct(self, dict(data or {}), True)
+                return self.merge(entity)
+            deferred = entity._construct(self, data or {}, False)
+        identity = entity._identity
+        existing = self._identity_map.get(identity)
+        if existing is not None:
+            entity = self.merge(entity)
+        else:
+            self._identity_map[identity] = entity
+        self._with_local[id(entity)] = entity
+        if self._record_operations.get():
+            operation = CreateEntityOperation(
+                entity.entity_type, dict(zip(cls.primary_key_attributes, identity[1:])), entity._local
+            )
+            operation._identity = identity
+            self.recorded_operations.push(operation)
+        attributes = cls._attribute_map
+        for name, value in deferred.items():
+            attributes[name].set_local_value(entity, value)
+        return entity
+
+    def delete(self, entity: Entity) -> None:
+        """Mark *entity* for deletion; it is deleted on the server at the next commit."""
+        entity = self._attach(entity)
+        if self._record_operations.get():
+            identity = entity._identity
+            operation = DeleteEntityOperation(
+                entity.entity_type, dict(zip(entity.primary_key_attributes, identity[1:]))
+            )
+            operation._identity = identity
+            self.recorded_operations.push(operation)
+        for name, inverse in type(entity)._inverse_references:
+            parent = entity._local.get(name, NOT_SET)
+            if parent is NOT_SET:
+                parent = entity._remote.get(name, NOT_SET)
+            relink(entity, inverse, parent, NOT_SET, local=True)
+
+    def get(self, entity_type: str, entity_key: Any) -> Entity | None:
+        """Return entity of *entity_type* with unique *entity_key*, or None.
+
+        Look in the session first; query the server only when not found.
+        *entity_key* is the primary key value, or a list (or mapping) of
+        values for composite keys.
+        """
+        cls = self._entity_class(entity_type)
+        names = list(cls.primary_key_attributes)
+        if isinstance(entity_key, Mapping):
+            values = [entity_key[name] for name in names]
+        elif isinstance(entity_key, (list, tuple)):
+            values = list(entity_key)
+        else:
+            values = [entity_key]
+        if len(values) != len(names):
+            raise ValueError(f"Incompatible entity_key {entity_key!r} for {entity_type} primary key {names}.")
+        identity = (entity_type, *[value if isinstance(value, str) else str(value) for value in values])
+        entity = self._identity_map.get(identity)
+        if entity is not None:
+            return entity
+        entity = self._get_cached(identity)
+        if entity is not None:
+            return entity
+        criteria = " and ".join(f"{name} is {quote(value)}" for name, value in zip(names, values))
+        return self.query(f"{entity_type} where ({criteria})").first()
+
+    def _get_cached(self, identity: tuple[Any, ...]) -> Entity | None:
+        """Return the entity from the user cache levels, merged into the session."""
+        if len(self.cache.caches) < 2:
+            return None
+        key = self.cache_key_maker.key((identity[0], list(identity[1:])))
+        try:
+            value = self.cache.get(key)
+        except KeyError:
+            return None
+        if getattr(value, "_identity", None) is None:
+            return None
+        return self.merge(value)
+
+    def query(self, expression: str, page_size: int = 500) -> QueryResult:
+        """Query against remote data according to *expression*.
+
+        Return a :class:`~clapboard.query.QueryResult` that runs the query on
+        first access. Without ``select``, the type's default projections are
+        used. *page_size* is the most records fetched per request.
+        """
+        if not re.match(r"\s*select\s", expression, re.IGNORECASE):
+            match = re.match(r"\s*(\w+)", expression)
+            if match is None:
+                raise exception.ParseError(f"Cannot determine entity type of query {expression!r}.")
+            cls = self._entity_class(match.group(1))
+            projections = cls.default_projections or list(cls.primary_key_attributes)
+            expression = f"select {', '.join(projections)} from {expression.strip()}"
+        return QueryResult(self, expression, page_size=page_size)
+
+    def _query(self, expression: str) -> tuple[list[Entity], int | None]:
+        """Run one query request; return the entities and the next page's offset."""
+        result = self._call([{"action": "query", "expression": expression}])[0]
+        metadata = result.get("metadata") or {}
+        next_page = metadata.get("next") or {}
+        return result.get("data") or [], next_page.get("offset")
+
+    def ensure(
+        self, entity_type: str, data: dict[str, Any], identifying_keys: Iterable[str] | None = None
+    ) -> Entity:
+        """Retrieve entity of *entity_type* with *data*, creating it if necessary.
+
+        Look for an entity whose *identifying_keys* (default: all keys of
+        *data*, top level scalars only) match *data*. Create it when none is
+        found, update it when its other values differ; either way commit.
+        Raise :exc:`KeyError` if *data* lacks an identifying key,
+        :exc:`ValueError` if there are none, and
+        :exc:`~clapboard.exception.MultipleResultsFoundError` if several
+        entities match.
+        """
+        keys = list(identifying_keys) if identifying_keys is not None else list(data)
+        if not keys:
+            raise ValueError(f"Could not determine any identifying data to check against when ensuring {entity_type!r} with data {data!r}.")
+        criteria = " and ".join(f"{key} is {quote(data[key])}" for key in keys)
+        try:
+            entity = self.query(f"{entity_type} where {criteria}").one()
+        except exception.NoResultFoundError:
+            entity = self.create(entity_type, data)
+            self.commit()
+            return entity
+        updated = False
+        for key, value in data.items():
+            if entity[key] != value:
+                entity[key] = value
+                updated = True
+        if updated:
+            self.commit()
+        return entity
+
+    def populate(self, entities: Entity | Iterable[Entity], projections: str | Iterable[str]) -> None:
+        """Populate *entities* with attributes specified by *projections*.
+
+        Locally set values are kept; clear them first (``del entity[key]``)
+        to reload them. Entities created and not yet committed are skipped.
+        All entities must be of the same type.
+        """
+        if isinstance(entities, Entity):
+            entities = [entities]
+        if not isinstance(projections, str):
+            projections = ", ".join(projections)
+        states = self.recorded_operations
+        pending = [entity for entity in entities if states.state(entity._identity) is not CREATED]
+        if not pending:
+            return
+        entity_type = pending[0].entity_type
+        names = list(pending[0].primary_key_attributes)
+        for start in range(0, len(pending), 500):
+            chunk = pending[start : start + 500]
+            if len(names) == 1:
+                values = ",".join(quote(entity._identity[1]) for entity in chunk)
+                criteria = f"{names[0]} in ({values})"
+            else:
+                criteria = " or ".join(
+                    "(" + " and ".join(f"{name} is {quote(value)}" for name, value in zip(names, entity._identity[1:])) + ")"
+                    for entity in chunk
+                )
+            self.query(f"select {projections} from {entity_type} where {criteria}").all()
+
+    def merge(self, value: Any, merged: dict[int, Any] | None = None) -> Any:
+        """Merge *value* into session and return merged value.
+
+        *merged* records merges during the run, to avoid infinite recursion.
+        """
+        with self.operation_recording(False):
+            return merge.merge_value(self, value, {} if merged is None else merged)
+
+    # Unit of work --------------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Commit all local changes to the server in one request.
+
+        The operation log is compressed first (see
+        :mod:`clapboard.unit_of_work`). On failure nothing changes locally:
+        fix the problem and commit again, or :meth:`rollback`.
+        """
+        self._check_open()
+        operations = list(self.recorded_operations)
+        if not operations:
+            return
+        created = self.recorded_operations.identities(CREATED)
+        deleted = self.recorded_operations.identities(DELETED)
+        payloads = compress(operations)
+        results: list[Any] = []
+        if payloads:
+            results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
+        with_local = list(self._with_local.values())
+        self.recorded_operations.clear()
+        self._with_local.clear()
+        with self.operation_recording(False):
+            merge.apply_commit(self, payloads, results, created, deleted, with_local)
+
+    def rollback(self) -> None:
+        """Clear all recorded operations and local state.
+
+        Use after a failed :meth:`commit` to return to a known good state.
+        Entities created and not committed leave the session.
+        """
+        created = {
+            operation.identity
+            for operation in self.recorded_operations
+            if isinstance(operation, CreateEntityOperation)
+        }
+        self.recorded_operations.clear()
+        for entity in self._with_local.values():
+            entity.clear()
+        self._with_local.clear()
+        for identity in created:
+            self._identity_map.pop(identity, None)
+
+    # Wire ----------------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise exception.ConnectionClosedError()
+
+    def _decode_attached(self, content: bytes) -> Any:
+        return json.loads(content, object_hook=self._hook)
+
+    @staticmethod
+    def _decode_plain(content: bytes) -> Any:
+        return json.loads(content, object_hook=plain_hook)
+
+    def _call(self, data: list[dict[str, Any]], decode: Callable[[bytes], Any] | None = None) -> list[Any]:
+        self._check_open()
+        idempotent = all(operation.get("action") in READ_ACTIONS for operation in data)
+        return self._transport.call(dumps_payload(data), decode or self._decode_attached, idempotent=idempotent)
+
+    def call(self, data: list[dict[str, Any]]) -> list[Any]:
+        """Make a request to the server with *data* (a list of operations); return the results.
+
+        Entities in the results are merged into the session.
+        """
+        return self._call(data)
+
+    def encode(self, data: Any, entity_attribute_strategy: str = "set_only") -> str:
+        """Return *data* encoded as JSON formatted string.
+
+        *entity_attribute_strategy* selects the entity attributes encoded:
+
+        - ``all``: all attributes, loading any that are NOT_SET;
+        - ``set_only``: attributes currently set, without loading;
+        - ``modified_only``: attributes modified locally;
+        - ``persisted_only``: remote (persisted) values, computed ones excluded.
+        """
+        return encode(data, entity_attribute_strategy)
+
+    def decode(self, string: str | bytes) -> Any:
+        """Return decoded JSON *string*; entities are built but not merged into the session."""
+        return json.loads(string, object_hook=merge.detached_hook(self))
+
+    def entity_reference(self, entity: Entity) -> dict[str, Any]:
+        """Return entity reference that uniquely identifies *entity*.
+
+        A mapping of ``__entity_type__`` and the primary key values.
+        """
+        return entity_reference(entity)
+
+    # Startup -------------------------------------------------------------------------------------
+
+    def _construct_entity_type(self, entity_schema: dict[str, Any], schemas: list[dict[str, Any]]) -> type | None:
+        """Ask plugins for the class of *entity_schema* (None when none answers)."""
+        results = self._event_hub.publish(
+            Event(
+                topic="ftrack.api.session.construct-entity-type",
+                data={"schema": entity_schema, "schemas": schemas},
+            ),
+            synchronous=True,
+        )
+        classes = [result for result in results or () if result is not None]
+        if len(classes) > 1:
+            raise ValueError(
+                f"Expected single entity type to represent schema {entity_schema['id']!r} "
+                f"but received {len(classes)} entity types instead."
+            )
+        return classes[0] if classes else None
+
+    # Server actions ------------------------------------------------------------------------------
+
+    def _action(self, operations: list[dict[str, Any]]) -> list[Any]:
+        """Call *operations*; report an unknown action as a compatibility error."""
+        try:
+            return self._call(operations)
+        except exception.ServerError as error:
+            action = operations[0]["action"]
+            if f"Invalid action u'{action}'" in str(error):
+                raise exception.ServerCompatibilityError(
+                    f'Server version {self._server_information.get("version")!r} does not support '
+                    f'"{action}", please update server and try again.'
+                ) from error
+            raise
+
+    def reset_remote(self, reset_type: str, entity: Entity | None = None) -> Any:
+        """Perform a server side reset of *reset_type*, optionally on *entity*.
+
+        Return the server's answer, e.g. ``{'api_key': ...}``.
+        """
+        operation: dict[str, Any] = {"action": "reset_remote", "reset_type": reset_type}
+        if entity is not None:
+            operation["entity_type"] = entity.entity_type
+            operation["entity_key"] = entity._identity[1]
+        return self._action([operation])[0]["data"]
+
+    def get_widget_url(self, name: str, entity: Entity | None = None, theme: str | None = None) -> str:
+        """Return an authenticated URL for widget with *name* and given options.
+
+        *name* is ``info``, ``tasks`` or ``tasks_browser``; some need an
+        *entity*; *theme* is ``light`` or ``dark``.
+        """
+        operation: dict[str, Any] = {"action": "get_widget_url", "name": name, "theme": theme}
+        if entity is not None:
+            operation["entity_type"] = entity.entity_type
+            operation["entity_key"] = list(primary_key(entity).values())
+        return self._action([operation])[0]["widget_url"]
+
+    def encode_media(self, media: Any, version_id: str | None = None, keep_original: Any = "auto") -> Entity:
+        """Return a new Job that encodes *media* to make it playable in browsers.
+
+        *media* is a path (uploaded to the ``ftrack.server`` location first)
+        or a FileComponent already in that location. With *version_id* the
+        outputs belong to that AssetVersion. *keep_original* defaults to
+        keeping a component and removing an uploaded file.
+        """
+        if isinstance(media, str):
+            location = self.get("Location", SERVER_LOCATION_ID)
+            component = self.create_component(media, location=location)
+            if keep_original == "auto":
+                keep_original = False
+        else:
+            component = media
+            if keep_original == "auto":
+                keep_original = True
+        operation = {
+            "action": "encode_media",
+            "component_id": component["id"],
+            "version_id": version_id,
+            "keep_original": keep_original,
+        }
+        job_id = self._action([operation])[0]["job_id"]
+        return self.get("Job", job_id)
+
+    def get_upload_metadata(
+        self, component_id: str, file_name: str, file_size: int, checksum: str | None = None
+    ) -> dict[str, Any]:
+        """Return URL and headers used to upload data for *component_id*.
+
+        Upload with HTTP PUT to the URL with the headers; *checksum* (the
+        base64 MD5 digest of the data) becomes the ``Content-MD5`` header.
+        """
+        operation = {
+            "action": "get_upload_metadata",
+            "component_id": component_id,
+            "file_name": file_name,
+            "file_size": file_size,
+            "checksum": checksum,
+        }
+        return self._action([operation])[0]
+
+    def send_user_invite(self, user: Entity) -> None:
+        """Send an invitation to *user*."""
+        self.send_user_invites([user])
+
+    def send_user_invites(self, users: Iterable[Entity]) -> None:
+        """Send invitations to *users*."""
+        operations = [{"action": "send_user_invite", "user_id": user["id"]} for user in users]
+        if operations:
+            self._action(operations)
+
+    def send_review_session_invite(self, invitee: Entity) -> None:
+        """Send an invite to a review session to *invitee*."""
+        self.send_review_session_invites([invitee])
+
+    def send_review_session_invites(self, invitees: Iterable[Entity]) -> None:
+        """Send invites to review sessions to *invitees*."""
+        operations = [
+            {"action": "send_review_session_invite", "review_session_invitee_id": invitee["id"]}
+            for invitee in invitees
+        ]
+        if operations:
+            self._action(operations)
+
+    # Locations (to come) -------------------------------------------------------------------------
+
+    def _locations_not_available(self, name: str) -> NotImplementedError:
+        return NotImplementedError(f"Session.{name} needs locations, which are not available yet in clapboard.")
+
+    def pick_location(self, component: Entity | None = None) -> Entity | None:
+        """Return suitable location to use (needs locations)."""
+        raise self._locations_not_available("pick_location")
+
+    def pick_locations(self, components: Iterable[Entity]) -> list[Entity | None]:
+        """Return suitable locations for *components* (needs locations)."""
+        raise self._locations_not_available("pick_locations")
+
+    def create_component(self, path: str, data: dict[str, Any] | None = None, location: Any = "auto") -> Entity:
+        """Create a new component from *path* with additional *data* (needs locations)."""
+        raise self._locations_not_available("create_component")
+
+    def get_component_availability(self, component: Entity, locations: Iterable[Entity] | None = None) -> dict[str, float]:
+        """Return availability of *component* (needs locations)."""
+        raise self._locations_not_available("get_component_availability")
+
+    def get_component_availabilities(
+        self, components: Iterable[Entity], locations: Iterable[Entity] | None = None
+    ) -> list[dict[str, float]]:
+        """Return availabilities of *components* (needs locations)."""
+        raise self._locations_not_available("get_component_availabilities")
+
+
+class AutoPopulatingContext:
+    """Context manager for temporary change of session auto_populate value."""
+
+    def __init__(self, session: Session, auto_populate: bool):
+        """Initialise context."""
+        self._session = session
+        self._auto_populate = auto_populate
+        self._token: contextvars.Token | None = None
+
+    def __enter__(self) -> None:
+        self._token = self._session._auto_populate.set(bool(self._auto_populate))
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._session._auto_populate.reset(self._token)
+
+
+class OperationRecordingContext:
+    """Context manager for temporary change of session record_operations."""
+
+    def __init__(self, session: Session, record_operations: bool):
+        """Initialise context."""
+        self._session = session
+        self._record_operations = record_operations
+        self._token: contextvars.Token | None = None
+
+    def __enter__(self) -> None:
+        self._token = self._session._record_operations.set(bool(self._record_operations))
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._session._record_operations.reset(self._token)
