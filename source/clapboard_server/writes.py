@@ -318,36 +318,12 @@ class Writer:
     def set_collection(self, owner: EntityType, row: Row, prop: Property, value: list[Any]) -> None:
         """Make collection ``prop`` hold exactly the referenced entities."""
         owner_id = row[owner.primary_key[0]]
-        ids = [self.reference_id(owner, prop, item) for item in value]
         target = self.registry.get(prop.target)
         if prop.inverse:
-            table = self.table(target)
-            reference = next(
-                (p for p in target.properties.values() if p.kind == REFERENCE and p.column == prop.inverse),
-                None,
-            )
-            current = {
-                r[0] for r in self.connection.execute(
-                    sa.select(table.c[target.primary_key[0]]).where(
-                        table.c[prop.inverse] == owner_id,
-                        *(table.c[c] == v for c, v in prop.where.items()),
-                    )
-                )
-            }
-            removed = set() if behaviours.keeps_removed_members(self, target, prop.inverse) else current - set(ids)
-            for member_id in removed:
-                self.update(target.name, [member_id], {reference.name if reference else prop.inverse: None})
-            for member_id in ids:
-                if member_id in current:
-                    continue
-                link = {"__entity_type__": owner.name, "id": owner_id}
-                values: dict[str, Any] = {reference.name: link} if reference else {prop.inverse: owner_id}
-                values.update(prop.where)
-                member = self.fetch(target, [member_id])
-                if member is None:
-                    raise ValidationError(f"Cannot add {target.name} {member_id} to {prop.name}: it does not exist.")
-                self.update(self.concrete_type(target, member).name, [member_id], values)
-        elif prop.through:
+            self._set_inverse_collection(owner, owner_id, prop, target, value)
+            return
+        ids = [self.reference_id(owner, prop, item) for item in value]
+        if prop.through:
             name, source, destination = prop.through
             if name in self.registry.types:
                 link_type = self.registry.types[name]
@@ -373,6 +349,64 @@ class Writer:
                     )
         else:
             raise ValidationError(f"{owner.name}.{prop.name} cannot be set.")
+
+    def _set_inverse_collection(self, owner: EntityType, owner_id: Any, prop: Property, target: EntityType,
+                                value: list[Any]) -> None:
+        """One-to-many membership: set or clear the members' foreign key.
+
+        Members whose key includes the foreign key (Metadata: parent and key) cannot be
+        unlinked: dropping them from the collection deletes them.
+        """
+        table = self.table(target)
+        key_columns = [target.properties[name].column for name in target.primary_key]
+        owned = prop.inverse in key_columns
+        wanted = [self.reference_key(owner, prop, item) for item in value]
+        current = {
+            tuple(str(v) for v in r) for r in self.connection.execute(
+                sa.select(*(table.c[c] for c in key_columns)).where(
+                    table.c[prop.inverse] == owner_id, *(table.c[c] == v for c, v in prop.where.items()),
+                )
+            )
+        }
+        reference = next(
+            (p for p in target.properties.values() if p.kind == REFERENCE and p.column == prop.inverse), None
+        )
+        if not behaviours.keeps_removed_members(self, target, prop.inverse):
+            for key in current - set(wanted):
+                if owned:
+                    self.delete(target.name, list(key))
+                else:
+                    self.update(target.name, list(key), {reference.name if reference else prop.inverse: None})
+        for key in wanted:
+            if key in current:
+                continue
+            member = self.fetch(target, list(key))
+            if member is None:
+                raise ValidationError(f"Cannot add {target.name} {list(key)} to {prop.name}: it does not exist.")
+            if owned:
+                raise ValidationError(
+                    f"{target.name} {list(key)} belongs to another owner and cannot move to {prop.name}."
+                )
+            values: dict[str, Any] = dict(prop.where)
+            if reference is not None:
+                values[reference.name] = {"__entity_type__": owner.name, "id": owner_id}
+            else:
+                values[prop.inverse] = owner_id
+            self.update(self.concrete_type(target, member).name, list(key), values)
+
+    def reference_key(self, owner: EntityType, prop: Property, value: Any) -> tuple[str, ...]:
+        """The full primary key of a referenced entity, as strings (composite keys too)."""
+        if isinstance(value, dict) and "__entity_type__" in value:
+            referenced = self.registry.get(value["__entity_type__"])
+            if len(referenced.primary_key) > 1:
+                key = [value.get(name) for name in referenced.primary_key]
+                if any(part is None for part in key):
+                    raise ValidationError(
+                        f"Reference to {referenced.name} in {prop.name!r} needs "
+                        f"{', '.join(referenced.primary_key)}."
+                    )
+                return tuple(str(part) for part in key)
+        return (self.reference_id(owner, prop, value),)
 
     # -- output --------------------------------------------------------------------------------
 

@@ -88,11 +88,6 @@ def test_updating_an_existing_metadata_value(server, sequence):
         assert check.get("Sequence", sequence["id"])["metadata"]["frame_padding"] == "5"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: an update of a collection of composite-key entities (Metadata) is refused "
-    "with 'Reference to Metadata in 'metadata' lacks its primary key.'",
-)
 def test_setting_metadata(server, sequence):
     with new_session(server) as session:
         new_sequence = session.get("Sequence", sequence["id"])

@@ -207,3 +207,24 @@ def test_custom_attributes_are_dense_and_inherited(api, make_project):
     assert note_key not in {v["key"] for v in seq_values}
     found = api.query(f'select id from Sequence where custom_attributes any (key is "{fps_key}" and value is 25)')
     assert [r["id"] for r in found] == [sequence["entity_data"]["id"]]
+
+
+def test_metadata_collection_membership_by_composite_key(api, make_project):
+    project = make_project()
+    project_id = project["entity_data"]["id"]
+    keep = create("Metadata", entity_key=[project_id, "keep"], parent_id=project_id, parent_type="Project",
+                  key="keep", value="1")
+    drop = create("Metadata", entity_key=[project_id, "drop"], parent_id=project_id, parent_type="Project",
+                  key="drop", value="2")
+    api.call(keep, drop)
+    api.call(update("Project", project_id, metadata=[
+        {"__entity_type__": "Metadata", "parent_id": project_id, "key": "keep"}]))
+    stored = api.one(f'select metadata.key, metadata.value from Project where id is "{project_id}"')["metadata"]
+    assert [(m["key"], m["value"]) for m in stored] == [("keep", "1")]
+    assert api.query(f'select key from Metadata where parent_id is "{project_id}" and key is "drop"') == []
+
+
+def test_inverse_hints_are_on_subtypes_too(api):
+    schemas = {s["id"]: s for s in api.call({"action": "query_schemas"})[0]}
+    assert schemas["Task"]["properties"]["parent"]["inverse"] == "children"
+    assert schemas["FileComponent"]["properties"]["version"]["inverse"] == "components"

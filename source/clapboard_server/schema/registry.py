@@ -99,7 +99,11 @@ def _add_inverse_hints(types: dict[str, EntityType]) -> None:
             for other in target.properties.values():
                 if other.kind == REFERENCE and other.column == prop.inverse and not other.computed:
                     entity_type.document["properties"][prop.name]["inverse"] = other.name
-                    target.document["properties"][other.name].setdefault("inverse", prop.name)
+                    for holder in types.values():  # the target and its subtypes
+                        if holder is target or target.name in holder.bases:
+                            fragment = holder.document["properties"].get(other.name)
+                            if fragment is not None:
+                                fragment.setdefault("inverse", prop.name)
                     break
 
 
