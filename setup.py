@@ -1,6 +1,7 @@
 """clapboard: a production-tracking client with an embedded server."""
 
 from glob import glob
+from pathlib import Path
 
 from setuptools import find_packages, setup
 
@@ -14,7 +15,7 @@ setup(
     name="clapboard",
     version="0.1.0",
     description="Python client for production-tracking servers, with an embedded server.",
-    long_description=open("README.rst", encoding="utf-8").read(),
+    long_description=Path("README.rst").read_text(encoding="utf-8"),
     long_description_content_type="text/x-rst",
     package_dir={"": "source"},
     packages=find_packages("source"),
@@ -43,6 +44,9 @@ setup(
         ],
         "docs": ["sphinx>=7"],
     },
-    entry_points={"console_scripts": ["clapboard = clapboard.cli:main"]},
+    entry_points={
+        "console_scripts": ["clapboard = clapboard.cli:main"],
+        "pytest11": ["clapboard = clapboard.testing"],
+    },
     zip_safe=False,
 )
