@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-import arrow
 
 from .symbol import NOT_SET
 
 if TYPE_CHECKING:  # pragma: no cover
+    import arrow
+
     from .entity.base import Entity
 
 #: The four documented entity attribute strategies of :meth:`Session.encode`.
@@ -25,18 +26,41 @@ STRATEGIES = ("all", "set_only", "modified_only", "persisted_only")
 
 _UTC = datetime.timezone.utc
 _fromisoformat = datetime.datetime.fromisoformat
-_fromdatetime = arrow.Arrow.fromdatetime
+#: ``arrow.Arrow.fromdatetime``, set by :func:`_import_arrow`. arrow takes longer to import
+#: than all of clapboard, so it is imported when the first datetime is decoded.
+_fromdatetime: Callable[[datetime.datetime], arrow.Arrow] | None = None
+
+
+def _import_arrow() -> Any:
+    global _fromdatetime
+    import arrow
+
+    _fromdatetime = arrow.Arrow.fromdatetime
+    return arrow
 
 
 def decode_datetime(text: str) -> arrow.Arrow:
     """Return *text* (ISO 8601) as an aware :class:`arrow.Arrow`; naive means UTC."""
+    if _fromdatetime is None:
+        _import_arrow()
     try:
         value = _fromisoformat(text)
     except ValueError:
-        return arrow.get(text)
+        return _import_arrow().get(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=_UTC)
     return _fromdatetime(value)
+
+
+def is_datetime(value: Any) -> bool:
+    """Return whether *value* is a datetime, a date or an :class:`arrow.Arrow`.
+
+    arrow is not imported for this: no Arrow exists before something imported it.
+    """
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return True
+    arrow = sys.modules.get("arrow")
+    return arrow is not None and isinstance(value, arrow.Arrow)
 
 
 def plain_hook(item: dict[str, Any]) -> Any:
@@ -63,7 +87,7 @@ def wire_default(value: Any) -> Any:
     """``json.dumps`` default for payloads: entities become references."""
     if getattr(value, "_identity", None) is not None:
         return entity_reference(value)
-    if isinstance(value, (arrow.Arrow, datetime.datetime, datetime.date)):
+    if is_datetime(value):
         return encode_datetime(value)
     members = getattr(value, "collection", value)
     if hasattr(members, "_identities"):
@@ -92,8 +116,32 @@ def _selected_value(attribute: Any, entity: Entity, strategy: str) -> Any:
     return NOT_SET
 
 
+def _stored_values(entity: Entity, strategy: str) -> dict[str, Any]:
+    """Return the ``set_only`` or ``persisted_only`` values of *entity*, read from its stores.
+
+    Same result as asking each attribute (see :func:`_selected_value`), without
+    visiting the attributes that hold no value: a persistent session cache
+    encodes every entity it stores.
+    """
+    data = entity_reference(entity)
+    attributes = type(entity)._attribute_map
+    persisted = strategy == "persisted_only"
+    stores = (entity._remote,) if persisted else (entity._remote, entity._local)
+    for store in stores:
+        for name, value in store.items():
+            attribute = attributes.get(name)
+            if attribute is None or value is NOT_SET or (persisted and attribute.computed):
+                continue
+            if getattr(value, "_identity", None) is not None:
+                value = entity_reference(value)
+            data[name] = value
+    return data
+
+
 def _entity_values(entity: Entity, strategy: str) -> dict[str, Any]:
     """Return the attribute values of *entity* selected by *strategy*."""
+    if strategy == "set_only" or strategy == "persisted_only":
+        return _stored_values(entity, strategy)
     data = entity_reference(entity)
     session = entity.session
     with session.auto_populating(strategy == "all"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import logging
 import os
 import uuid
@@ -15,6 +14,8 @@ logger = logging.getLogger("clapboard.plugin")
 
 def _register_arguments(register: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Return the keyword arguments *register* accepts among *kwargs*."""
+    import inspect  # slow to import, and only needed when there are plugins
+
     try:
         signature = inspect.signature(register)
     except (TypeError, ValueError):

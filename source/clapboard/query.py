@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import collections.abc
-import datetime
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import arrow
-
 from . import exception
+from .codec import is_datetime
 
 if TYPE_CHECKING:  # pragma: no cover
     from .entity.base import Entity
@@ -47,7 +45,9 @@ def quote(value: Any) -> str:
         return "True" if value else "False"
     if isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, (arrow.Arrow, datetime.datetime, datetime.date)):
+    if is_datetime(value):
+        import arrow  # imported on first use: see clapboard.codec
+
         # The server stores neither microseconds nor time zones: compare naive UTC.
         value = arrow.get(value).to("utc").naive.replace(microsecond=0).isoformat()
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')

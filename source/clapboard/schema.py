@@ -3,7 +3,10 @@
 The schema cache keeps the last schemas downloaded from a server in a JSON
 file. At start-up, the MD5 of ``json.dumps(schemas, sort_keys=True)`` is
 compared with the server's ``schema_hash``: when equal, the cached schemas are
-used and ``query_schemas`` is not sent.
+used and ``query_schemas`` is not sent. The file holds exactly that JSON text,
+so the MD5 of its bytes is the hash, checked before the file is parsed.
+
+Entity classes are built when first looked up (see :class:`EntityTypes`).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import exception
-from .entity.factory import StandardFactory, finalise_types
+from .entity.factory import StandardFactory, complete_inverses, prepare_class
 
 logger = logging.getLogger("clapboard.schema")
 
@@ -27,11 +31,19 @@ logger = logging.getLogger("clapboard.schema")
 MINIMUM_SERVER_VERSION = (3, 3, 11)
 
 Schemas = list[dict[str, Any]]
+#: Asks for the class of a schema, given the schema and all schemas; None lets the standard
+#: factory build it.
+Constructor = Callable[[dict[str, Any], Schemas], type | None]
+
+
+def _canonical_json(schemas: Schemas) -> bytes:
+    """Return the JSON text the schema hash is computed from (and the cache file holds)."""
+    return json.dumps(schemas, sort_keys=True).encode("utf-8")
 
 
 def schema_hash(schemas: Schemas) -> str:
     """Return the MD5 hex digest of ``json.dumps(schemas, sort_keys=True)``."""
-    return hashlib.md5(json.dumps(schemas, sort_keys=True).encode("utf-8")).hexdigest()
+    return hashlib.md5(_canonical_json(schemas)).hexdigest()
 
 
 def check_server_compatibility(server_information: Mapping[str, Any]) -> None:
@@ -80,52 +92,127 @@ def cache_file(directory: Path, server_url: str) -> Path:
     return directory / f"clapboard_schema_cache_{digest}.json"
 
 
-def read_cache(path: Path | None) -> Schemas | None:
-    """Return the schemas cached in *path*, or None if missing or unreadable."""
+def _read_bytes(path: Path | None) -> bytes | None:
     if path is None:
         return None
     try:
-        with open(path, encoding="utf-8") as stream:
-            schemas = json.load(stream)
-    except (OSError, ValueError):
+        with open(path, "rb") as stream:
+            return stream.read()
+    except OSError:
+        return None
+
+
+def _parse(content: bytes) -> Schemas | None:
+    try:
+        schemas = json.loads(content)
+    except ValueError:
         return None
     return schemas if isinstance(schemas, list) else None
 
 
 def write_cache(path: Path | None, schemas: Schemas) -> None:
-    """Write *schemas* to *path* atomically; log and carry on if that fails."""
+    """Write *schemas* to *path* atomically; log and carry on if that fails.
+
+    The text goes to a temporary file renamed over *path*: readers and
+    concurrent writers see a complete file, the old or the new one.
+    """
     if path is None:
         return
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=str(path.parent), prefix=".schema-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(schemas, stream)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(_canonical_json(schemas))
         os.replace(temporary, path)
     except OSError as error:
         logger.warning("Could not write schema cache %s: %s", path, error)
+        if temporary is not None:
+            try:
+                os.remove(temporary)
+            except OSError:
+                pass
 
 
-def build_types(
-    schemas: Schemas, construct: Callable[[dict[str, Any], Schemas], type | None]
-) -> dict[str, type]:
-    """Return entity classes for *schemas*, keyed by schema id.
+class EntityTypes(Mapping[str, type]):
+    """Entity classes keyed by schema id, each built when first looked up.
 
-    *construct* is asked for each schema's class (the session publishes the
-    ``ftrack.api.session.construct-entity-type`` event); when it answers
-    None, a :class:`~clapboard.entity.factory.StandardFactory` builds it.
+    A server has over a hundred entity types and a program uses a few, so
+    classes are not built up front. Looking up a class asks *construct* for
+    it (the session publishes the ``ftrack.api.session.construct-entity-type``
+    event); when it answers None, a
+    :class:`~clapboard.entity.factory.StandardFactory` builds it. The classes
+    its references point to are constructed too, to complete relationship
+    pairs (see :func:`~clapboard.entity.factory.complete_inverses`).
+
+    Keys, ``len`` and ``in`` come from the schemas and build nothing;
+    ``values()`` and ``items()`` build every class.
     """
-    types: dict[str, type] = {}
-    factory: StandardFactory | None = None
-    for schema in schemas:
-        cls = construct(schema, schemas)
+
+    def __init__(self, schemas: Schemas, construct: Constructor):
+        """Initialise for *schemas*, asking *construct* for each class."""
+        self._schemas = {str(schema["id"]): schema for schema in schemas}
+        self._schema_list = schemas
+        self._construct = construct
+        self._factory: StandardFactory | None = None
+        self._lock = threading.RLock()
+        #: Classes constructed, relationship pairs not completed yet.
+        self._constructed: dict[str, type] = {}
+        #: Classes ready for use.
+        self._ready: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        cls = self.get(name)
         if cls is None:
-            if factory is None:
-                factory = StandardFactory()
-            cls = factory.create(schema)
-        types[str(schema["id"])] = cls
-    finalise_types(types)
-    return types
+            raise KeyError(name)
+        return cls
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return the class of *name*, or *default* for an unknown type."""
+        # Faster than Mapping.get, which goes through __getitem__ and KeyError: merging
+        # query results looks up the class of every entity.
+        cls = self._ready.get(name)
+        if cls is None:
+            if name not in self._schemas:
+                return default
+            cls = self._finalise(name)
+        return cls
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._schemas
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._schemas)
+
+    def __len__(self) -> int:
+        return len(self._schemas)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {len(self._ready)} of {len(self._schemas)} built>"
+
+    def _constructed_class(self, name: str) -> type | None:
+        cls = self._constructed.get(name)
+        if cls is None:
+            schema = self._schemas.get(name)
+            if schema is None:
+                return None
+            cls = self._construct(schema, self._schema_list)
+            if cls is None:
+                if self._factory is None:
+                    self._factory = StandardFactory()
+                cls = self._factory.create(schema)
+            self._constructed[name] = cls
+        return cls
+
+    def _finalise(self, name: str) -> type:
+        with self._lock:  # two threads must not build two classes for one type
+            cls = self._ready.get(name)
+            if cls is None:
+                cls = self._constructed_class(name)
+                complete_inverses(name, cls, self._constructed_class)
+                prepare_class(cls)
+                self._ready[name] = cls
+            return cls
 
 
 def load(
@@ -141,16 +228,19 @@ def load(
     """
     directory = cache_directory(schema_cache_path)
     path = cache_file(directory, server_url) if directory is not None else None
-    cached = read_cache(path)
-    if cached is None:
+    content = _read_bytes(path)
+    if content is None:
         information, schemas = call([{"action": "query_server_information"}, {"action": "query_schemas"}])
         check_server_compatibility(information)
         write_cache(path, schemas)
         return information, schemas
     information = call([{"action": "query_server_information"}])[0]
     check_server_compatibility(information)
-    if information.get("schema_hash") and information["schema_hash"] == schema_hash(cached):
-        return information, cached
+    expected = information.get("schema_hash")
+    if expected and hashlib.md5(content).hexdigest() == expected:
+        cached = _parse(content)
+        if cached is not None:
+            return information, cached
     schemas = call([{"action": "query_schemas"}])[0]
     write_cache(path, schemas)
     return information, schemas

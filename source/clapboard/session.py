@@ -10,7 +10,6 @@ to the server, :mod:`clapboard.schema` builds entity classes,
 from __future__ import annotations
 
 import contextvars
-import getpass
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ from typing import Any
 
 from . import exception, merge, plugin, schema
 from .attribute import relink
-from .cache import Cache, KeyMaker, LayeredCache, MemoryCache, StringKeyMaker
+from .cache import Cache, KeyMaker, LayeredCache, StringKeyMaker
 from .codec import dumps_payload, encode, entity_reference, plain_hook
 from .entity.base import Entity
 from .event.base import Event
@@ -28,6 +27,7 @@ from .event.hub import EventHub
 from .inspection import primary_key
 from .operation import CreateEntityOperation, DeleteEntityOperation, Operations, UpdateEntityOperation
 from .query import QueryResult, quote
+from .session_cache import EntityCache, IdentityMapCache
 from .symbol import CREATED, DELETED, MODIFIED, NOT_SET, SERVER_LOCATION_ID
 from .transport import HttpTransport, SessionAuthentication, Transport
 from .unit_of_work import OperationPayload, compress
@@ -87,11 +87,17 @@ class Session:
         :envvar:`FTRACK_EVENT_PLUGIN_PATH`); *plugin_arguments* are passed to
         their ``register`` functions when they accept them.
 
+        With *auto_connect_event_hub*, :attr:`event_hub` connects to the event
+        server in a background thread (start-up does not wait for it); events
+        published meanwhile are sent once connected. Otherwise only local and
+        synchronous events are handled until ``event_hub.connect()`` is called.
+
         *cache* is a :class:`~clapboard.cache.Cache`, or a callable taking
         the session and returning one (or None); it becomes the second level
         of the session's :class:`~clapboard.cache.LayeredCache`, under a
-        :class:`~clapboard.cache.MemoryCache`. *cache_key_maker* makes its
-        keys (default :class:`~clapboard.cache.StringKeyMaker`).
+        :class:`~clapboard.cache.MemoryCache` presenting the session's
+        entities (see :mod:`clapboard.session_cache`). *cache_key_maker*
+        makes its keys (default :class:`~clapboard.cache.StringKeyMaker`).
 
         *schema_cache_path* is the folder of the schema cache (False disables
         it); default :envvar:`CLAPBOARD_API_SCHEMA_CACHE_PATH` (or
@@ -118,6 +124,8 @@ class Session:
             )
         api_user = api_user or _environment("CLAPBOARD_API_USER", "FTRACK_API_USER")
         if not api_user:
+            import getpass  # imports termios: not worth it for sessions given a user
+
             api_user = getpass.getuser()
         self._server_url = server_url.rstrip("/")
         self._api_key = api_key
@@ -129,17 +137,18 @@ class Session:
         self._identity_map: dict[tuple[Any, ...], Entity] = {}
         self._with_local: dict[int, Entity] = {}
         self._memoised: dict[Any, Any] = {}
-        self.types: dict[str, type] = {}
+        self.types: Mapping[str, type] = {}
         self.schemas: list[dict[str, Any]] = []
 
         self._transport = transport or HttpTransport(
             self._server_url, api_user, api_key, timeout=timeout, headers=headers, cookies=cookies,
             strict_api=strict_api,
         )
-        self._event_hub = EventHub(self._server_url, api_user, api_key)
+        self._event_hub = EventHub(self._server_url, api_user, api_key, headers=headers, cookies=cookies)
 
         self.cache_key_maker = cache_key_maker or StringKeyMaker()
-        self.cache = LayeredCache([MemoryCache()])
+        self.cache = LayeredCache([IdentityMapCache(self)])
+        self._entity_cache = EntityCache(self)
         user_cache = cache(self) if callable(cache) and not isinstance(cache, Cache) else cache
         if user_cache is not None:
             self.cache.caches.append(user_cache)
@@ -153,14 +162,16 @@ class Session:
         self._server_information, self.schemas = schema.load(
             lambda operations: self._call(operations, self._decode_plain), self._server_url, schema_cache_path
         )
-        self.types = schema.build_types(self.schemas, self._construct_entity_type)
+        # Classes are built on first use, each after its construct-entity-type event.
+        self.types = schema.EntityTypes(self.schemas, self._construct_entity_type)
         self._hook = merge.attaching_hook(self)
+        self._entity_cache.bind()
 
-        if auto_connect_event_hub:
-            try:
-                self._event_hub.connect()
-            except exception.EventHubConnectionError as error:
-                self.logger.warning("Event hub not connected: %s", error)
+        if auto_connect_event_hub:  # in the background: start-up does not wait for the event server
+            self._event_hub.connect(background=True)
+        self._event_hub.publish(
+            Event(topic="ftrack.api.session.configure-location", data={"session": self}), synchronous=True
+        )
         self._event_hub.publish(Event(topic="ftrack.api.session.ready", data={"session": self}), synchronous=True)
 
     # Configuration and lifecycle ---------------------------------------------------------------
@@ -383,6 +394,7 @@ class Session:
         attributes = cls._attribute_map
         for name, value in deferred.items():
             attributes[name].set_local_value(entity, value)
+        self._entity_cache.created(entity)
         return entity
 
     def delete(self, entity: Entity) -> None:
@@ -422,24 +434,11 @@ class Session:
         entity = self._identity_map.get(identity)
         if entity is not None:
             return entity
-        entity = self._get_cached(identity)
+        entity = self._entity_cache.get(identity)
         if entity is not None:
             return entity
         criteria = " and ".join(f"{name} is {quote(value)}" for name, value in zip(names, values))
         return self.query(f"{entity_type} where ({criteria})").first()
-
-    def _get_cached(self, identity: tuple[Any, ...]) -> Entity | None:
-        """Return the entity from the user cache levels, merged into the session."""
-        if len(self.cache.caches) < 2:
-            return None
-        key = self.cache_key_maker.key((identity[0], list(identity[1:])))
-        try:
-            value = self.cache.get(key)
-        except KeyError:
-            return None
-        if getattr(value, "_identity", None) is None:
-            return None
-        return self.merge(value)
 
     def query(self, expression: str, page_size: int = 500) -> QueryResult:
         """Query against remote data according to *expression*.
@@ -557,6 +556,7 @@ class Session:
         self._with_local.clear()
         with self.operation_recording(False):
             merge.apply_commit(self, payloads, results, created, deleted, with_local)
+        self._entity_cache.committed(payloads, with_local, deleted)
 
     def rollback(self) -> None:
         """Clear all recorded operations and local state.
@@ -570,11 +570,13 @@ class Session:
             if isinstance(operation, CreateEntityOperation)
         }
         self.recorded_operations.clear()
-        for entity in self._with_local.values():
+        reverted = list(self._with_local.values())
+        for entity in reverted:
             entity.clear()
         self._with_local.clear()
         for identity in created:
             self._identity_map.pop(identity, None)
+        self._entity_cache.rolled_back(created, reverted)
 
     # Wire ----------------------------------------------------------------------------------------
 
@@ -583,6 +585,8 @@ class Session:
             raise exception.ConnectionClosedError()
 
     def _decode_attached(self, content: bytes) -> Any:
+        if self._entity_cache.enabled:
+            return self._entity_cache.decode(content)
         return json.loads(content, object_hook=self._hook)
 
     @staticmethod

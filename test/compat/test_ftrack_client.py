@@ -6,8 +6,14 @@ fails. The scripts use unique project names, so they share one server. They
 exercise the wire protocol, not the database, so they run on SQLite only.
 """
 
+import threading
+import time
+import uuid
+
+import clapboard
 import pytest
-from ftrack_harness import SCRIPTS, run_ftrack_script
+from clapboard.event.base import Event
+from ftrack_harness import SCRIPT_TIMEOUT, SCRIPTS, run_ftrack_script
 
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -47,3 +53,49 @@ def test_every_script_has_a_test():
     tested = {name[len("test_"):] for name in globals() if name.startswith("test_")}
     scripts = {path.stem for path in SCRIPTS.glob("*.py")}
     assert scripts <= tested, f"scripts without a test: {sorted(scripts - tested)}"
+
+
+def test_event_hub(ftrack_python, server):
+    """The ftrack client's event hub receives a clapboard event and the ftrack.update of a
+    clapboard commit; its automatic reply reaches clapboard's on_reply."""
+    name = f"event_hub_{uuid.uuid4().hex}"
+    session = clapboard.Session(
+        server.server_url, server.api_key, server.api_user, auto_connect_event_hub=True, schema_cache_path=False
+    )
+    hub = session.event_hub
+    ready, replies, failures = [], [], []
+    hub.subscribe("topic=compat.ftrack-ready", ready.append)
+    assert hub.flush(30), "clapboard's event hub did not connect"
+
+    def run():
+        try:
+            run_ftrack_script(ftrack_python, server, "event_hub", name)
+        except BaseException as error:  # noqa: BLE001 - reported by the test's thread
+            failures.append(error)
+
+    script = threading.Thread(target=run)
+    script.start()
+    try:
+        _handle_until(hub, lambda: ready or not script.is_alive())
+        if ready:
+            hub.publish(Event("compat.from-clapboard", data={"greeting": "hello"},
+                              source={"applicationId": "clapboard.test"}), on_reply=replies.append)
+            schema = session.query("ProjectSchema").first()
+            session.create("Project", {"name": name, "full_name": name, "project_schema": schema})
+            session.commit()
+            _handle_until(hub, lambda: replies or not script.is_alive())
+    finally:
+        script.join(SCRIPT_TIMEOUT)
+        session.close()
+    if failures:
+        raise failures[0]
+    assert replies and replies[0]["data"] == {"seen_by": "ftrack", "greeting": "hello"}
+    assert replies[0]["in_reply_to_event"] and replies[0]["source"]["user"]["username"] == server.api_user
+
+
+def _handle_until(hub, predicate, timeout=SCRIPT_TIMEOUT):
+    """Handle *hub*'s events until *predicate* holds (fail after *timeout* seconds)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        hub.wait(0.05)

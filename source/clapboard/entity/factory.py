@@ -267,28 +267,46 @@ def prepare_class(cls: type) -> None:
         attribute.primary_key = attribute.name in primary_key
 
 
-def finalise_types(types: dict[str, type]) -> None:
-    """Complete relationship pairs across *types*, then prepare every class.
+def _attribute_names(cls: type) -> set[str]:
+    return set(cls._attribute_map or cls.attributes.keys())
+
+
+def complete_inverses(name: str, cls: type, lookup: Callable[[str], type | None]) -> None:
+    """Give the references of *cls* (type *name*) the inverse hints their targets imply.
 
     A reference without an ``inverse`` hint gets one when its target type has
     a collection naming it as inverse whose items are of the reference's own
-    type, or of a type whose attributes it has (a base type).
+    type, or of a type whose attributes it has (a base type). *lookup*
+    returns the class of a type name, or None for an unknown type; only
+    collection attributes of the classes it returns are read.
     """
-    names = {name: set(cls._attribute_map or cls.attributes.keys()) for name, cls in types.items()}
-    for name, cls in types.items():
-        for attribute in cls.attributes or ():
-            if not isinstance(attribute, ReferenceAttribute) or attribute.inverse:
+    names: set[str] | None = None
+    for attribute in cls.attributes or ():
+        if not isinstance(attribute, ReferenceAttribute) or attribute.inverse:
+            continue
+        target = lookup(attribute.entity_type)
+        if target is None:
+            continue
+        for candidate in target.attributes or ():
+            if not isinstance(candidate, CollectionAttribute) or candidate.inverse != attribute.name:
                 continue
-            target = types.get(attribute.entity_type)
-            if target is None:
-                continue
-            for candidate in target.attributes or ():
-                if not isinstance(candidate, CollectionAttribute) or candidate.inverse != attribute.name:
+            items_type = getattr(candidate, "items_type", None)
+            if items_type is not None and items_type != name:
+                items_class = lookup(items_type)
+                if items_class is None:
                     continue
-                items_type = getattr(candidate, "items_type", None)
-                if items_type is None or items_type == name or names.get(items_type, {None}) <= names[name]:
-                    attribute.inverse = candidate.name
-                    break
+                if names is None:
+                    names = _attribute_names(cls)
+                if not _attribute_names(items_class) <= names:
+                    continue
+            attribute.inverse = candidate.name
+            break
+
+
+def finalise_types(types: dict[str, type]) -> None:
+    """Complete relationship pairs across *types* (see :func:`complete_inverses`), then prepare every class."""
+    for name, cls in types.items():
+        complete_inverses(name, cls, types.get)
     for cls in types.values():
         prepare_class(cls)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import arrow
-
 from .. import exception
 from .base import Entity
 
@@ -54,6 +52,8 @@ class User(Entity):
         timer = session.query(f'Timer where user_id = "{self["id"]}"').one()
         start = timer["start"]
         timezone_support = session.server_information.get("is_timezone_support_enabled", True)
+        import arrow  # imported on first use: see clapboard.codec
+
         now = arrow.utcnow() if timezone_support else arrow.now()
         delta = now - start
         timelog = session.create(

@@ -36,9 +36,11 @@ import functools
 import operator as _operator
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 from typing import Any as _Any
 
-import pyparsing as pp
+if TYPE_CHECKING:
+    import pyparsing as pp  # imported when the first expression is parsed: it is slow to import
 
 __all__ = [
     "CONTAINS",
@@ -237,6 +239,8 @@ class Condition(Expression):
 
 def _build_grammar(wildcard: str) -> pp.ParserElement:
     """The pyparsing grammar producing :class:`Expression` nodes with ``wildcard`` conditions."""
+    import pyparsing as pp
+
     and_, or_, not_ = (pp.CaselessKeyword(word) for word in ("and", "or", "not"))
     key = pp.Regex(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*").set_name("key")
     operator = pp.one_of(list(_OPERATORS)).set_name("operator (= != > < >= <=)")
@@ -278,6 +282,8 @@ def _parse(expression: str, wildcard: str) -> Expression:
     if not expression.strip():
         raise ParseError("The expression is empty: expected a condition such as topic=ftrack.update.",
                          expression, 0)
+    import pyparsing as pp
+
     with _lock:  # parse calls are rare (results are cached); keep pyparsing single-threaded
         grammar = _grammars.get(wildcard)
         if grammar is None:

@@ -1,0 +1,36 @@
+"""Helpers of the event tests: waiting on conditions, never on sleeps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+TIMEOUT = 15.0
+
+
+def wait_for(hubs: Any, predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "the condition") -> Any:
+    """Handle the events of *hubs* (one hub or several) until *predicate* returns something true.
+
+    Return what it returned; fail after *timeout* seconds.
+    """
+    hubs = hubs if isinstance(hubs, (list, tuple)) else [hubs]
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
+        for hub in hubs:
+            hub.wait(0.01 / len(hubs))
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "the condition") -> Any:
+    """Check *predicate* every 10 ms until it returns something true; return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
+        time.sleep(0.01)
