@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import clapboard
-import requests
 from clapboard.cache import FileCache, MemoryCache, SerialisedCache
 from clapboard_server import embedded
+from fixtures import populate
 
 QUERY = 'Task where project.name is "{project}"'
 
@@ -73,45 +73,6 @@ def memory_cache_rates(count: int, repeat: int) -> None:
           f"ratio {rates['MemoryCache.set'] / rates['dict set']:.2f}")
     print(f"MemoryCache.get  {rates['MemoryCache.get']:>12,.0f} /s   dict {rates['dict get']:>12,.0f} /s   "
           f"ratio {rates['MemoryCache.get'] / rates['dict get']:.2f}")
-
-
-def populate(server: embedded.EmbeddedServer, tasks: int) -> str:
-    """Create a project holding *tasks* tasks (10 per shot, 10 shots per sequence); return its name."""
-    http = requests.Session()
-    http.headers.update({"ftrack-user": server.api_user, "ftrack-api-key": server.api_key})
-    url = f"{server.server_url}/api"
-
-    def send(batch: list[dict]) -> list:
-        answer = http.post(url, json=batch, timeout=600).json()
-        assert isinstance(answer, list), answer
-        return answer
-
-    schema = send([{"action": "query", "expression": "select id from ProjectSchema"}])[0]["data"][0]
-    name = f"bench_cache_{uuid.uuid4().hex[:6]}"
-
-    def create(entity_type: str, **data: object) -> dict:
-        data["id"] = str(uuid.uuid4())
-        return {"action": "create", "entity_type": entity_type, "entity_key": [data["id"]],
-                "entity_data": {"__entity_type__": entity_type, **data}}
-
-    def reference(operation: dict) -> dict:
-        return {"__entity_type__": operation["entity_type"], "id": operation["entity_data"]["id"]}
-
-    project = create("Project", name=name, full_name=name, project_schema=schema)
-    batch = [project]
-    for index in range(max(1, tasks // 100)):
-        sequence = create("Sequence", name=f"sq{index:03d}", parent=reference(project))
-        batch.append(sequence)
-        for shot_index in range(10):
-            shot = create("Shot", name=f"sh{shot_index:03d}", parent=reference(sequence))
-            batch.append(shot)
-            batch += [create("Task", name=f"t{task:02d}", parent=reference(shot)) for task in range(10)]
-        if len(batch) > 2000:
-            send(batch)
-            batch = []
-    if batch:
-        send(batch)
-    return name
 
 
 def cache_maker(path: Path, session: clapboard.Session) -> SerialisedCache:
@@ -167,7 +128,7 @@ def run_once(sessions: Sessions, query: str, cache_path: Path) -> tuple[float, f
 def session_figures(tasks: int, repeat: int) -> None:
     """Print warm-cache loading and cold-cache querying against plain server queries."""
     with embedded.start() as server:
-        query = QUERY.format(project=populate(server, tasks))
+        query = QUERY.format(project=populate(server, tasks, "bench_cache"))
         sessions = Sessions(server, Path(tempfile.mkdtemp(prefix="clapboard-bench-cache-")))
         sessions.new().close()  # warm the schema cache
         runs = [run_once(sessions, query, sessions.folder / f"cache-{run}.sqlite") for run in range(repeat)]

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import requests
@@ -37,6 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "test" / "compat"))
 
 from clapboard_server import embedded
+from fixtures import populate
 from ftrack_harness import ftrack_python
 
 #: Most the ratio clapboard / ftrack may be, per figure (from the performance issue).
@@ -52,44 +52,6 @@ TARGETS = {
 JSON_LOADS_TARGET = 10.0
 
 QUERY = 'select name, status.name, parent.name from Task where project.name is "{project}"'
-
-
-def populate(server, tasks: int) -> str:
-    """Create a project with ``tasks`` tasks (10 per shot, 10 shots per sequence)."""
-    http = requests.Session()
-    http.headers.update({"ftrack-user": server.api_user, "ftrack-api-key": server.api_key})
-    url = f"{server.server_url}/api"
-    schema = http.post(url, json=[{"action": "query", "expression": "select id from ProjectSchema"}]).json()[0]["data"][0]
-    name = f"bench-{tasks}-{uuid.uuid4().hex[:6]}"
-
-    def create(entity_type, **data):
-        data["id"] = str(uuid.uuid4())
-        return {"action": "create", "entity_type": entity_type, "entity_key": [data["id"]],
-                "entity_data": {"__entity_type__": entity_type, **data}}
-
-    def ref(operation):
-        return {"__entity_type__": operation["entity_type"], "id": operation["entity_data"]["id"]}
-
-    project = create("Project", name=name, full_name=name, project_schema=schema)
-    batch = [project]
-    for s in range(max(1, tasks // 100)):
-        sequence = create("Sequence", name=f"sq{s:03d}", parent=ref(project))
-        batch.append(sequence)
-        for h in range(10):
-            shot = create("Shot", name=f"sh{h:03d}", parent=ref(sequence))
-            batch.append(shot)
-            batch += [create("Task", name=f"t{t:02d}", parent=ref(shot)) for t in range(10)]
-        if len(batch) > 2000:
-            _send(http, url, batch)
-            batch = []
-    _send(http, url, batch)
-    return name
-
-
-def _send(http, url, batch):
-    if batch:
-        answer = http.post(url, json=batch, timeout=600).json()
-        assert isinstance(answer, list), answer
 
 
 def json_loads_seconds(server, project: str) -> float:

@@ -14,11 +14,7 @@ import clapboard.inspection
 import clapboard.symbol
 import pytest
 from clapboard.symbol import NOT_SET
-
-
-def new_session(server, **options):
-    options.setdefault("schema_cache_path", False)
-    return clapboard.Session(server.server_url, server.api_key, server.api_user, **options)
+from live_server import new_session
 
 
 def unique(prefix):

@@ -10,11 +10,7 @@ import pytest
 from clapboard import attribute
 from clapboard.collection import Collection
 from clapboard.symbol import CREATED, DELETED, MODIFIED, NOT_SET
-
-
-def new_session(server, **options):
-    options.setdefault("schema_cache_path", False)
-    return clapboard.Session(server.server_url, server.api_key, server.api_user, **options)
+from live_server import new_session
 
 
 @pytest.fixture

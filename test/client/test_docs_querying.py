@@ -3,13 +3,9 @@
 import uuid
 
 import arrow
-import clapboard
 import pytest
 from clapboard.query import QueryResult
-
-
-def new_session(server):
-    return clapboard.Session(server.server_url, server.api_key, server.api_user, schema_cache_path=False)
+from live_server import new_session
 
 
 @pytest.fixture

@@ -8,11 +8,7 @@ import clapboard
 import pytest
 from clapboard.operation import CreateEntityOperation, UpdateEntityOperation
 from clapboard.symbol import NOT_SET
-
-
-def new_session(server, **options):
-    options.setdefault("schema_cache_path", False)
-    return clapboard.Session(server.server_url, server.api_key, server.api_user, **options)
+from live_server import new_session
 
 
 @pytest.fixture

@@ -7,11 +7,7 @@ import clapboard
 import clapboard.cache
 import pytest
 from clapboard.symbol import NOT_SET
-
-
-def new_session(server, **options):
-    options.setdefault("schema_cache_path", False)
-    return clapboard.Session(server.server_url, server.api_key, server.api_user, **options)
+from live_server import new_session
 
 
 @pytest.fixture

@@ -14,11 +14,7 @@ import clapboard.event.base
 import pytest
 from clapboard import exception
 from event_support import wait_for, wait_until
-
-
-def new_session(server, **options):
-    options.setdefault("schema_cache_path", False)
-    return clapboard.Session(server.server_url, server.api_key, server.api_user, **options)
+from live_server import new_session
 
 
 @pytest.fixture
