@@ -1,0 +1,1 @@
+"""Accessors provide access to the data stored in a location."""

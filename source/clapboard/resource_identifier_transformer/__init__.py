@@ -1,0 +1,1 @@
+"""Transformers convert resource identifiers to and from their stored form."""

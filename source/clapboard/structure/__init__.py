@@ -1,0 +1,1 @@
+"""Structures decide where component data is placed in a location."""
