@@ -45,11 +45,10 @@ READ_ACTIONS = frozenset({"query", "query_schemas", "query_server_information"})
 
 
 def _environment(*names: str) -> str | None:
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
+    """The first of ``names`` set in the environment or the ``.env`` file."""
+    from .settings import setting
+
+    return setting(*names)
 
 
 class Session:
