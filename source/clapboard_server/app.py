@@ -16,6 +16,7 @@ from starlette.routing import Route
 from .errors import ApiError, ValidationError
 from .events.endpoint import routes as event_routes
 from .server import Server
+from .storage.routes import routes as storage_routes
 
 log = logging.getLogger(__name__)
 _JSON = "application/json; charset=utf-8"
@@ -42,7 +43,9 @@ def create_app(server: Server) -> Starlette:
                 operations: Any = json.loads(body)
             except ValueError as error:
                 raise ValidationError(f"The request body is not valid JSON: {error}.") from None
-            results = await run_in_threadpool(server.call, operations, user_id)
+            results = await run_in_threadpool(
+                server.call, operations, user_id, str(request.base_url).rstrip("/")
+            )
         except ApiError as error:
             return _error_response(error, strict)
         except Exception as error:
@@ -58,7 +61,11 @@ def create_app(server: Server) -> Starlette:
     async def server_error(request: Request, exc: Exception) -> Response:
         return _error_response(ApiError(f"Internal server error: {type(exc).__name__}"), strict=True)
 
-    routes = [Route("/api", api, methods=["POST"], name="api"), *event_routes(server.events)]
+    routes = [
+        Route("/api", api, methods=["POST"], name="api"),
+        *event_routes(server.events),
+        *storage_routes(server.storage, server.authenticator),
+    ]
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: not_found, 500: server_error},

@@ -14,6 +14,7 @@ from .database import Database
 from .errors import ApiError
 from .events import EventHub
 from .schema import Registry, default_registry
+from .storage import Storage
 
 log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "admin-api-key"
@@ -35,6 +36,8 @@ class Server:
         self.new_admin_key = False
         #: The event hub; started by :meth:`prepare`.
         self.events = EventHub(self.database, self.authenticator)
+        #: Component data of the ``ftrack.server`` location.
+        self.storage = Storage(self.data_dir)
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
@@ -57,13 +60,16 @@ class Server:
         self.admin_key = key
         self.events.start()
 
-    def call(self, operations: Any, user_id: str) -> list[Any]:
-        """Run a batch of operations in one transaction: all results, or an ApiError."""
+    def call(self, operations: Any, user_id: str, server_url: str | None = None) -> list[Any]:
+        """Run a batch of operations in one transaction: all results, or an ApiError.
+
+        ``server_url`` is the server's URL as the client reached it (for upload URLs).
+        """
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
         writes = any(isinstance(o, dict) and o.get("action") in actions.WRITE_ACTIONS for o in operations)
         with self.database.transaction(write=writes) as connection:
-            context = actions.CallContext(self, connection, user_id)
+            context = actions.CallContext(self, connection, user_id, server_url)
             results = [actions.run(context, operation) for operation in operations]
             if context._writer is not None:
                 context._writer.finish()

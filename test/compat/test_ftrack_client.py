@@ -48,6 +48,11 @@ def test_get_ensure_populate(ftrack_python, server):
     run_ftrack_script(ftrack_python, server, "get_ensure_populate")
 
 
+def test_server_location(ftrack_python, server):
+    """A file added to ftrack.server (signed upload), downloaded by URL and accessor, removed."""
+    run_ftrack_script(ftrack_python, server, "server_location")
+
+
 def test_every_script_has_a_test():
     """A script added to scripts/ without a test here would never run."""
     tested = {name[len("test_"):] for name in globals() if name.startswith("test_")}

@@ -18,6 +18,8 @@ class CallContext:
     server: Server
     connection: sa.Connection
     user_id: str
+    #: The server's public URL as the client reached it (no trailing slash), when known.
+    server_url: str | None = None
     _writer: Writer | None = field(default=None, repr=False)
 
     @property
