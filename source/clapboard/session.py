@@ -28,7 +28,16 @@ from .inspection import primary_key
 from .operation import CreateEntityOperation, DeleteEntityOperation, Operations, UpdateEntityOperation
 from .query import QueryResult, quote
 from .session_cache import EntityCache, IdentityMapCache
-from .symbol import CREATED, DELETED, MODIFIED, NOT_SET, SERVER_LOCATION_ID
+from .symbol import (
+    CREATED,
+    DELETED,
+    MODIFIED,
+    NOT_SET,
+    ORIGIN_LOCATION_ID,
+    REVIEW_LOCATION_ID,
+    SERVER_LOCATION_ID,
+    UNMANAGED_LOCATION_ID,
+)
 from .transport import HttpTransport, SessionAuthentication, Transport
 from .unit_of_work import OperationPayload, compress
 
@@ -168,6 +177,7 @@ class Session:
 
         if auto_connect_event_hub:  # in the background: start-up does not wait for the event server
             self._event_hub.connect(background=True)
+        self._configure_locations()
         self._event_hub.publish(
             Event(topic="ftrack.api.session.configure-location", data={"session": self}), synchronous=True
         )
@@ -258,6 +268,10 @@ class Session:
         if self._closed:
             return
         self._transport.close()
+        for location in self._configured_locations():
+            close = getattr(location.accessor, "close", None)
+            if callable(close):
+                close()
         try:
             self._event_hub.disconnect()
         except exception.EventHubError:
@@ -282,7 +296,10 @@ class Session:
         clear the top level cache. Entities held elsewhere keep their values
         but should no longer be used.
         """
+        locations = self._configured_locations()
         self._clear_local_state()
+        for location in locations:  # configured locations stay configured
+            self._identity_map[location._identity] = location
         self._event_hub.publish(Event(topic="ftrack.api.session.reset", data={"session": self}), synchronous=True)
 
     def check_server_compatibility(self) -> None:
@@ -750,32 +767,214 @@ class Session:
         if operations:
             self._action(operations)
 
-    # Locations (to come) -------------------------------------------------------------------------
+    # Locations ---------------------------------------------------------------------------------
 
-    def _locations_not_available(self, name: str) -> NotImplementedError:
-        return NotImplementedError(f"Session.{name} needs locations, which are not available yet in clapboard.")
+    def _configure_locations(self) -> None:
+        """Configure the built-in locations locally, without asking the server.
+
+        ``ftrack.origin`` (in memory, sources are paths, priority 100),
+        ``ftrack.unmanaged`` (records paths, 90), ``ftrack.review`` (records
+        paths, 110) and ``ftrack.server`` (server storage, resource
+        identifier = component id, 150). Queries for these locations return
+        the same configured instances.
+        """
+        from .accessor.disk import DiskAccessor
+        from .accessor.server import ServerAccessor
+        from .entity import location as location_module
+        from .mixin import mixin
+        from .resource_identifier_transformer.base import ResourceIdentifierTransformer
+        from .structure.entity_id import EntityIdStructure
+        from .structure.origin import OriginStructure
+
+        builtins: list[tuple[str, str, type, Any, Any, int]] = [
+            (ORIGIN_LOCATION_ID, "ftrack.origin", location_module.OriginLocationMixin,
+             DiskAccessor(prefix=""), OriginStructure(), 100),
+            (UNMANAGED_LOCATION_ID, "ftrack.unmanaged", location_module.UnmanagedLocationMixin,
+             DiskAccessor(prefix=""), OriginStructure(), 90),
+            (REVIEW_LOCATION_ID, "ftrack.review", location_module.UnmanagedLocationMixin,
+             DiskAccessor(prefix=""), OriginStructure(), 110),
+            (SERVER_LOCATION_ID, "ftrack.server", location_module.ServerLocationMixin,
+             ServerAccessor(self), EntityIdStructure(), 150),
+        ]
+        for location_id, name, mixin_class, accessor, structure, priority in builtins:
+            location = self.create("Location", {"id": location_id, "name": name}, reconstructing=True)
+            mixin(location, mixin_class)
+            location.accessor = accessor
+            location.structure = structure
+            location.resource_identifier_transformer = ResourceIdentifierTransformer(self)
+            location.priority = priority
+
+    def _configured_locations(self) -> list[Entity]:
+        """Return Location instances of this session that carry configuration or registrations."""
+        from .entity.location import Location
+
+        return [
+            entity
+            for entity in self._identity_map.values()
+            if isinstance(entity, Location) and vars(entity)  # configured attributes or registrations
+        ]
+
+    def _get_locations(self, filter_inaccessible: bool = True) -> list[Entity]:
+        """Return all locations, highest priority (lowest number) first.
+
+        With *filter_inaccessible*, keep only those configured with an
+        accessor in this session.
+        """
+        locations = self.query("select id, name from Location").all()
+        if filter_inaccessible:
+            locations = [location for location in locations if location.accessor not in (NOT_SET, None)]
+        return sorted(locations, key=lambda location: location.priority)
 
     def pick_location(self, component: Entity | None = None) -> Entity | None:
-        """Return suitable location to use (needs locations)."""
-        raise self._locations_not_available("pick_location")
+        """Return suitable location to use.
+
+        Without *component*, return the highest priority accessible
+        location; otherwise the highest priority accessible location
+        *component* is available in. Return None if none fits.
+        """
+        if component is None:
+            locations = self._get_locations()
+            return locations[0] if locations else None
+        return self.pick_locations([component])[0]
 
     def pick_locations(self, components: Iterable[Entity]) -> list[Entity | None]:
-        """Return suitable locations for *components* (needs locations)."""
-        raise self._locations_not_available("pick_locations")
+        """Return suitable locations for *components*.
+
+        Each entry is the highest priority accessible location the matching
+        component is available in, or None.
+        """
+        components = list(components)
+        candidates = self._get_locations()
+        availabilities = self.get_component_availabilities(components, locations=candidates)
+        picked: list[Entity | None] = []
+        for availability in availabilities:
+            picked.append(next((loc for loc in candidates if availability.get(loc["id"], 0.0) > 0.0), None))
+        return picked
 
     def create_component(self, path: str, data: dict[str, Any] | None = None, location: Any = "auto") -> Entity:
-        """Create a new component from *path* with additional *data* (needs locations)."""
-        raise self._locations_not_available("create_component")
+        """Create a new component from *path* with additional *data*.
+
+        *path* is a filesystem path, or a sequence expression
+        ``'{head}{padding}{tail} [{ranges}]'`` such as
+        ``'/path/to/file.%04d.ext [1-5, 7, 8, 10-20]'``, which creates a
+        SequenceComponent with a FileComponent member per frame. *data* is
+        passed to :meth:`create` (``name`` defaults to ``main``); ``size``
+        and ``file_type`` are filled in from the files.
+
+        The component is registered in the ``ftrack.origin`` location, then
+        added to *location*: ``'auto'`` picks one with :meth:`pick_location`,
+        None leaves it in the origin location only. Adding to a location
+        commits.
+        """
+        import clique
+
+        if location == "auto":
+            location = self.pick_location()
+        data = dict(data or {})
+        data.setdefault("name", "main")
+        try:
+            collection = clique.parse(path)
+        except ValueError:
+            return self._create_component("FileComponent", path, data, location)
+
+        data.setdefault("padding", collection.padding)
+        container_path = collection.format("{head}{padding}{tail}")
+        container = self._create_component("SequenceComponent", container_path, data, None)
+        size = 0
+        for index, member_path in zip(sorted(collection.indexes), collection):
+            member = self._create_component(
+                "FileComponent", member_path, {"name": str(index), "container": container}, None
+            )
+            if member not in container["members"]:
+                container["members"].append(member)
+            size += member["size"] or 0
+        container["size"] = size
+        if location is not None:
+            location.add_component(container, self.get("Location", ORIGIN_LOCATION_ID), recursive=True)
+            # The commit merged the container as the server created it, before its members:
+            # forget that stale collection so it is read again from the server.
+            if self.recorded_operations.state(container._identity) is not CREATED and not container._local.get(
+                "members"
+            ):
+                container._attribute_map["members"].set_remote_value(container, NOT_SET)
+        return container
+
+    def _create_component(self, entity_type: str, path: str, data: dict[str, Any], location: Any) -> Entity:
+        data = dict(data)
+        if entity_type == "FileComponent" and "size" not in data:
+            try:
+                data["size"] = os.path.getsize(path)
+            except OSError:
+                data["size"] = 0
+        data.setdefault("file_type", os.path.splitext(path)[-1])
+        component = self.create(entity_type, data)
+        origin = self.get("Location", ORIGIN_LOCATION_ID)
+        origin.add_component(component, path, recursive=False)
+        if location is not None:
+            location.add_component(component, origin, recursive=True)
+        return component
 
     def get_component_availability(self, component: Entity, locations: Iterable[Entity] | None = None) -> dict[str, float]:
-        """Return availability of *component* (needs locations)."""
-        raise self._locations_not_available("get_component_availability")
+        """Return availability of *component* as ``{location_id: percentage}``.
+
+        With *locations*, limit the result to those locations.
+        """
+        return self.get_component_availabilities([component], locations=locations)[0]
 
     def get_component_availabilities(
         self, components: Iterable[Entity], locations: Iterable[Entity] | None = None
     ) -> list[dict[str, float]]:
-        """Return availabilities of *components* (needs locations)."""
-        raise self._locations_not_available("get_component_availabilities")
+        """Return availabilities of *components*, one ``{location_id: percentage}`` each.
+
+        With *locations*, limit the results to those locations; otherwise
+        check every location. A file is 100 when registered in a location,
+        else 0; a container is the share of its members registered there.
+        """
+        from .entity.location import MemoryLocationMixin, _members
+
+        components = list(components)
+        locations = self._get_locations(filter_inaccessible=False) if locations is None else list(locations)
+        if not components:
+            return []
+        memory = [location for location in locations if isinstance(location, MemoryLocationMixin)]
+        stored = [location for location in locations if not isinstance(location, MemoryLocationMixin)]
+
+        persisted: dict[str, list[Entity]] = {}
+        containers: dict[str, list[Entity]] = {}
+        for component in components:
+            if self.recorded_operations.state(component._identity) is CREATED:
+                continue
+            persisted.setdefault(component.entity_type, []).append(component)
+            if "members" in component._attribute_map:
+                containers.setdefault(component.entity_type, []).append(component)
+        if stored:
+            for group in persisted.values():
+                self.populate(group, "component_locations.location_id")
+            for group in containers.values():
+                self.populate(group, "members.component_locations.location_id")
+
+        def registered_in(component: Entity) -> set[str]:
+            if self.recorded_operations.state(component._identity) is CREATED:
+                return set()
+            return {str(item["location_id"]) for item in component["component_locations"]}
+
+        results: list[dict[str, float]] = []
+        for component in components:
+            availability: dict[str, float] = {}
+            members = _members(component) if stored else []
+            member_sets = [registered_in(member) for member in members]
+            own = registered_in(component) if stored and not members else set()
+            for location in stored:
+                location_id = str(location["id"])
+                if members:
+                    present = sum(1 for ids in member_sets if location_id in ids)
+                    availability[location["id"]] = 100.0 * present / len(members)
+                else:
+                    availability[location["id"]] = 100.0 if location_id in own else 0.0
+            for location in memory:
+                availability[location["id"]] = location.get_component_availabilities([component])[0]
+            results.append(availability)
+        return results
 
 
 class AutoPopulatingContext:

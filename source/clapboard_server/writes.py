@@ -92,7 +92,7 @@ class Writer:
             )
         referenced = self.registry.get(value["__entity_type__"])
         target = self.registry.get(prop.target)
-        if not referenced.is_a(target) and not target.is_a(referenced):
+        if not (referenced.is_a(target) or target.is_a(referenced) or _owns(referenced, prop)):
             raise ValidationError(
                 f"Attribute {prop.name!r} of {owner.name} must reference a {target.name}; "
                 f"got a {referenced.name}."
@@ -449,6 +449,13 @@ class Writer:
             "row": row,
             "previous": previous,
         })
+
+
+def _owns(referenced: EntityType, prop: Property) -> bool:
+    """Whether ``referenced`` has the collection this reference fills (a sequence's members)."""
+    return any(
+        other.kind == COLLECTION and other.inverse == prop.column for other in referenced.properties.values()
+    )
 
 
 def _constraint_text(error: sa.exc.IntegrityError) -> str:

@@ -228,3 +228,13 @@ def test_inverse_hints_are_on_subtypes_too(api):
     schemas = {s["id"]: s for s in api.call({"action": "query_schemas"})[0]}
     assert schemas["Task"]["properties"]["parent"]["inverse"] == "children"
     assert schemas["FileComponent"]["properties"]["version"]["inverse"] == "components"
+
+
+def test_members_may_belong_to_a_sequence_but_not_to_a_file(api):
+    sequence = create("SequenceComponent", name="plate", padding=4)
+    member = create("FileComponent", name="1", container=ref(sequence))
+    api.call(sequence, member)
+    stored = api.one(f'select members.name from SequenceComponent where id is "{sequence["entity_data"]["id"]}"')
+    assert [m["name"] for m in stored["members"]] == ["1"]
+    error = api.error(create("FileComponent", name="2", container=ref(member)))
+    assert "must reference a ContainerComponent" in error["content"]
