@@ -891,12 +891,6 @@ class Session:
         container["size"] = size
         if location is not None:
             location.add_component(container, self.get("Location", ORIGIN_LOCATION_ID), recursive=True)
-            # The commit merged the container as the server created it, before its members:
-            # forget that stale collection so it is read again from the server.
-            if self.recorded_operations.state(container._identity) is not CREATED and not container._local.get(
-                "members"
-            ):
-                container._attribute_map["members"].set_remote_value(container, NOT_SET)
         return container
 
     def _create_component(self, entity_type: str, path: str, data: dict[str, Any], location: Any) -> Entity:

@@ -435,9 +435,12 @@ class Writer:
         target = self.registry.get(prop.target)
         if prop.type_column and row.get(prop.type_column) in self.registry.types:
             target = self.registry.types[row[prop.type_column]]
-        stored = self.fetch(target, [target_id]) if target.abstract or self.registry.concrete_types(target.table) else None
+        table = self.table(target)
+        stored = self.connection.execute(
+            sa.select(table).where(table.c[target.primary_key[0]] == target_id)
+        ).mappings().first()
         if stored is not None:
-            target = self.concrete_type(target, stored)
+            target = self.concrete_type(target, dict(stored))
         return {"__entity_type__": target.name, target.primary_key[0]: target_id}
 
     def record(self, action: str, entity_type: EntityType, row: Row, keys: list[str], previous: Row | None = None) -> None:

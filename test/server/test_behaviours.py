@@ -238,3 +238,12 @@ def test_members_may_belong_to_a_sequence_but_not_to_a_file(api):
     assert [m["name"] for m in stored["members"]] == ["1"]
     error = api.error(create("FileComponent", name="2", container=ref(member)))
     assert "must reference a ContainerComponent" in error["content"]
+
+
+def test_references_come_back_with_the_concrete_type(api):
+    sequence = create("SequenceComponent", name="plate", padding=4)
+    member = create("FileComponent", name="1", container=ref(sequence))
+    created = api.call(sequence, member)[1]["data"]
+    assert created["container"] == {"__entity_type__": "SequenceComponent", "id": sequence["entity_data"]["id"]}
+    queried = api.one(f'select container from FileComponent where id is "{member["entity_data"]["id"]}"')
+    assert queried["container"]["__entity_type__"] == "SequenceComponent"

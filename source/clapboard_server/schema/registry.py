@@ -54,9 +54,11 @@ class Registry:
     def resolve_row_type(self, entity_type: EntityType, row: Mapping[str, Any]) -> EntityType:
         """The concrete type a stored row of ``entity_type``'s table belongs to.
 
-        A subtype wins when its discriminator is stricter than ``entity_type``'s and matches;
-        otherwise a concrete ``entity_type`` is its own answer (types sharing a table without
-        a discriminator, such as NoteCategory and NoteLabel, read back as queried).
+        In order: the most specific subtype of ``entity_type`` whose discriminator matches;
+        ``entity_type`` itself when concrete and matching (types sharing a table without a
+        discriminator, such as NoteCategory and NoteLabel, read back as queried); otherwise
+        the most specific matching type of the table (a reference declared as
+        ContainerComponent that points at a SequenceComponent).
         """
         candidates = self._concrete_by_table.get(entity_type.table, ())
         for candidate in candidates:
@@ -64,7 +66,7 @@ class Registry:
                 break
             if candidate.is_a(entity_type) and _matches(candidate, row):
                 return candidate
-        if not entity_type.abstract:
+        if not entity_type.abstract and _matches(entity_type, row):
             return entity_type
         for candidate in candidates:
             if _matches(candidate, row):
