@@ -24,17 +24,6 @@ from clapboard.symbol import (
 from live_server import new_session
 
 
-def _server_storage_available():
-    try:
-        import clapboard_server.storage  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_storage = pytest.mark.skipif(not _server_storage_available(), reason="server storage endpoints not available")
-
-
 def _read(path):
     with open(path, "rb") as handle:
         return handle.read()
@@ -347,7 +336,6 @@ def test_server_accessor_urls(session):
         accessor.get_filesystem_path("abc")
 
 
-@needs_storage
 def test_server_location_round_trip(server, session, files):
     path = files("image.png", b"\x89PNG not really" * 1000)
     server_location = session.query('Location where name is "ftrack.server"').one()
@@ -376,7 +364,6 @@ def test_server_location_round_trip(server, session, files):
     assert server_location.get_component_availability(component) == 0.0
 
 
-@needs_storage
 def test_server_location_to_disk_transfer(server, disk_location, files):
     name, prefix = disk_location
     with _configured_session(server, name, prefix) as session:
@@ -387,7 +374,6 @@ def test_server_location_to_disk_transfer(server, disk_location, files):
         assert _read(location.get_filesystem_path(component)) == b"abc" * 5000
 
 
-@needs_storage
 def test_server_accessor_upload_progress(session, files):
     component = session.create_component(files("p.bin", b"x" * 10000), location=None)
     progress = []
@@ -412,7 +398,6 @@ def test_server_accessor_upload_progress(session, files):
     assert accessor.open(component["id"], "rb").read() == b"x" * 10000
 
 
-@needs_storage
 def test_server_accessor_missing_data_and_download_retries(session, files, monkeypatch):
     import requests
 
@@ -442,7 +427,6 @@ def test_server_accessor_missing_data_and_download_retries(session, files, monke
         accessor.open(component["id"], "rb")
 
 
-@needs_storage
 def test_create_thumbnail_uploads_to_server_location(server, session, files):
     schema = session.query("ProjectSchema").first()
     name = f"thumb_{uuid.uuid4().hex[:8]}"
