@@ -51,6 +51,11 @@ class Database:
         self.catalog = Catalog(registry, self.tables)
         # SQLite allows one writer at a time: serialise writing batches in this process.
         self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
+        # SQLite plans queries from statistics that only ANALYZE gathers (PostgreSQL's
+        # autovacuum does this by itself): refresh them as the data grows.
+        self._writes_since_analyze = 0
+        self._analyze_after = 1000
+        self._analyzer: threading.Thread | None = None
 
     def create_schema(self) -> None:
         """Create missing tables (and indexes); existing ones are left alone."""
@@ -69,5 +74,29 @@ class Database:
             if lock is not None:
                 lock.release()
 
+    def note_writes(self, count: int) -> None:
+        """Count written rows; refresh SQLite's statistics in the background as data grows."""
+        if not self.is_sqlite:
+            return
+        self._writes_since_analyze += count
+        busy = self._analyzer is not None and self._analyzer.is_alive()
+        if self._writes_since_analyze < self._analyze_after or busy:
+            return
+        self._writes_since_analyze = 0
+        self._analyze_after = min(self._analyze_after * 2, 200_000)
+        self._analyzer = threading.Thread(target=self.analyze, name="clapboard-analyze", daemon=True)
+        self._analyzer.start()
+
+    def analyze(self) -> None:
+        """Gather the statistics SQLite's query planner uses."""
+        with self.transaction(write=True) as connection:
+            connection.exec_driver_sql("ANALYZE")
+
+    def wait_for_maintenance(self, timeout: float | None = None) -> None:
+        """Wait until a background statistics refresh, if any, has finished."""
+        if self._analyzer is not None:
+            self._analyzer.join(timeout)
+
     def dispose(self) -> None:
+        self.wait_for_maintenance()
         self.engine.dispose()

@@ -44,6 +44,8 @@ class Server:
         self.database.create_schema()
         if not seed.is_seeded(self.database):
             seed.seed(self.database)
+        elif self.database.is_sqlite:
+            self.database.analyze()  # statistics for the data an earlier run left
         key = seed.ensure_admin(self.database, self.authenticator, self.admin_user)
         key_file = self.data_dir / ADMIN_KEY_FILE
         if key is None and key_file.exists():
@@ -79,6 +81,7 @@ class Server:
 
     def after_commit(self, changes: list[dict], user_id: str) -> None:
         """Called with what a successful batch changed: publish ``ftrack.update``."""
+        self.database.note_writes(len(changes))
         self.events.publish_changes(changes, user_id)
 
     def close(self) -> None:

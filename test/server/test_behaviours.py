@@ -2,7 +2,8 @@
 
 import uuid
 
-from server_api import create, ref
+import pytest
+from server_api import Api, create, ref
 
 
 def update(entity_type, entity_id, **data):
@@ -247,3 +248,17 @@ def test_references_come_back_with_the_concrete_type(api):
     assert created["container"] == {"__entity_type__": "SequenceComponent", "id": sequence["entity_data"]["id"]}
     queried = api.one(f'select container from FileComponent where id is "{member["entity_data"]["id"]}"')
     assert queried["container"]["__entity_type__"] == "SequenceComponent"
+
+
+@pytest.mark.backends("sqlite")
+def test_sqlite_statistics_follow_the_data(server_factory, backend):
+    with server_factory("sqlite") as server:
+        database = server.server.database
+        api = Api(server)
+        schema = api.one("select id from ProjectSchema")
+        project = create("Project", name="stats", full_name="stats", project_schema=ref(schema))
+        api.call(project, *(create("Sequence", name=f"sq{i}", parent=ref(project)) for i in range(1100)))
+        database.wait_for_maintenance(timeout=60)
+        with database.engine.connect() as connection:
+            rows = connection.exec_driver_sql("select count(*) from sqlite_stat1 where tbl = 'context'").scalar()
+        assert rows > 0
