@@ -101,15 +101,21 @@ def integrity(path):
         connection.close()
 
 
-def test_two_processes_write_one_file_concurrently(tmp_path):
-    path = tmp_path / "shared.sqlite"
-    count = 3000
+def start_writers_together(path, count):
+    """Two writer processes, released at the same moment once both are ready."""
     writers = [start(WRITER, path, name, count) for name in ("first", "second")]
     for writer in writers:
         expect(writer, "ready")
     for writer in writers:
         writer.stdin.write("go\n")
         writer.stdin.flush()
+    return writers
+
+
+def test_two_processes_write_one_file_concurrently(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    count = 3000
+    writers = start_writers_together(path, count)
     for writer in writers:
         expect(writer, "done")
         finish(writer)
@@ -158,12 +164,7 @@ def test_processes_sharing_a_damaged_file_rebuild_it_once(tmp_path, damage):
         with open(path, "r+b") as stream:
             stream.truncate(path.stat().st_size // 3)
     count = 500
-    writers = [start(WRITER, path, name, count) for name in ("first", "second")]
-    for writer in writers:
-        expect(writer, "ready")
-    for writer in writers:
-        writer.stdin.write("go\n")
-        writer.stdin.flush()
+    writers = start_writers_together(path, count)
     errors = ""
     for writer in writers:
         expect(writer, "done")
