@@ -1,4 +1,4 @@
-"""The ``clapboard`` command: run a server, or a demo against an embedded one."""
+"""``clapboard server`` and ``clapboard demo``: run a server, or a demo against an embedded one."""
 
 from __future__ import annotations
 
@@ -38,9 +38,8 @@ def _demo(arguments: argparse.Namespace) -> int:
     return run(data_dir=arguments.data_dir, database=arguments.database)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="clapboard", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``server`` and ``demo`` to the ``clapboard`` command."""
     server = commands.add_parser("server", help="run a clapboard server until interrupted")
     server.add_argument("--data-dir", help="folder for the database and files (default: ./clapboard-data)",
                         default="clapboard-data")
@@ -52,9 +51,3 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--data-dir", help="keep the demo's data in this folder (default: temporary)")
     demo.add_argument("--database", help="SQLAlchemy URL of the database (default: SQLite)")
     demo.set_defaults(run=_demo)
-    arguments = parser.parse_args(argv)
-    return arguments.run(arguments)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The ``clapboard`` command.
+
+Each sub-command lives in its own module of this package and exposes
+``register(commands)``, which adds its parser to the ``commands`` sub-parser
+group and sets ``run`` (a function of the parsed arguments returning an exit
+status) as the parser's default. Modules are discovered, so adding a command is
+adding a module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``clapboard`` argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(prog="clapboard", description="clapboard: production tracking client and server.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``clapboard`` command with ``argv`` (default: the process's arguments)."""
+    arguments = build_parser().parse_args(argv)
+    return arguments.run(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m clapboard.cli``: the ``clapboard`` command."""
+
+import sys
+
+from clapboard.cli import main
+
+sys.exit(main())
