@@ -38,7 +38,7 @@ from .symbol import (
     SERVER_LOCATION_ID,
     UNMANAGED_LOCATION_ID,
 )
-from .transport import HttpTransport, SessionAuthentication, Transport
+from .transport import HttpTransport, SessionAuthentication, Transport, check_settings
 from .unit_of_work import OperationPayload, compress
 
 __all__ = [
@@ -135,7 +135,7 @@ class Session:
             import getpass  # imports termios: not worth it for sessions given a user
 
             api_user = getpass.getuser()
-        self._server_url = server_url.rstrip("/")
+        self._server_url = check_settings(server_url, api_user, api_key)
         self._api_key = api_key
         self._api_user = api_user
 
