@@ -331,6 +331,7 @@ class Session:
     # Hooks used by attributes and collections (see clapboard.attribute) -----------------------
 
     def _local_changed(self, entity: Entity, name: str, old_value: Any, new_value: Any) -> None:
+        self._check_open()
         self._with_local[id(entity)] = entity
         if self._record_operations.get():
             identity = entity._identity
@@ -369,7 +370,7 @@ class Session:
     def _entity_class(self, entity_type: str) -> type:
         cls = self.types.get(entity_type)
         if cls is None:
-            raise exception.UnrecognisedEntityTypeError(entity_type)
+            raise exception.UnrecognisedEntityTypeError(entity_type, known_types=self.types.keys())
         return cls
 
     def create(self, entity_type: str, data: dict[str, Any] | None = None, reconstructing: bool = False) -> Entity:
@@ -378,8 +379,13 @@ class Session:
         Missing values get their schema defaults (such as a new id). With
         *reconstructing*, *data* describes an existing entity instead: no
         defaults apply and nothing is recorded. The entity is merged into
-        the session.
+        the session. Unknown attribute names and values that do not fit the
+        schema's types raise at once (see
+        :exc:`~clapboard.exception.UnknownAttributeError` and
+        :exc:`~clapboard.exception.InvalidValueError`).
         """
+        if not reconstructing:
+            self._check_open()
         cls = self._entity_class(entity_type)
         if cls.__init__ is not Entity.__init__:
             # A class of the user's with its own initialiser: let it run.
@@ -415,6 +421,7 @@ class Session:
 
     def delete(self, entity: Entity) -> None:
         """Mark *entity* for deletion; it is deleted on the server at the next commit."""
+        self._check_open()
         entity = self._attach(entity)
         if self._record_operations.get():
             identity = entity._identity
@@ -463,7 +470,11 @@ class Session:
         first access. Without ``select``, the type's default projections are
         used. *page_size* is the most records fetched per request.
         """
-        if not re.match(r"\s*select\s", expression, re.IGNORECASE):
+        if re.match(r"\s*select\s", expression, re.IGNORECASE):
+            match = re.search(r"\sfrom\s+(\w+)", expression, re.IGNORECASE)
+            if match is not None:
+                self._entity_class(match.group(1))
+        else:
             match = re.match(r"\s*(\w+)", expression)
             if match is None:
                 raise exception.ParseError(f"Cannot determine entity type of query {expression!r}.")
@@ -495,7 +506,11 @@ class Session:
         keys = list(identifying_keys) if identifying_keys is not None else list(data)
         if not keys:
             raise ValueError(f"Could not determine any identifying data to check against when ensuring {entity_type!r} with data {data!r}.")
-        criteria = " and ".join(f"{key} is {quote(data[key])}" for key in keys)
+        cls = self._entity_class(entity_type)
+        for key in [*keys, *data]:
+            if key not in cls._attribute_map:
+                raise cls._unknown(key)
+        criteria = " and ".join(_criterion(key, data[key]) for key in keys)
         try:
             entity = self.query(f"{entity_type} where {criteria}").one()
         except exception.NoResultFoundError:
@@ -566,7 +581,10 @@ class Session:
         payloads = compress(operations)
         results: list[Any] = []
         if payloads:
-            results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
+            try:
+                results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
+            except exception.ServerError as error:
+                raise _commit_failed(error, payloads) from error
         with_local = list(self._with_local.values())
         self.recorded_operations.clear()
         self._with_local.clear()
@@ -598,7 +616,10 @@ class Session:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise exception.ConnectionClosedError()
+            raise exception.ConnectionClosedError(
+                "Connection closed. The session neither talks to the server nor records changes "
+                "any more: open a new Session."
+            )
 
     def _decode_attached(self, content: bytes) -> Any:
         if self._entity_cache.enabled:
@@ -969,6 +990,33 @@ class Session:
                 availability[location["id"]] = location.get_component_availabilities([component])[0]
             results.append(availability)
         return results
+
+
+def _criterion(key: str, value: Any) -> str:
+    """Return the query condition matching attribute *key* to *value* (an entity: by its key)."""
+    if isinstance(value, Entity):
+        return " and ".join(
+            f"{key}.{name} is {quote(part)}"
+            for name, part in zip(value.primary_key_attributes or (), value._identity[1:])
+        )
+    return f"{key} is {quote(value)}"
+
+
+def _commit_failed(error: exception.ServerError, payloads: list[OperationPayload]) -> exception.ServerError:
+    """Return *error* (from a commit of *payloads*) with what to do next."""
+    counts: dict[str, int] = {}
+    for payload in payloads:
+        action = str(payload.get("action"))
+        counts[action] = counts.get(action, 0) + 1
+    pending = ", ".join(f"{count} {action}" for action, count in counts.items())
+    message = (
+        f"{error} The commit was refused and nothing was saved ({pending} pending). "
+        "Fix what the server names and commit again, or call session.rollback() to "
+        "discard the pending changes."
+    )
+    failed = type(error)(message, details=error.details)
+    failed.is_template = False
+    return failed
 
 
 class AutoPopulatingContext:
