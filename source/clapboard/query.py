@@ -60,15 +60,18 @@ class QueryResult(collections.abc.Sequence):
     OFFSET_EXPRESSION = re.compile(r"(?P<offset>offset (?P<value>\d+))")
     LIMIT_EXPRESSION = re.compile(r"(?P<limit>limit (?P<value>\d+))")
 
-    def __init__(self, session: Session, expression: str, page_size: int = 500):
+    def __init__(self, session: Session, expression: str, page_size: int = 500, user_expression: str | None = None):
         """Initialise result set for *expression*, run through *session*.
 
         *page_size* is the most records fetched in one request; any offset or
         limit in *expression* is honoured for the final result set. A limit
-        smaller than *page_size* is used as page size.
+        smaller than *page_size* is used as page size. *user_expression* is
+        the text the user wrote, when *expression* completes it: the server
+        points syntax errors into it.
         """
         super().__init__()
         self._session = session
+        self._user_expression = user_expression
         self._expression, self._offset, self._limit = split_paging(expression)
         self._page_size = page_size
         if self._limit is not None and self._limit < page_size:
@@ -89,7 +92,7 @@ class QueryResult(collections.abc.Sequence):
         if self._limit is not None:
             page_size = min(page_size, self._limit - len(self._results))
         expression = f"{self._expression} offset {self._next_offset} limit {page_size}"
-        records, next_offset = self._session._query(expression)
+        records, next_offset = self._session._query(expression, self._user_expression)
         self._results.extend(records)
         if self._limit is not None and len(self._results) >= self._limit:
             del self._results[self._limit :]
@@ -137,7 +140,7 @@ class QueryResult(collections.abc.Sequence):
             raise ValueError("Expression already contains a limit clause.")
         if self._offset is not None:
             raise ValueError("Expression contains an offset clause which does not make sense when selecting a single item.")
-        records, _ = self._session._query(f"{self._expression} limit 2")
+        records, _ = self._session._query(f"{self._expression} limit 2", self._user_expression)
         if not records:
             raise exception.NoResultFoundError()
         if len(records) > 1:
@@ -154,5 +157,5 @@ class QueryResult(collections.abc.Sequence):
         expression = self._expression
         if self._offset:
             expression += f" offset {self._offset}"
-        records, _ = self._session._query(f"{expression} limit 1")
+        records, _ = self._session._query(f"{expression} limit 1", self._user_expression)
         return records[0] if records else None

@@ -470,6 +470,7 @@ class Session:
         first access. Without ``select``, the type's default projections are
         used. *page_size* is the most records fetched per request.
         """
+        written = expression
         if re.match(r"\s*select\s", expression, re.IGNORECASE):
             match = re.search(r"\sfrom\s+(\w+)", expression, re.IGNORECASE)
             if match is not None:
@@ -481,11 +482,19 @@ class Session:
             cls = self._entity_class(match.group(1))
             projections = cls.default_projections or list(cls.primary_key_attributes)
             expression = f"select {', '.join(projections)} from {expression.strip()}"
-        return QueryResult(self, expression, page_size=page_size)
+        return QueryResult(self, expression, page_size=page_size, user_expression=written)
 
-    def _query(self, expression: str) -> tuple[list[Entity], int | None]:
-        """Run one query request; return the entities and the next page's offset."""
-        result = self._call([{"action": "query", "expression": expression}])[0]
+    def _query(self, expression: str, user_expression: str | None = None) -> tuple[list[Entity], int | None]:
+        """Run one query request; return the entities and the next page's offset.
+
+        *user_expression* is the text the user wrote, before projections,
+        offset and limit were added: the server points its syntax errors
+        into it.
+        """
+        operation = {"action": "query", "expression": expression}
+        if user_expression is not None and user_expression != expression:
+            operation["user_expression"] = user_expression
+        result = self._call([operation])[0]
         metadata = result.get("metadata") or {}
         next_page = metadata.get("next") or {}
         return result.get("data") or [], next_page.get("offset")

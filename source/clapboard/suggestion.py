@@ -25,11 +25,14 @@ def close_matches(word: str, candidates: Iterable[str], count: int = 3) -> list[
     return [by_folded[match] for match in matches]
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """Return ``" Did you mean 'x' or 'y'?"`` for *word*, or an empty string without a match."""
+def did_you_mean(word: str, candidates: Iterable[str], prefix: str = "") -> str:
+    """Return ``" Did you mean 'x' or 'y'?"`` for *word*, or an empty string without a match.
+
+    *prefix* is put before each suggestion (``parent.`` suggests ``'parent.name'``).
+    """
     matches = close_matches(word, candidates)
     if not matches:
         return ""
-    quoted = [repr(match) for match in matches]
+    quoted = [repr(prefix + match) for match in matches]
     listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
     return f" Did you mean {listed}?"

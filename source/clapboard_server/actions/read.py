@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from ..errors import ValidationError
+from ..errors import ParseError, ValidationError
 from ..query import select
 from ..query.parser import parse
+from ..query.paths import check_query
 from .context import CallContext
 from .registry import action
 
@@ -34,7 +35,18 @@ def query_schemas(context: CallContext, operation: dict[str, Any]) -> Any:
 
 @action("query")
 def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
+    """Run a query. ``user_expression``, when given, is the text the user wrote before the
+    client added projections, offset and limit: syntax errors point into it instead."""
     expression = operation.get("expression")
     if not isinstance(expression, str) or not expression.strip():
         raise ValidationError("The query action needs an 'expression' string.")
-    return select.execute(context.server.database.catalog, context.connection, parse(expression))
+    try:
+        query = parse(expression)
+    except ParseError:
+        written = operation.get("user_expression")
+        if isinstance(written, str) and written != expression:
+            parse(written)  # raises the same error, positioned in the user's text
+        raise
+    catalog = context.server.database.catalog
+    check_query(catalog.registry, query)
+    return select.execute(catalog, context.connection, query)
