@@ -85,8 +85,8 @@ def test_a_timeout_bounds_all_retries():
     ("arguments", "message"),
     [
         (("localhost:8080", "key", "user"),
-         "server_url 'localhost:8080' must start with http:// or https:// and name a host, "
-         "e.g. 'http://localhost:8080'."),
+         ("server_url 'localhost:8080' must start with http:// or https:// and name a host, "
+          "e.g. 'http://localhost:8080'.")),
         (("ftp://host", "key", "user"),
          "server_url 'ftp://host' must start with http:// or https:// and name a host, e.g. 'http://host'."),
         (("http://host", {"key": "value"}, "user"), "api_key must be a string, got dict: {'key': 'value'}."),
