@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 import socket
 import tempfile
@@ -16,7 +17,38 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
+from .request_log import RequestLog
 from .server import Server
+
+
+class PortInUseError(OSError):
+    """The address the server should listen on is taken (another server runs there)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            errno.EADDRINUSE,
+            f"Port {port} on {host} is already in use: is another clapboard server running there? "
+            "Stop it or choose another port (--port, or 0 to pick a free one).",
+        )
+        self.host = host
+        self.port = port
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Return a socket bound to (*host*, *port*); :class:`PortInUseError` when it is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUseError(host, port) from None
+        raise
+    return sock
 
 
 class EmbeddedServer:
@@ -47,7 +79,8 @@ class EmbeddedServer:
         return self.server.data_dir
 
     def _run(self, sock: socket.socket) -> None:
-        config = uvicorn.Config(create_app(self.server), log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(RequestLog(create_app(self.server)), log_level="warning", lifespan="off",
+                                access_log=False)
         self._uvicorn = uvicorn.Server(config)
         self._uvicorn.run(sockets=[sock])
 
@@ -91,22 +124,24 @@ def start(
 
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
-    folder. ``port=0`` picks a free port.
+    folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
+    it is in use, :class:`PortInUseError` is raised and no data folder is created.
     """
+    sock = bind(host, port)
     temporary = None
-    if data_dir is None:
-        temporary = tempfile.mkdtemp(prefix="clapboard-")
-        data_dir = temporary
-    server = Server(Path(data_dir), database)
+    server = None
     try:
+        if data_dir is None:
+            temporary = tempfile.mkdtemp(prefix="clapboard-")
+            data_dir = temporary
+        server = Server(Path(data_dir), database)
         server.prepare()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
         handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
         handle.start(sock)
     except BaseException:
-        server.close()
+        sock.close()
+        if server is not None:
+            server.close()
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
         raise
