@@ -42,6 +42,9 @@ def _server(arguments: argparse.Namespace) -> int:
     except embedded.PortInUseError as error:
         print(f"clapboard server: {error}", file=sys.stderr)
         return 1
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     key_file = handle.data_dir.resolve() / "admin-api-key"
     print(f"clapboard server listening on {handle.server_url}")
     print(f"  data folder: {handle.data_dir.resolve()}")
@@ -54,9 +57,6 @@ def _server(arguments: argparse.Namespace) -> int:
     else:
         print(f'  export CLAPBOARD_API_KEY="$(cat {shlex.quote(str(key_file))})"')
     print("Press Ctrl+C to stop.", flush=True)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     handle.stop()
     return 0
