@@ -4,7 +4,9 @@ A backup is a folder::
 
     clapboard-backup.json   what it holds: format, clapboard version, database kind, time
     clapboard.db            a SQLite database, or
-    database.pgdump         a PostgreSQL database (pg_dump's custom format)
+    database.pgdump         a PostgreSQL database (pg_dump's custom format), or
+    database.jsonl.gz       a PostgreSQL database's rows (when pg_dump is not installed;
+                            see :mod:`clapboard_server.dump`)
     data/                   the data folder without the database: stored component files,
                             the administrator's key file, the upload-token secret
 
@@ -14,7 +16,8 @@ written before it is registered in the database, so every component the snapshot
 present in the files copied after it. Upload fragments (``.*.part``) are left out.
 
 Restore into a data folder (and database) that holds no server data, or pass ``replace``.
-Stop the server first: a restore replaces its data under it.
+Stop the server first: a restore replaces its data under it. A SQLite backup, or a rows dump,
+restores into SQLite or PostgreSQL alike; a pg_dump backup needs PostgreSQL and pg_restore.
 """
 
 from __future__ import annotations
@@ -24,17 +27,20 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
 from . import __version__
+from . import dump as rows
 from .database import normalise_url
 
 MANIFEST = "clapboard-backup.json"
 SQLITE_FILE = "clapboard.db"
 POSTGRES_DUMP = "database.pgdump"
+ROWS_DUMP = "database.jsonl.gz"
 DATA_FOLDER = "data"
 FORMAT = 1
 
@@ -102,6 +108,9 @@ def backup(data_dir: str | Path, database: str | None, destination: str | Path) 
     if database is None:
         kind, dump = "sqlite", SQLITE_FILE
         _backup_sqlite(_sqlite_path(data_dir), destination / dump)
+    elif shutil.which("pg_dump") is None:
+        kind, dump = "postgresql", ROWS_DUMP
+        rows.dump(_postgres_url(database), destination / dump)
     else:
         kind, dump = "postgresql", POSTGRES_DUMP
         _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
@@ -148,23 +157,28 @@ def restore(source: str | Path, data_dir: str | Path, database: str | None, repl
     """
     source, data_dir = Path(source), Path(data_dir)
     manifest = read_manifest(source)
-    kind = manifest["database"]
-    if kind == "sqlite" and database is not None:
-        raise BackupError("This backup holds a SQLite database: restore it without --database.")
-    if kind == "postgresql" and database is None:
-        raise BackupError("This backup holds a PostgreSQL database: pass --database with the URL of the "
-                          "(empty) database to restore it into.")
+    dump = source / manifest["dump"]
+    if dump.name == POSTGRES_DUMP and database is None:
+        raise BackupError("This backup holds a pg_dump of a PostgreSQL database: pass --database with the URL "
+                          "of the (empty) PostgreSQL database to restore it into.")
     if not replace:
         _check_empty(data_dir, database)
     data_dir.mkdir(parents=True, exist_ok=True)
-    if kind == "sqlite":
+    if database is None:
         for stale in data_dir.glob(f"{SQLITE_FILE}*"):
             stale.unlink()
-        shutil.copyfile(source / manifest["dump"], _sqlite_path(data_dir))
-    else:
+    if dump.name == POSTGRES_DUMP:
         _run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--clean", "--if-exists",
-              "--single-transaction", f"--dbname={_postgres_url(database)}", str(source / manifest["dump"])],
-             "pg_restore")
+              "--single-transaction", f"--dbname={_postgres_url(database)}", str(dump)], "pg_restore")
+    elif dump.name == SQLITE_FILE and database is None:
+        shutil.copyfile(dump, _sqlite_path(data_dir))
+    else:  # rows, or SQLite into PostgreSQL: through the portable dump
+        target = database or f"sqlite:///{_sqlite_path(data_dir)}"
+        with tempfile.TemporaryDirectory() as folder:
+            if dump.name == SQLITE_FILE:
+                rows.dump(f"sqlite:///{dump}", Path(folder) / ROWS_DUMP)
+                dump = Path(folder) / ROWS_DUMP
+            rows.load(dump, target, replace=replace)
     shutil.copytree(source / DATA_FOLDER, data_dir, dirs_exist_ok=True)
 
 

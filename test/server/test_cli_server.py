@@ -134,6 +134,10 @@ def database_option(handle):
     return [] if url.startswith("sqlite") else ["--database", url]
 
 
+def connect(handle):
+    return clapboard.Session(handle.server_url, handle.api_key, handle.api_user, schema_cache_path=False)
+
+
 def answers(session, project_name):
     """What the tests compare between the original and the restored server."""
     tasks = session.query(f'select id, name, bid, parent.name from Task where project.name is "{project_name}"'
@@ -141,16 +145,11 @@ def answers(session, project_name):
     return [(task["id"], task["name"], task["bid"], task["parent"]["name"]) for task in tasks]
 
 
-def test_backup_of_a_running_server_restores_to_the_same_answers_and_files(
-    server_factory, backend, tmp_path, capsys
-):
-    from clapboard_server import embedded
-
+def populate(handle, tmp_path):
+    """A project with tasks and a stored file on *handle*; return what a restored copy must show."""
     payload = os.urandom(200_000)
     (tmp_path / "plate.exr").write_bytes(payload)
-    with server_factory(backend) as original:
-        session = clapboard.Session(original.server_url, original.api_key, original.api_user,
-                                    schema_cache_path=False)
+    with connect(handle) as session:
         schema = session.query("ProjectSchema").first()
         name = f"backup_{uuid.uuid4().hex[:8]}"
         project = session.create("Project", {"name": name, "full_name": name, "project_schema": schema})
@@ -159,15 +158,44 @@ def test_backup_of_a_running_server_restores_to_the_same_answers_and_files(
         session.commit()
         location = session.query('Location where name is "ftrack.server"').one()
         component = session.create_component(str(tmp_path / "plate.exr"), {"name": "plate"}, location=location)
-        expected = answers(session, name)
+        return {"name": name, "project_id": project["id"], "component_id": component["id"], "payload": payload,
+                "answers": answers(session, name), "api_key": handle.api_key}
 
+
+def check_restored(restored, expected):
+    """*restored* answers the same queries and serves the same file as the server backed up."""
+    assert restored.api_key == expected["api_key"]  # the key file came along
+    with connect(restored) as check:
+        assert answers(check, expected["name"]) == expected["answers"]
+        copy = check.get("FileComponent", expected["component_id"])
+        server_location = check.query('Location where name is "ftrack.server"').one()
+        assert server_location.get_component_availability(copy) == 100.0
+        data = server_location.accessor.open(server_location.get_resource_identifier(copy), "rb")
+        try:
+            assert data.read() == expected["payload"]
+        finally:
+            data.close()
+        return check.query(f'select name from Shot where parent.id is "{expected["project_id"]}"').all()
+
+
+def restore_arguments(backup, data_dir, database):
+    arguments = ["restore", str(backup), "--data-dir", str(data_dir)]
+    return arguments + ["--database", database] if database else arguments
+
+
+def test_backup_of_a_running_server_restores_to_the_same_answers_and_files(
+    server_factory, backend, tmp_path, capsys
+):
+    from clapboard_server import embedded
+
+    with server_factory(backend) as original:
+        expected = populate(original, tmp_path)
         writes = []
         stop = threading.Event()
 
         def keep_writing():  # the server is busy while the backup runs
-            with clapboard.Session(original.server_url, original.api_key, original.api_user,
-                                   schema_cache_path=False) as writer:
-                parent = writer.get("Project", project["id"])
+            with connect(original) as writer:
+                parent = writer.get("Project", expected["project_id"])
                 while not stop.is_set():
                     writer.create("Shot", {"name": f"shot{len(writes)}", "parent": parent})
                     writer.commit()
@@ -184,36 +212,51 @@ def test_backup_of_a_running_server_restores_to_the_same_answers_and_files(
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("Backed up ")
         written = len(writes)
-        session.close()
 
     assert sorted(path.name for path in (tmp_path / "backup").iterdir()) == sorted(
         ["clapboard-backup.json", "data", "clapboard.db" if backend == "sqlite" else "database.pgdump"]
     )
     restored_dir = tmp_path / "restored"
     with empty_database(backend) as database:
-        arguments = ["restore", tmp_path / "backup", "--data-dir", restored_dir]
-        if database:
-            arguments += ["--database", database]
-        assert main([str(argument) for argument in arguments]) == 0
+        arguments = restore_arguments(tmp_path / "backup", restored_dir, database)
+        assert main(arguments) == 0
         assert "Restored" in capsys.readouterr().out
-        assert main([str(argument) for argument in arguments]) == 1  # never over existing data by accident
+        assert main(arguments) == 1  # never over existing data by accident
         assert "--replace" in capsys.readouterr().err
         with embedded.start(data_dir=restored_dir, database=database) as restored:
-            assert restored.api_key == original.api_key  # the key file came along
-            with clapboard.Session(restored.server_url, restored.api_key, restored.api_user,
-                                   schema_cache_path=False) as check:
-                assert answers(check, name) == expected
-                shots = check.query(f'select name from Shot where parent.id is "{project["id"]}"').all()
-                assert 0 <= len(shots) <= written  # a consistent snapshot of the busy server
-                assert sorted(shot["name"] for shot in shots) == sorted(f"shot{i}" for i in range(len(shots)))
-                copy = check.get("FileComponent", component["id"])
-                server_location = check.query('Location where name is "ftrack.server"').one()
-                assert server_location.get_component_availability(copy) == 100.0
-                data = server_location.accessor.open(server_location.get_resource_identifier(copy), "rb")
-                try:
-                    assert data.read() == payload
-                finally:
-                    data.close()
+            shots = check_restored(restored, expected)
+        assert 0 <= len(shots) <= written  # a consistent snapshot of the busy server
+        assert sorted(shot["name"] for shot in shots) == sorted(f"shot{i}" for i in range(len(shots)))
+
+
+@pytest.mark.backends("postgresql")
+def test_without_pg_dump_rows_are_dumped_and_backups_cross_backends(server_factory, backend, tmp_path,
+                                                                    monkeypatch, capsys):
+    import shutil
+
+    from clapboard_server import embedded
+
+    which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "pg_dump" else which(name))
+    with server_factory("postgresql") as original:
+        (tmp_path / "pg").mkdir()
+        expected = populate(original, tmp_path / "pg")
+        assert main(["backup", str(tmp_path / "pg-backup"), "--data-dir", str(original.data_dir),
+                     *database_option(original)]) == 0
+    assert (tmp_path / "pg-backup" / "database.jsonl.gz").is_file()
+    assert main(restore_arguments(tmp_path / "pg-backup", tmp_path / "into-sqlite", None)) == 0
+    with embedded.start(data_dir=tmp_path / "into-sqlite") as restored:
+        check_restored(restored, expected)
+
+    with server_factory("sqlite") as original:
+        (tmp_path / "lite").mkdir()
+        expected = populate(original, tmp_path / "lite")
+        assert main(["backup", str(tmp_path / "lite-backup"), "--data-dir", str(original.data_dir)]) == 0
+    with empty_database("postgresql") as database:
+        assert main(restore_arguments(tmp_path / "lite-backup", tmp_path / "into-pg", database)) == 0
+        with embedded.start(data_dir=tmp_path / "into-pg", database=database) as restored:
+            check_restored(restored, expected)
+    capsys.readouterr()
 
 
 @pytest.mark.backends("sqlite")
