@@ -248,7 +248,8 @@ class HttpTransport(Transport):
 
     def _in_time(self, started: float, delay: float) -> bool:
         """Return whether waiting *delay* more seconds keeps the request within the timeout."""
-        return self.timeout is None or time.monotonic() - started + delay < self.timeout
+        budget = max(self.timeout) if isinstance(self.timeout, tuple) else self.timeout  # (connect, read)
+        return budget is None or time.monotonic() - started + delay < budget
 
     def call(self, body: bytes, decode: Decoder, idempotent: bool) -> Any:
         """Send *body* and return the decoded response."""
