@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from .storage import Storage
 
 log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "admin-api-key"
+#: Most API calls one server process runs at once (more wait for a thread).
+API_WORKERS = 32
 
 
 class Server:
@@ -38,6 +41,8 @@ class Server:
         self.events = EventHub(self.database, self.authenticator)
         #: Component data of the ``ftrack.server`` location.
         self.storage = Storage(self.data_dir)
+        #: Threads running API calls (the database work) off the event loop.
+        self.workers = ThreadPoolExecutor(max_workers=API_WORKERS, thread_name_prefix="clapboard-api")
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
@@ -85,6 +90,7 @@ class Server:
         self.events.publish_changes(changes, user_id)
 
     def close(self) -> None:
+        self.workers.shutdown(wait=True)
         self.events.close()
         self.database.dispose()
 
