@@ -8,11 +8,13 @@ import logging
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import idempotency
 from .errors import ApiError, ValidationError
 from .events.endpoint import routes as event_routes
 from .server import Server
@@ -30,14 +32,14 @@ def _error_response(error: ApiError, strict: bool) -> Response:
 def create_app(server: Server) -> Starlette:
     """The ASGI application serving ``server``."""
 
-    def authenticated_call(username: str | None, api_key: str | None, body: bytes, server_url: str) -> str:
+    def authenticated_call(headers: Headers, body: bytes, server_url: str) -> str:
         """Authenticate, decode and run one /api request (one worker-thread hop in all)."""
-        user_id = server.authenticator.authenticate(username, api_key)
+        user_id = server.authenticator.authenticate(headers.get("ftrack-user"), headers.get("ftrack-api-key"))
         try:
             operations: Any = json.loads(body)
         except ValueError as error:
             raise ValidationError(f"The request body is not valid JSON: {error}.") from None
-        return json.dumps(server.call(operations, user_id, server_url))
+        return json.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)))
 
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"
@@ -46,8 +48,7 @@ def create_app(server: Server) -> Starlette:
             results = await asyncio.get_running_loop().run_in_executor(
                 server.workers,
                 authenticated_call,
-                request.headers.get("ftrack-user"),
-                request.headers.get("ftrack-api-key"),
+                request.headers,
                 body,
                 str(request.base_url).rstrip("/"),
             )
