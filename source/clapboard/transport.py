@@ -21,6 +21,7 @@ import json
 import logging
 import socket
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +37,8 @@ Decoder = Callable[[bytes], Any]
 
 #: HTTP statuses of a gateway or server that did not process the request.
 RETRY_STATUSES = frozenset({502, 503, 504})
+#: Header naming a write batch, so that the server applies it once however often it is sent.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class SessionAuthentication(requests.auth.AuthBase):
@@ -190,8 +193,10 @@ class HttpTransport(Transport):
         together, end within it. *headers* and *cookies* are sent with every
         request. Failures that may pass are retried up to *max_retries*
         times, waiting *backoff*, then twice as long each time (a fifth of
-        that after a refused connection); a wrong URL, an unknown host or a
-        TLS mismatch never are. Connection failures raise
+        that after a refused connection): reads, writes when the server
+        supports idempotency keys (:attr:`idempotent_writes`), and writes
+        that surely never reached the server. A wrong URL, an unknown host or
+        a TLS mismatch never are. Connection failures raise
         :exc:`~clapboard.exception.ServerConnectionError`.
         """
         self.server_url = server_url.rstrip("/")
@@ -200,6 +205,9 @@ class HttpTransport(Transport):
         self.max_retries = max_retries
         self.backoff = backoff
         self.call_count = 0
+        #: Whether the server replays write batches sent again with the same idempotency key
+        #: (set from its server information); only then are writes retried.
+        self.idempotent_writes = False
         self.http = requests.Session()
         self.http.auth = SessionAuthentication(api_key, api_user)
         self.http.headers.update(
@@ -223,10 +231,15 @@ class HttpTransport(Transport):
 
     def _post(self, body: bytes, idempotent: bool) -> requests.Response:
         started = time.monotonic()
+        headers = None
+        if not idempotent and self.idempotent_writes:
+            # The server answers a repeated key with the first run's response: safe to retry.
+            headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex}
+            idempotent = True
         attempt = 0
         while True:
             try:
-                response = self.http.post(self.url, data=body, timeout=self.timeout)
+                response = self.http.post(self.url, data=body, timeout=self.timeout, headers=headers)
             except requests.exceptions.RequestException as error:
                 failure = classify(error, self.timeout)
                 delay = self.backoff * (2**attempt) * (0.2 if failure.quick else 1)

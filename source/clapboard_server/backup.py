@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from . import __version__
 from . import dump as rows
 from .database import normalise_url
+from .folder_lock import LOCK_FILE, FolderInUseError, FolderLock
 
 MANIFEST = "clapboard-backup.json"
 SQLITE_FILE = "clapboard.db"
@@ -85,7 +86,7 @@ def _copy_data(source: Path, destination: Path) -> None:
     def ignore(folder: str, names: list[str]) -> set[str]:
         ignored = {name for name in names if name.startswith(".") and name.endswith(".part")}
         if Path(folder).resolve() == root:
-            ignored |= {name for name in names if name.startswith(SQLITE_FILE)}
+            ignored |= {name for name in names if name.startswith(SQLITE_FILE) or name == LOCK_FILE}
         return ignored
 
     shutil.copytree(source, destination, ignore=ignore, dirs_exist_ok=True)
@@ -164,6 +165,18 @@ def restore(source: str | Path, data_dir: str | Path, database: str | None, repl
     if not replace:
         _check_empty(data_dir, database)
     data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = FolderLock(data_dir)
+    except FolderInUseError as error:
+        raise BackupError(f"Cannot restore while a server runs on the folder. {error}") from None
+    try:
+        _restore_into(source, manifest, data_dir, database, replace)
+    finally:
+        lock.release()
+
+
+def _restore_into(source: Path, manifest: dict, data_dir: Path, database: str | None, replace: bool) -> None:
+    dump = source / manifest["dump"]
     if database is None:
         for stale in data_dir.glob(f"{SQLITE_FILE}*"):
             stale.unlink()

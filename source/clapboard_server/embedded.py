@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import errno
 import shutil
 import socket
 import tempfile
@@ -19,36 +18,15 @@ import uvicorn
 from .app import create_app
 from .request_log import RequestLog
 from .server import Server
+from .sockets import PortInUseError, listening_socket
+
+__all__ = ["EmbeddedServer", "PortInUseError", "start"]
 
 
-class PortInUseError(OSError):
-    """The address the server should listen on is taken (another server runs there)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        super().__init__(
-            errno.EADDRINUSE,
-            f"Port {port} on {host} is already in use: is another clapboard server running there? "
-            "Stop it or choose another port (--port, or 0 to pick a free one).",
-        )
-        self.host = host
-        self.port = port
-
-    def __str__(self) -> str:
-        return self.strerror
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Return a socket bound to (*host*, *port*); :class:`PortInUseError` when it is taken."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise PortInUseError(host, port) from None
-        raise
-    return sock
+def uvicorn_config(app) -> uvicorn.Config:
+    """The uvicorn configuration every clapboard server runs ``app`` with (requests logged, see
+    :mod:`clapboard_server.request_log`)."""
+    return uvicorn.Config(RequestLog(app), log_level="warning", lifespan="off", access_log=False)
 
 
 class EmbeddedServer:
@@ -64,7 +42,8 @@ class EmbeddedServer:
 
     @property
     def server_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def api_user(self) -> str:
@@ -79,9 +58,7 @@ class EmbeddedServer:
         return self.server.data_dir
 
     def _run(self, sock: socket.socket) -> None:
-        config = uvicorn.Config(RequestLog(create_app(self.server)), log_level="warning", lifespan="off",
-                                access_log=False)
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = uvicorn.Server(uvicorn_config(create_app(self.server)))
         self._uvicorn.run(sockets=[sock])
 
     def start(self, sock: socket.socket) -> None:
@@ -127,7 +104,7 @@ def start(
     folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
     it is in use, :class:`PortInUseError` is raised and no data folder is created.
     """
-    sock = bind(host, port)
+    sock = listening_socket(host, port)
     temporary = None
     server = None
     try:
