@@ -106,6 +106,15 @@ def test_busy_port_is_reported_before_anything_is_created(tmp_path, backend):
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.backends("sqlite")
+def test_a_second_server_on_a_data_folder_is_refused_clearly(tmp_path, backend):
+    with server_process(tmp_path / "data"):
+        result = clapboard_command("server", "--data-dir", tmp_path / "data", "--port", 0)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("clapboard server: Another clapboard server (process ")
+
+
 # Backup and restore -----------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ..exception import ConfigurationError
@@ -29,9 +30,14 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def connect(arguments: argparse.Namespace, **options: Any) -> Session:
-    """Return a session configured from *arguments* (environment and .env as fallbacks)."""
+    """Return a session configured from *arguments* (environment and .env as fallbacks).
+
+    Retries and other warnings stay quiet: a failure ends in one clear error.
+    """
     from ..session import Session
 
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
     try:
         return Session(arguments.server, arguments.api_key, arguments.api_user, **options)
     except ConfigurationError:

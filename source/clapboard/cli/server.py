@@ -31,6 +31,7 @@ def configure_logging(level: str) -> None:
 def _server(arguments: argparse.Namespace) -> int:
     try:
         from clapboard_server import embedded
+        from clapboard_server.folder_lock import FolderInUseError
     except ImportError:
         print('The server needs its extras: pip install "clapboard[server]"', file=sys.stderr)
         return 2
@@ -39,7 +40,7 @@ def _server(arguments: argparse.Namespace) -> int:
         handle = embedded.start(
             data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port
         )
-    except embedded.PortInUseError as error:
+    except (embedded.PortInUseError, FolderInUseError) as error:
         print(f"clapboard server: {error}", file=sys.stderr)
         return 1
     stop = threading.Event()
