@@ -98,6 +98,8 @@ def backup(data_dir: str | Path, database: str | None, destination: str | Path) 
     *destination* is a folder that must not exist yet or be empty. Return it.
     """
     data_dir, destination = Path(data_dir), Path(destination)
+    if database is not None:
+        _postgres_url(database)  # a clear error for other databases
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise BackupError(f"{destination} already exists and is not an empty folder: choose a new one.")
     if not data_dir.is_dir():
@@ -158,6 +160,8 @@ def restore(source: str | Path, data_dir: str | Path, database: str | None, repl
     """
     source, data_dir = Path(source), Path(data_dir)
     manifest = read_manifest(source)
+    if database is not None:
+        _postgres_url(database)  # a clear error for other databases
     dump = source / manifest["dump"]
     if dump.name == POSTGRES_DUMP and database is None:
         raise BackupError("This backup holds a pg_dump of a PostgreSQL database: pass --database with the URL "

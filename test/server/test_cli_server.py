@@ -270,7 +270,20 @@ def test_without_pg_dump_rows_are_dumped_and_backups_cross_backends(server_facto
 
 @pytest.mark.backends("sqlite")
 def test_backup_and_restore_refuse_what_they_cannot_do(tmp_path, backend, capsys):
+    from clapboard_server import embedded
+
     assert main(["backup", str(tmp_path / "out"), "--data-dir", str(tmp_path / "nothing")]) == 1
     assert "No data folder at" in capsys.readouterr().err
     assert main(["restore", str(tmp_path), "--data-dir", str(tmp_path / "x")]) == 1
     assert "is not a clapboard backup" in capsys.readouterr().err
+    with embedded.start(data_dir=tmp_path / "live") as running:
+        assert main(["backup", str(tmp_path / "copy"), "--data-dir", str(running.data_dir)]) == 0
+        assert main(["backup", str(tmp_path / "copy"), "--data-dir", str(running.data_dir)]) == 1
+        assert "already exists and is not an empty folder" in capsys.readouterr().err
+        assert main(["restore", str(tmp_path / "copy"), "--data-dir", str(running.data_dir), "--replace"]) == 1
+        assert "clapboard restore: Cannot restore while a server runs on the folder." in capsys.readouterr().err
+        with connect(running) as session:  # untouched
+            assert session.query("User").first() is not None
+    assert main(["restore", str(tmp_path / "copy"), "--data-dir", str(tmp_path / "pg"), "--database",
+                 "mysql://somewhere/db"]) == 1
+    assert "Unsupported database URL" in capsys.readouterr().err
