@@ -369,11 +369,11 @@ class Session:
 
     # Creating, deleting, reading -----------------------------------------------------------------
 
-    def _entity_class(self, entity_type: str) -> type:
+    def _entity_class(self, entity_type: str) -> type[Entity]:
         cls = self.types.get(entity_type)
         if cls is None:
             raise exception.UnrecognisedEntityTypeError(entity_type, known_types=self.types.keys())
-        return cls
+        return cls  # type: ignore[return-value]  # every class the factory builds is an Entity
 
     def create(self, entity_type: str, data: dict[str, Any] | None = None, reconstructing: bool = False) -> Entity:
         """Create and return an entity of *entity_type* with initial *data*.

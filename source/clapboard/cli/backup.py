@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from types import ModuleType
 
 from .server import add_storage_arguments
 
 
-def _server_backup() -> object:
+def _server_backup() -> ModuleType | None:
     try:
         from clapboard_server import backup
     except ImportError:
