@@ -50,5 +50,8 @@ def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
             parse(written)  # raises the same error, positioned in the user's text
         raise
     catalog = context.server.database.catalog
-    check_query(catalog.registry, query)
-    return select.execute(catalog, context.connection, query)
+    try:
+        return select.execute(catalog, context.connection, query)
+    except ValidationError:
+        check_query(catalog.registry, query)  # an unknown name: say which path, as written
+        raise
