@@ -101,3 +101,25 @@ def test_unusable_settings_fail_at_construction(arguments, message, monkeypatch)
     assert str(error.value) == message
     assert isinstance(error.value, ValueError) and isinstance(error.value, TypeError)
     assert spy.call_count == 0
+
+
+def test_file_transfers_to_a_stopped_server_name_the_url_and_the_cause(server_factory, tmp_path):
+    from clapboard.accessor.server import ServerAccessor
+
+    source = tmp_path / "plate.exr"
+    source.write_bytes(b"pixels")
+    with server_factory("sqlite") as running:
+        session = clapboard.Session(running.server_url, running.api_key, running.api_user, schema_cache_path=False)
+        location = session.query('Location where name is "ftrack.server"').one()
+        component = session.create_component(str(source), location=location)
+        accessor = ServerAccessor(session)  # default retries and backoff
+    started = time.monotonic()
+    with pytest.raises(exception.AccessorOperationFailedError) as error:
+        accessor.open(component["id"], "rb")
+    assert time.monotonic() - started < 2
+    assert str(error.value) == (
+        f"Operation get failed: Cannot reach the server at {running.server_url}: connection refused. "
+        "Is the server running?"
+    )
+    assert isinstance(error.value.details["error"], exception.ServerConnectionError)
+    session.close()

@@ -24,8 +24,8 @@ def test_unknown_type_suggests_the_closest_names(api):
         ('Task where parent.nmae is "x"',
          "Task has no attribute 'parent.nmae': Context has no attribute 'nmae'. Did you mean 'parent.name'?"),
         ("select parent.parent.nmae from Task",
-         "Task has no attribute 'parent.parent.nmae': Context has no attribute 'nmae'. "
-         "Did you mean 'parent.parent.name'?"),
+         ("Task has no attribute 'parent.parent.nmae': Context has no attribute 'nmae'. "
+         "Did you mean 'parent.parent.name'?")),
         ("select name from Task order by status.nmae",
          "Task has no attribute 'status.nmae': Status has no attribute 'nmae'. Did you mean 'status.name'?"),
         ('Project where children any (nmae is "x")',
@@ -33,8 +33,8 @@ def test_unknown_type_suggests_the_closest_names(api):
         ('Task where id in (select parent.nmae from Task)',
          "Task has no attribute 'parent.nmae': Context has no attribute 'nmae'. Did you mean 'parent.name'?"),
         ('Task where parent[Shot].nmae is "x"',
-         "Task has no attribute 'parent[Shot].nmae': Shot has no attribute 'nmae'. "
-         "Did you mean 'parent[Shot].name'?"),
+         ("Task has no attribute 'parent[Shot].nmae': Shot has no attribute 'nmae'. "
+         "Did you mean 'parent[Shot].name'?")),
     ],
 )
 def test_unknown_attribute_names_the_dotted_path_and_suggests(api, expression, message):
@@ -46,8 +46,8 @@ def test_syntax_errors_point_into_the_user_expression_when_sent(api):
     written = 'Task where name iss "comp"'
     assert content(api, expression=sent, user_expression=written) == (
         "ParseError",
-        "Unknown operator 'iss' after 'name' at character 17 (line 1, column 17) of query: "
-        "'Task where name iss \"comp\"'",
+        ("Unknown operator 'iss' after 'name' at character 17 (line 1, column 17) of query: "
+        "'Task where name iss \"comp\"'"),
     )
     kind, text = content(api, expression=sent)  # without it: the text received
     assert kind == "ParseError" and "at character 52" in text and "offset 0 limit 500" in text
