@@ -507,8 +507,11 @@ class Session:
         """Retrieve entity of *entity_type* with *data*, creating it if necessary.
 
         Look for an entity whose *identifying_keys* (default: all keys of
-        *data*, top level scalars only) match *data*. Create it when none is
-        found, update it when its other values differ; either way commit.
+        *data*) match *data*; entity values match by reference (their primary
+        key). Unknown attribute names raise
+        :exc:`~clapboard.exception.UnknownAttributeError` before any request.
+        Create it when none is found, update it when its other values
+        differ; either way commit.
         Raise :exc:`KeyError` if *data* lacks an identifying key,
         :exc:`ValueError` if there are none, and
         :exc:`~clapboard.exception.MultipleResultsFoundError` if several
