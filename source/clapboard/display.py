@@ -31,6 +31,9 @@ _STATES = {CREATED: "created", MODIFIED: "modified", DELETED: "deleted"}
 #: Most members or rows shown before eliding the rest.
 MAX_SHOWN = 10
 
+#: Longest value shown in the multi-line view of an entity, in characters.
+MAX_WIDTH = 100
+
 
 def loaded(entity: Entity, name: str) -> Any:
     """Return the loaded value of *name* on *entity* (local first), or NOT_SET; never fetch."""
@@ -148,12 +151,17 @@ def entity_lines(entity: Entity) -> list[str]:
     width = max((len(name) for name in names), default=0)
     lines = [entity_summary(entity)]
     for name in names:
-        lines.append(f"  {name.ljust(width)} = {value_summary(loaded(entity, name))}")
+        text = value_summary(loaded(entity, name))
+        if len(text) > MAX_WIDTH:
+            text = text[: MAX_WIDTH - 1] + "…"
+        lines.append(f"  {name.ljust(width)} = {text}")
     return lines
 
 
 def _cell(value: Any) -> str:
-    return html.escape(value_summary(value) if value is not NOT_SET else "")
+    if value is NOT_SET or value is None:
+        return ""
+    return html.escape(value if isinstance(value, str) else value_summary(value))
 
 
 def entity_html(entity: Entity) -> str:
