@@ -20,10 +20,10 @@ from collections.abc import Callable
 from typing import Any, Optional, Union
 
 #: Signature of progress callbacks: ``progress(done, total)``, total None when unknown.
-ProgressCallback = Callable[[int, Optional[int]], Any]
+ProgressCallback = Callable[[int, Optional[int]], Any]  # noqa: UP045 - evaluated at run time on Python 3.9
 
 #: What a *progress* argument accepts: a callback, True (bar), False (nothing) or None (automatic).
-ProgressOption = Union[ProgressCallback, bool, None]
+ProgressOption = Union[ProgressCallback, bool, None]  # noqa: UP007 - evaluated at run time on Python 3.9
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -108,7 +108,7 @@ class Reporter:
             self._bar.close()
             self._bar = None
 
-    def __enter__(self) -> Reporter:
+    def __enter__(self) -> Reporter:  # noqa: PYI034 - not subclassed
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -40,7 +40,7 @@ def shell(arguments, environment, cwd, stdin="", prelude=""):
     program = f"{prelude}\nimport sys\nfrom clapboard.cli import main\nsys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", program, "shell", *arguments], env=environment, cwd=cwd, input=stdin,
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )
 
 

@@ -58,7 +58,7 @@ class Terminal:
             time.sleep(0.05)  # polling interval, not a wait for behaviour
 
     def close(self):
-        subprocess.run(["tmux", "-S", self.socket, "kill-server"], env=self.environment, capture_output=True)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], env=self.environment, capture_output=True, check=False)
 
 
 @pytest.fixture
