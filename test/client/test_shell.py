@@ -1,6 +1,7 @@
 """``clapboard shell`` without a terminal: -c, the standard console, credentials from options and .env."""
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -80,6 +81,17 @@ def test_missing_credentials_are_reported(clean_environment, tmp_path):
     assert result.returncode == 2
     assert "clapboard shell: cannot connect" in result.stderr and "CLAPBOARD_SERVER" in result.stderr
     assert "never" not in result.stdout
+
+
+def test_unreachable_server_is_reported(clean_environment, tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = ["--server", f"http://127.0.0.1:{port}", "--api-user", "someone", "--api-key", "key"]
+    result = shell([*options, "-c", "print('never')"], clean_environment, tmp_path)
+    assert result.returncode == 2
+    assert "clapboard shell: cannot connect" in result.stderr and str(port) in result.stderr
+    assert "Traceback" not in result.stderr and "never" not in result.stdout
 
 
 def test_failing_code_exits_with_status_1_and_a_traceback(server, clean_environment, tmp_path):

@@ -14,6 +14,8 @@ import sys
 import traceback
 from typing import Any
 
+import requests
+
 import clapboard
 
 
@@ -81,7 +83,7 @@ def run_console(names: dict[str, Any], text: str) -> None:
 def _shell(arguments: argparse.Namespace) -> int:
     try:
         session = connect(arguments)
-    except (TypeError, clapboard.exception.Error) as error:
+    except (TypeError, clapboard.exception.Error, requests.exceptions.RequestException) as error:
         print(f"clapboard shell: cannot connect: {error}", file=sys.stderr)
         return 2
     with session:
