@@ -704,17 +704,20 @@ class Session:
             operation["entity_key"] = list(primary_key(entity).values())
         return self._action([operation])[0]["widget_url"]
 
-    def encode_media(self, media: Any, version_id: str | None = None, keep_original: Any = "auto") -> Entity:
+    def encode_media(
+        self, media: Any, version_id: str | None = None, keep_original: Any = "auto", progress: ProgressOption = None
+    ) -> Entity:
         """Return a new Job that encodes *media* to make it playable in browsers.
 
         *media* is a path (uploaded to the ``ftrack.server`` location first)
         or a FileComponent already in that location. With *version_id* the
         outputs belong to that AssetVersion. *keep_original* defaults to
-        keeping a component and removing an uploaded file.
+        keeping a component and removing an uploaded file. *progress*
+        reports the upload (see :mod:`clapboard.progress`).
         """
         if isinstance(media, str):
             location = self.get("Location", SERVER_LOCATION_ID)
-            component = self.create_component(media, location=location)
+            component = self.create_component(media, location=location, progress=progress)
             if keep_original == "auto":
                 keep_original = False
         else:
