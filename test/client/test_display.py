@@ -181,3 +181,25 @@ def test_display_helpers_never_fetch(session, fake_server):
     assert display.loaded_names(task) == ["id"]
     assert display.entity_lines(task) == ["<Task b4d594f9>", f"  id = {UUID!r}"]
     assert fake_server.batches == []
+
+
+def test_ipython_completer_offers_the_keys(session, fake_server, monkeypatch, tmp_path):
+    from IPython.core.completer import provisionalcompleter
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path))
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell(config=config)
+    sequence = session.create("Sequence", {"name": "s", "metadata": {"colour": "red"}})
+    shell.user_ns.update(task=shot_task(session), session=session, metadata=sequence["metadata"])
+
+    def complete(line):
+        with provisionalcompleter():
+            return [completion.text for completion in shell.Completer.completions(line, len(line))]
+
+    assert complete("task['descr") == ["description"]
+    assert "TypedContext" in complete("session.types['TypedCon")
+    assert complete("metadata['col") == ["colour"]
+    assert fake_server.batches == []  # completing sends no request here: the keys are known
