@@ -19,6 +19,26 @@ from typing import TYPE_CHECKING, Any
 
 from .symbol import CREATED, DELETED, MODIFIED, NOT_SET
 
+__all__ = [
+    "LABEL_ATTRIBUTES",
+    "MAX_SHOWN",
+    "MAX_WIDTH",
+    "context_path",
+    "entities_html",
+    "entity_html",
+    "entity_lines",
+    "entity_summary",
+    "label",
+    "loaded",
+    "loaded_names",
+    "members_summary",
+    "nested",
+    "pretty_lines",
+    "short_id",
+    "state_name",
+    "value_summary",
+]
+
 if TYPE_CHECKING:  # pragma: no cover
     from .entity.base import Entity
 
@@ -93,8 +113,8 @@ def context_path(entity: Entity) -> str | None:
         return None
     link = loaded(entity, "link")
     if isinstance(link, list) and len(link) > 1:
-        names = [str(item.get("name")) for item in link[1:-1] if isinstance(item, dict)]
-        return "/".join(names) or None
+        linked = [str(item.get("name")) for item in link[1:-1] if isinstance(item, dict)]
+        return "/".join(linked) or None
     names: list[str] = []
     parent = loaded(entity, "parent")
     seen = {entity._identity}

@@ -25,6 +25,8 @@ ProgressCallback = Callable[[int, Optional[int]], Any]  # noqa: UP045 - evaluate
 #: What a *progress* argument accepts: a callback, True (bar), False (nothing) or None (automatic).
 ProgressOption = Union[ProgressCallback, bool, None]  # noqa: UP007 - evaluated at run time on Python 3.9
 
+__all__ = ["Aggregate", "ProgressCallback", "ProgressOption", "Reporter", "interactive", "wants_bar"]
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

@@ -155,7 +155,7 @@ class QueryResult(collections.abc.Sequence):
         if match is None:
             raise exception.ParseError(f"Cannot count the results of {self._expression!r}.")
         entity_type, rest = match.group(1), without_order_by(match.group(2))
-        cls = self._session.types.get(entity_type)
+        cls: Any = self._session.types.get(entity_type)
         key = (cls.primary_key_attributes or ["id"])[0] if cls is not None else "id"
         result = self._session.call(
             [{"action": "query", "expression": f"select count({key}) from {entity_type}{rest}"}]

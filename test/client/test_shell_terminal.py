@@ -92,7 +92,8 @@ def terminal(server, tmp_path):
         IPYTHONDIR=str(tmp_path / "ipython"),
         TERM="xterm-256color",
     )
-    environment.pop("CLAPBOARD_PROGRESS", None)
+    for name in ("CLAPBOARD_PROGRESS", "TMUX", "TMUX_PANE"):  # bars decided by the terminal; a tmux of our own
+        environment.pop(name, None)
     terminal = Terminal(tmp_path, environment)
     try:
         yield terminal
