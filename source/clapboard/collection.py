@@ -254,7 +254,7 @@ class Collection(MutableSequence):
 
 
 def _owner_label(collection: Collection) -> str:
-    return f"{type(collection.entity).__name__}.{collection.attribute.name}"
+    return f"{collection.entity.entity_type}.{collection.attribute.name}"
 
 
 def _pretty_members(printer: Any, cycle: bool, value: Any, members: list[Any]) -> None:

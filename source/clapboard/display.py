@@ -21,6 +21,7 @@ from .symbol import CREATED, DELETED, MODIFIED, NOT_SET
 
 __all__ = [
     "LABEL_ATTRIBUTES",
+    "MAX_LABEL",
     "MAX_SHOWN",
     "MAX_WIDTH",
     "context_path",
@@ -53,6 +54,9 @@ MAX_SHOWN = 10
 
 #: Longest value shown in the multi-line view of an entity, in characters.
 MAX_WIDTH = 100
+
+#: Longest name shown in an entity's one-line representation, in characters.
+MAX_LABEL = 40
 
 
 def loaded(entity: Entity, name: str) -> Any:
@@ -133,9 +137,11 @@ def context_path(entity: Entity) -> str | None:
 
 def entity_summary(entity: Entity) -> str:
     """Return the one-line representation of *entity*, e.g. ``<Task "comp" sq010/sh020 b4d594f9>``."""
-    parts = [type(entity).__name__]
+    parts = [str(entity.entity_type)]
     name = label(entity)
     if name is not None:
+        if len(name) > MAX_LABEL:
+            name = name[: MAX_LABEL - 1] + "…"
         parts.append('"' + name.replace('"', '\\"') + '"')
     path = context_path(entity)
     if path:

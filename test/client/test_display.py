@@ -3,6 +3,7 @@
 import re
 
 import clapboard.attribute
+import clapboard.symbol
 import pytest
 from clapboard import display
 from clapboard.collection import Collection, CustomAttributeCollectionProxy
@@ -203,3 +204,11 @@ def test_ipython_completer_offers_the_keys(session, fake_server, monkeypatch, tm
     assert "TypedContext" in complete("session.types['TypedCon")
     assert complete("metadata['col") == ["colour"]
     assert fake_server.batches == []  # completing sends no request here: the keys are known
+
+
+def test_the_entity_type_names_configured_classes_and_long_names_are_cut(session):
+    location = session.get("Location", clapboard.symbol.SERVER_LOCATION_ID)
+    assert type(location).__name__ != "Location"  # a class with the location mixins
+    assert repr(location).startswith('<Location "ftrack.server" ')
+    registration = reconstruct(session, "ComponentLocation", id=UUID, resource_identifier="r" * 60)
+    assert repr(registration) == f'<ComponentLocation "{"r" * 39}…" b4d594f9>'
