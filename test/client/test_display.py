@@ -212,3 +212,9 @@ def test_the_entity_type_names_configured_classes_and_long_names_are_cut(session
     assert repr(location).startswith('<Location "ftrack.server" ')
     registration = reconstruct(session, "ComponentLocation", id=UUID, resource_identifier="r" * 60)
     assert repr(registration) == f'<ComponentLocation "{"r" * 39}…" b4d594f9>'
+
+
+def test_an_entity_being_constructed_still_shows(session):
+    task_class = session.types["Task"]
+    bare = task_class.__new__(task_class)  # as during __init__, before any value is stored
+    assert repr(bare) == "<Task (being constructed)>"

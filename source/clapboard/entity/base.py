@@ -187,7 +187,10 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
         The type, the loaded name (or another identifying attribute), the
         path of a context from loaded data, a short id and the local state.
         """
-        return display.entity_summary(self)
+        try:
+            return display.entity_summary(self)
+        except AttributeError:  # still being constructed: no values or identity yet
+            return f"<{self.entity_type} (being constructed)>"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """Show the loaded attributes one per line in IPython (one line inside containers)."""
