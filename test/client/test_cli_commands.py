@@ -149,8 +149,9 @@ def test_get_prints_every_attribute(run, options, project):
 def test_upload_then_download_through_the_server_location(run, options, server, tmp_path):
     source = tmp_path / "plate.exr"
     source.write_bytes(os.urandom(300_000))
-    status, out, _ = run("upload", source, "--name", "plate", *options)
+    status, out, err = run("upload", source, "--name", "plate", *options)
     assert status == 0
+    assert err == ""  # standard error is no terminal here: no bar unless asked for
     component_id = out.strip()
     with new_session(server) as session:
         component = session.get("FileComponent", component_id)
@@ -163,9 +164,12 @@ def test_upload_then_download_through_the_server_location(run, options, server, 
     assert target.read_bytes() == source.read_bytes()
     folder = tmp_path / "downloads"
     folder.mkdir()
-    status, out, _ = run("download", component_id, folder, "--location", "ftrack.server", *options)
+    status, out, err = run("download", component_id, folder, "--location", "ftrack.server", "--progress", *options)
     assert status == 0
     assert (folder / "plate.exr").read_bytes() == source.read_bytes()
+    assert "Downloading plate.exr: 100%" in err and "293k/293k" in err
+    status, out, err = run("upload", source, "--progress", *options)
+    assert status == 0 and "Adding to ftrack.server: 100%" in err and "293k/293k" in err
     status, _, err = run("upload", tmp_path / "missing.exr", *options)
     assert status == 1 and "missing.exr" in err
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import shutil
+import sys
 from typing import Any
 
 from .. import exception
+from ..progress import ProgressOption, Reporter
 from ..query import quote
 from ._connection import add_connection_arguments, connect
 
@@ -21,6 +24,22 @@ def _location(session: Any, name: str) -> Any:
     return location
 
 
+def _progress(arguments: argparse.Namespace) -> ProgressOption:
+    """Return the progress option: a bar when standard error is a terminal, unless told otherwise."""
+    if arguments.progress is not None:
+        return arguments.progress
+    if os.environ.get("CLAPBOARD_PROGRESS"):
+        return None  # the library reads it
+    return sys.stderr.isatty()
+
+
+def _add_progress_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--progress", dest="progress", action="store_true", default=None,
+                       help="draw a progress bar on standard error (default: when it is a terminal)")
+    group.add_argument("--no-progress", dest="progress", action="store_false", help="draw no progress bar")
+
+
 def _upload(arguments: argparse.Namespace) -> int:
     if not os.path.isfile(arguments.path):
         raise exception.AccessorResourceNotFoundError(resource_identifier=arguments.path)
@@ -29,7 +48,8 @@ def _upload(arguments: argparse.Namespace) -> int:
         if arguments.version:
             data["version_id"] = arguments.version
         component = session.create_component(
-            os.path.abspath(arguments.path), data, location=_location(session, arguments.location)
+            os.path.abspath(arguments.path), data, location=_location(session, arguments.location),
+            progress=_progress(arguments),
         )
         print(component["id"])
     return 0
@@ -40,9 +60,14 @@ def _file_name(component: Any) -> str:
     return f"{component['name']}{extension}"
 
 
-def _copy(location: Any, component: Any, destination: str) -> None:
+def _copy(location: Any, component: Any, destination: str, progress: ProgressOption) -> None:
     resource_identifier = location.get_resource_identifier(component)
-    source = location.accessor.open(resource_identifier, "rb")
+    accessor = location.accessor
+    with Reporter(progress, f"Downloading {_file_name(component)}") as reporter:
+        if reporter.active and "progress" in inspect.signature(accessor.open).parameters:
+            source = accessor.open(resource_identifier, "rb", progress=reporter)  # a network transfer
+        else:
+            source = accessor.open(resource_identifier, "rb")
     try:
         with open(destination, "wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
@@ -65,13 +90,14 @@ def _download(arguments: argparse.Namespace) -> int:
         if members:  # a sequence or other container: its files go into the destination folder
             os.makedirs(arguments.destination, exist_ok=True)
             for member in members:
-                _copy(location, member, os.path.join(arguments.destination, _file_name(member)))
+                _copy(location, member, os.path.join(arguments.destination, _file_name(member)),
+                      _progress(arguments))
             print(arguments.destination)
             return 0
         destination = arguments.destination
         if os.path.isdir(destination):
             destination = os.path.join(destination, _file_name(component))
-        _copy(location, component, destination)
+        _copy(location, component, destination, _progress(arguments))
         print(destination)
     return 0
 
@@ -89,6 +115,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     upload.add_argument("--version", metavar="VERSION_ID", help="id of the AssetVersion the component belongs to")
     upload.add_argument("--location", default=DEFAULT_LOCATION,
                         help=f"name of the location to add it to (default: {DEFAULT_LOCATION})")
+    _add_progress_arguments(upload)
     add_connection_arguments(upload)
     upload.set_defaults(run=_upload)
 
@@ -103,5 +130,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     download.add_argument("component_id", metavar="COMPONENT_ID", help="id of the component")
     download.add_argument("destination", metavar="DESTINATION", help="file or folder to write to")
     download.add_argument("--location", help="name of the location to read from")
+    _add_progress_arguments(download)
     add_connection_arguments(download)
     download.set_defaults(run=_download)
