@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import pkgutil
 import sys
@@ -41,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..exception import Error
 
     arguments = build_parser().parse_args(argv)
+    library_logger = logging.getLogger("clapboard")
+    level = library_logger.level  # commands may quiet it (see _connection.connect): restored after
     try:
         return arguments.run(arguments)
     except Error as error:  # clapboard's errors explain themselves: no traceback
@@ -51,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    finally:
+        library_logger.setLevel(level)
 
 
 if __name__ == "__main__":

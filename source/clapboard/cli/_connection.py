@@ -29,15 +29,16 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         parser.epilog = EPILOG
 
 
-def connect(arguments: argparse.Namespace, **options: Any) -> Session:
+def connect(arguments: argparse.Namespace, quiet: bool = True, **options: Any) -> Session:
     """Return a session configured from *arguments* (environment and .env as fallbacks).
 
-    Retries and other warnings stay quiet: a failure ends in one clear error.
+    When *quiet*, clapboard's retry warnings are not shown: a failure ends in
+    one clear error.
     """
     from ..session import Session
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
+    if quiet:
+        logging.getLogger("clapboard").setLevel(logging.ERROR)
     try:
         return Session(arguments.server, arguments.api_key, arguments.api_user, **options)
     except ConfigurationError:
