@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -232,3 +233,9 @@ def test_missing_or_unreachable_server_is_explained_without_traceback(run, tmp_p
     status, _, err = run("query", "Task", "--server", "127.0.0.1:8080", "--api-key", "k", "--api-user", "u")
     assert status == 1
     assert "must start with http:// or https://" in err
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    status, _, err = run("query", "Task", "--server", url, "--api-key", "k", "--api-user", "u")
+    assert status == 1
+    assert err == f"clapboard query: Cannot reach the server at {url}: connection refused. Is the server running?\n"
