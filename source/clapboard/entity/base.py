@@ -146,6 +146,13 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
             raise self._unknown(key)
         return attribute.get_value(self)
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the value of *key*, or *default* when the type has no such attribute."""
+        attribute = self._attribute_map.get(key)
+        if attribute is None:
+            return default
+        return attribute.get_value(self)
+
     def __setitem__(self, key: str, value: Any) -> None:
         attribute = self._attribute_map.get(key)
         if attribute is None:
