@@ -59,7 +59,7 @@ def is_created(entity: Entity) -> bool:
 
 def check_open(entity: Entity) -> None:
     """Raise :exc:`~clapboard.exception.ConnectionClosedError` if *entity*'s session is closed."""
-    if entity.session.closed:
+    if entity.session._closed:
         raise exception.ConnectionClosedError(
             f"Connection closed. Cannot change {entity.entity_type} {', '.join(map(str, entity._identity[1:]))}: "
             "its session is closed. Open a new Session and get the entity from it."
@@ -117,6 +117,9 @@ class Attributes:
 
 class Attribute:
     """A name and value pair persisted remotely."""
+
+    #: ``(description, test)`` of the values the server accepts, or None to accept anything.
+    value_check: tuple[str, Callable[[Any], bool]] | None = None
 
     def __init__(
         self,
@@ -257,12 +260,17 @@ class ScalarAttribute(Attribute):
         """Initialise with *name* and *data_type* (``string``, ``integer``, ``float``, ...)."""
         super().__init__(name, **kw)
         self.data_type = data_type
+        self.value_check = _VALUE_CHECKS.get(data_type)
 
     def check_value(self, entity_type: str, value: Any) -> None:
-        """Raise :exc:`~clapboard.exception.InvalidValueError` if the server would refuse *value*."""
-        expected = value_problem(self.data_type, value)
-        if expected is not None:
-            raise exception.InvalidValueError(entity_type, self._name, expected, value)
+        """Raise :exc:`~clapboard.exception.InvalidValueError` if the server would refuse *value*.
+
+        None and :data:`~clapboard.symbol.NOT_SET` always fit; JSON and
+        variable values are not checked.
+        """
+        check = self.value_check
+        if check is not None and value is not None and value is not NOT_SET and not check[1](value):
+            raise exception.InvalidValueError(entity_type, self._name, check[0], value)
 
     def set_local_value(self, entity: Entity, value: Any) -> None:
         """Set local value for *entity* once checked against the attribute's type."""
@@ -290,7 +298,7 @@ def _is_datetime_text(text: str) -> bool:
 
 #: data type → (description, test of the values the server accepts for it).
 _VALUE_CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "string": ("a string", lambda value: isinstance(value, str) or _is_number(value)),
+    "string": ("a string", lambda value: value.__class__ is str or isinstance(value, str) or _is_number(value)),
     "integer": ("an integer", lambda value: (isinstance(value, int) and not isinstance(value, bool))
                 or (isinstance(value, float) and value.is_integer())
                 or (isinstance(value, str) and _parses(int, value))),
@@ -301,18 +309,6 @@ _VALUE_CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "datetime": ("a datetime (datetime, date, arrow or ISO 8601 text)", lambda value: is_datetime(value) or (
         isinstance(value, str) and _is_datetime_text(value))),
 }
-
-
-def value_problem(data_type: str, value: Any) -> str | None:
-    """Return what *data_type* expects when *value* does not fit it, else None.
-
-    None and :data:`~clapboard.symbol.NOT_SET` always fit; types without a
-    check (JSON objects, variable values) accept anything.
-    """
-    check = _VALUE_CHECKS.get(data_type)
-    if check is None or value is None or value is NOT_SET or check[1](value):
-        return None
-    return check[0]
 
 
 class ReferenceAttribute(Attribute):

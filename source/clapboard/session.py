@@ -334,7 +334,8 @@ class Session:
     # Hooks used by attributes and collections (see clapboard.attribute) -----------------------
 
     def _local_changed(self, entity: Entity, name: str, old_value: Any, new_value: Any) -> None:
-        self._check_open()
+        if self._closed:
+            self._check_open()
         self._with_local[id(entity)] = entity
         if self._record_operations.get():
             identity = entity._identity
@@ -387,7 +388,7 @@ class Session:
         :exc:`~clapboard.exception.UnknownAttributeError` and
         :exc:`~clapboard.exception.InvalidValueError`).
         """
-        if not reconstructing:
+        if self._closed and not reconstructing:
             self._check_open()
         cls = self._entity_class(entity_type)
         if cls.__init__ is not Entity.__init__:

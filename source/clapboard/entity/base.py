@@ -104,9 +104,8 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
                 raise self._unknown(name)
             if value is NOT_SET:
                 continue
-            check_value = getattr(attribute, "check_value", None)
-            if check_value is not None:
-                check_value(self.entity_type, value)
+            if attribute.value_check is not None:
+                attribute.check_value(self.entity_type, value)
             if name in self._deferred and _defer(attribute, value):
                 deferred[name] = value
                 continue
