@@ -57,6 +57,14 @@ def test_https_to_an_http_server_is_not_retried(server, monkeypatch):
 def test_unknown_host_is_not_retried(monkeypatch):
     spy = Attempts(monkeypatch)
     url = "http://no-such-host.invalid:8080"
+    resolve = socket.getaddrinfo
+
+    def no_such_host(host, *args, **kwargs):  # the resolver's answer, without depending on the network's DNS
+        if host == "no-such-host.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
     with pytest.raises(exception.ServerConnectionError) as error:
         clapboard.Session(url, "key", "user", schema_cache_path=False)
     assert spy.call_count == 1
