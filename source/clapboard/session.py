@@ -173,6 +173,8 @@ class Session:
         )
         if hasattr(self._transport, "idempotent_writes"):
             self._transport.idempotent_writes = bool(self._server_information.get("idempotent_writes"))
+        #: Whether query operations may carry the user's own expression (clapboard servers say so).
+        self._send_user_expression = bool(self._server_information.get("query_user_expression"))
         # Classes are built on first use, each after its construct-entity-type event.
         self.types = schema.EntityTypes(self.schemas, self._construct_entity_type)
         self._hook = merge.attaching_hook(self)
@@ -498,7 +500,7 @@ class Session:
         into it.
         """
         operation = {"action": "query", "expression": expression}
-        if user_expression is not None and user_expression != expression:
+        if user_expression is not None and user_expression != expression and self._send_user_expression:
             operation["user_expression"] = user_expression
         result = self._call([operation])[0]
         metadata = result.get("metadata") or {}

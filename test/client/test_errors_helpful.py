@@ -173,3 +173,20 @@ def test_ensure_matches_entity_values_by_reference(session, project):
     assert requests_made(session) == requests + 1  # one query, no commit
     shots = session.query(f'Shot where name is "sh030" and parent.id is "{project["id"]}"').all()
     assert shots == [first]
+
+
+@pytest.mark.parametrize("supported", [True, False])
+def test_the_users_expression_is_sent_only_to_servers_that_take_it(fake_server, supported):
+    import clapboard
+    from clapboard.transport import MockTransport
+
+    fake_server.server_information["query_user_expression"] = supported
+    with clapboard.Session("http://clapboard.test", "key", "user", transport=MockTransport(fake_server),
+                           schema_cache_path=False) as session:
+        session.query('Task where name is "x"').all()
+    operation = fake_server.batches[-1][0]
+    assert operation["expression"].startswith("select ") and operation["expression"].endswith(" offset 0 limit 500")
+    if supported:
+        assert operation["user_expression"] == 'Task where name is "x"'
+    else:
+        assert "user_expression" not in operation  # e.g. an ftrack server: nothing it does not know
