@@ -132,7 +132,7 @@ def test_query_errors_are_clear_and_exit_non_zero(run, options):
     assert err == "clapboard query: Entity type \"Tsak\" not recognised. Did you mean 'Task'?\n"
 
 
-def test_get_prints_every_attribute(run, options, project):
+def test_get_prints_every_attribute(run, options, project, server):
     status, out, _ = run("get", "Project", project["id"], *options)
     assert status == 0
     lines = out.splitlines()
@@ -144,7 +144,13 @@ def test_get_prints_every_attribute(run, options, project):
     assert data["__entity_type__"] == "Project" and data["name"] == project["name"]
     assert sorted(child["__entity_type__"] for child in data["children"]) == ["Task", "Task"]
     status, out, err = run("get", "Project", "no-such-id", *options)
-    assert status == 1 and err == "clapboard get: No Project with id 'no-such-id'.\n"
+    assert status == 1 and err == "clapboard get: No Project with primary key 'no-such-id'.\n"
+    with new_session(server) as session:
+        session.create("Metadata", {"parent_id": project["id"], "parent_type": "Project", "key": "fps",
+                                    "value": "24"})
+        session.commit()
+    status, out, _ = run("get", "Metadata", project["id"], "fps", "--format", "json", *options)
+    assert status == 0 and json.loads(out)["value"] == "24"
 
 
 def test_upload_then_download_through_the_server_location(run, options, server, tmp_path):

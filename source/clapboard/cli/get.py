@@ -13,9 +13,10 @@ from ._output import to_json, to_text
 
 def _run(arguments: argparse.Namespace) -> int:
     with connect(arguments) as session:
-        entity = session.get(arguments.type, arguments.id)
+        key = arguments.id[0] if len(arguments.id) == 1 else arguments.id
+        entity = session.get(arguments.type, key)
         if entity is None:
-            raise NotFoundError(f"No {arguments.type} with id {arguments.id!r}.")
+            raise NotFoundError(f"No {arguments.type} with primary key {' '.join(arguments.id)!r}.")
         values = dict(entity.items())  # every attribute, loaded in one request
         if arguments.format == "json":
             data = {"__entity_type__": entity.entity_type, **{name: to_json(value) for name, value in values.items()}}
@@ -34,11 +35,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "get",
         help="print the attributes of one entity",
-        description="Print every attribute of the entity of type TYPE with primary key ID. "
+        description="Print every attribute of the entity of type TYPE with primary key ID (the "
+        "values of each key attribute, in order, for composite keys such as Metadata's). "
         "References print as Type(id); collections as lists of references.",
     )
     parser.add_argument("type", metavar="TYPE", help="entity type, e.g. Task")
-    parser.add_argument("id", metavar="ID", help="primary key value, e.g. the id")
+    parser.add_argument("id", metavar="ID", nargs="+",
+                        help="primary key value, e.g. the id (several for types with a composite key)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="text (the default) or json")
     add_connection_arguments(parser)
     parser.set_defaults(run=_run)
