@@ -40,17 +40,20 @@ def _listen(arguments: argparse.Namespace) -> int:
         if arguments.count and received >= arguments.count:
             stop.set()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    with connect(arguments) as session:
-        hub = session.event_hub
-        hub.connect()
-        hub.subscribe(arguments.expression, show)
-        hub.flush()  # the server knows the subscription: nothing published from now on is missed
-        print(f"Listening for events matching {arguments.expression!r} (Ctrl+C to stop).", file=sys.stderr,
-              flush=True)
-        while not stop.is_set():
-            hub.wait(0.2)
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with connect(arguments) as session:
+            hub = session.event_hub
+            hub.connect()
+            hub.subscribe(arguments.expression, show)
+            hub.flush()  # the server knows the subscription: nothing published from now on is missed
+            print(f"Listening for events matching {arguments.expression!r} (Ctrl+C to stop).", file=sys.stderr,
+                  flush=True)
+            while not stop.is_set():
+                hub.wait(0.2)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0
 
 
