@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -196,6 +197,7 @@ def test_events_listen_prints_events_as_they_arrive(run, options, server, capsys
 
     thread = threading.Thread(target=publish_until_stopped)
     thread.start()
+    interrupt_handler = signal.getsignal(signal.SIGINT)
     try:
         status, out, err = run("events", "listen", f"topic={topic}", "--count", "2", *options)
     finally:
@@ -203,6 +205,7 @@ def test_events_listen_prints_events_as_they_arrive(run, options, server, capsys
         thread.join()
         publisher.close()
     assert status == 0
+    assert signal.getsignal(signal.SIGINT) is interrupt_handler  # Ctrl+C works again after the command
     assert err == f"Listening for events matching 'topic={topic}' (Ctrl+C to stop).\n"
     events = [json.loads(line) for line in out.splitlines()]
     assert len(events) == 2
