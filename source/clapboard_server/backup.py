@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
+from clapboard.exception import Error
 
 from . import __version__
 from . import dump as rows
@@ -46,7 +47,7 @@ DATA_FOLDER = "data"
 FORMAT = 1
 
 
-class BackupError(Exception):
+class BackupError(Error):
     """A backup or restore that cannot be done; the message says why and what to do."""
 
 
@@ -195,7 +196,10 @@ def _restore_into(source: Path, manifest: dict, data_dir: Path, database: str | 
             if dump.name == SQLITE_FILE:
                 rows.dump(f"sqlite:///{dump}", Path(folder) / ROWS_DUMP)
                 dump = Path(folder) / ROWS_DUMP
-            rows.load(dump, target, replace=replace)
+            try:
+                rows.load(dump, target, replace=replace)
+            except ValueError as error:
+                raise BackupError(f"Cannot restore {source}: {error}") from error
     shutil.copytree(source / DATA_FOLDER, data_dir, dirs_exist_ok=True)
 
 

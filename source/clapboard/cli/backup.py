@@ -22,11 +22,7 @@ def _backup(arguments: argparse.Namespace) -> int:
     module = _server_backup()
     if module is None:
         return 2
-    try:
-        destination = module.backup(arguments.data_dir, arguments.database, arguments.destination)
-    except module.BackupError as error:
-        print(f"clapboard backup: {error}", file=sys.stderr)
-        return 1
+    destination = module.backup(arguments.data_dir, arguments.database, arguments.destination)
     print(f"Backed up {arguments.data_dir} to {destination}")
     return 0
 
@@ -35,11 +31,7 @@ def _restore(arguments: argparse.Namespace) -> int:
     module = _server_backup()
     if module is None:
         return 2
-    try:
-        module.restore(arguments.source, arguments.data_dir, arguments.database, replace=arguments.replace)
-    except module.BackupError as error:
-        print(f"clapboard restore: {error}", file=sys.stderr)
-        return 1
+    module.restore(arguments.source, arguments.data_dir, arguments.database, replace=arguments.replace)
     print(f"Restored {arguments.source} into {arguments.data_dir}; start it with: clapboard server "
           f"--data-dir {arguments.data_dir}" + (" --database URL" if arguments.database else ""))
     return 0
