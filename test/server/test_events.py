@@ -425,7 +425,7 @@ def test_packets_split_at_most_three_times():
 def two_processes(server_factory, tmp_path_factory):
     """Two servers on one PostgreSQL database: an embedded one and a subprocess."""
     with server_factory("postgresql") as first, server_process(
-        first.server.database.url, first.data_dir / "admin-api-key", tmp_path_factory.mktemp("second") / "data"
+        first.server.database.url, tmp_path_factory.mktemp("second") / "data", first.data_dir / "admin-api-key"
     ) as second:
         yield first, second
 
