@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from .auth import Authenticator
 from .database import Database, data_folder_url
 from .errors import ApiError
 from .events import EventHub
+from .folder_lock import FolderLock
+from .idempotency import IdempotencyStore
 from .schema import Registry, default_registry
 from .storage import Storage, links
 
@@ -18,6 +21,8 @@ log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "admin-api-key"
 #: Name of the server-wide secret (in the database) that signs upload and download URLs.
 STORAGE_SECRET = "storage"
+#: Most API calls one server process runs at once (more wait for a thread).
+API_WORKERS = 32
 
 
 class Server:
@@ -28,7 +33,10 @@ class Server:
         self.data_dir = private.make_folder(Path(data_dir))
         self.registry = registry or default_registry()
         self.database = Database(database_url or data_folder_url(self.data_dir), self.registry)
+        #: SQLite serves one server process: hold the data folder while running.
+        self._folder_lock = FolderLock(self.data_dir) if self.database.is_sqlite else None
         self.authenticator = Authenticator(self.database)
+        self.idempotency = IdempotencyStore(self.database.tables)
         self.admin_user = admin_user
         #: The admin's API key when this process knows it (created now, or read from the data folder).
         self.admin_key: str | None = None
@@ -37,6 +45,8 @@ class Server:
         self.events = EventHub(self.database, self.authenticator)
         #: Component data of the ``ftrack.server`` location; set up by :meth:`prepare`.
         self.storage: Storage | None = None
+        #: Threads running API calls (the database work) off the event loop.
+        self.workers = ThreadPoolExecutor(max_workers=API_WORKERS, thread_name_prefix="clapboard-api")
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
@@ -68,19 +78,30 @@ class Server:
                     "issue a new one with: clapboard key reset %s", self.admin_user, key_file, self.admin_user)
         return None
 
-    def call(self, operations: Any, user_id: str, server_url: str | None = None) -> list[Any]:
+    def call(
+        self, operations: Any, user_id: str, server_url: str | None = None, idempotency_key: str | None = None
+    ) -> list[Any]:
         """Run a batch of operations in one transaction: all results, or an ApiError.
 
-        ``server_url`` is the server's URL as the client reached it (for upload URLs).
+        ``server_url`` is the server's URL as the client reached it (for upload URLs). A write
+        batch sent with an ``idempotency_key`` already committed by this user is not run again:
+        the first run's results are returned.
         """
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
         writes = any(isinstance(o, dict) and o.get("action") in actions.WRITE_ACTIONS for o in operations)
+        key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
         with self.database.transaction(write=writes) as connection, links.signing(self.storage.tokens, user_id):
+            if key is not None:
+                replayed = self.idempotency.claim(connection, key, user_id)
+                if replayed is not None:
+                    return replayed
             context = actions.CallContext(self, connection, user_id, server_url)
             results = [actions.run(context, operation) for operation in operations]
             if context._writer is not None:
                 context._writer.finish()
+            if key is not None:
+                self.idempotency.complete(connection, key, user_id, results)
         if context._writer is not None and context._writer.changes:
             self.after_commit(context._writer.changes, user_id)
         if any(isinstance(o, dict) and o.get("action") == "reset_remote" for o in operations):
@@ -96,5 +117,8 @@ class Server:
             self.events.accounts_changed(users)
 
     def close(self) -> None:
+        self.workers.shutdown(wait=True)
         self.events.close()
         self.database.dispose()
+        if self._folder_lock is not None:
+            self._folder_lock.release()
