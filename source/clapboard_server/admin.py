@@ -117,7 +117,7 @@ def list_users(database: Database) -> list[UserSummary]:
             scope = "all projects" if grant.is_all_open_projects else ", ".join(sorted(granted.get(grant.id, [])))
             by_user.setdefault(grant.user_id, []).append(f"{role_names.get(grant.security_role_id, '?')} ({scope})")
         rows = connection.execute(users.order_by(users.selected_columns.username)).all()
-    return [UserSummary(row.username, row.is_active is not False, sorted(by_user.get(row.id, []))) for row in rows]
+    return [UserSummary(row.username, row.is_active is True, sorted(by_user.get(row.id, []))) for row in rows]
 
 
 def set_active(database: Database, username: str, active: bool) -> None:

@@ -5,8 +5,8 @@ Nothing is remembered between requests: each check is one indexed look-up of the
 deactivating a user, or resetting a key, takes effect at once on every server process sharing the
 database, and a key reset cannot race with a request that would cache the old key.
 
-A user whose ``is_active`` is false is refused; a user without a value (``None``) is active, as a
-user created without the attribute is on ftrack.
+Only users whose ``is_active`` is true get in. As on ftrack, a user created without the attribute
+is inactive until an administrator activates it.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class Authenticator:
                 "ftrack-api-key headers (or CLAPBOARD_API_USER / CLAPBOARD_API_KEY)."
             )
         user_id, is_active = found
-        if is_active is False:
-            raise InvalidCredentialsError(f"The user {username} is disabled; ask an administrator to enable it.")
+        if is_active is not True:
+            raise InvalidCredentialsError(f"The user {username} is not active; ask an administrator to activate it.")
         return user_id
 
     def check_active(self, user_id: str) -> None:
@@ -68,10 +68,11 @@ class Authenticator:
         )
         with self.database.engine.connect() as connection:
             row = connection.execute(statement).first()
-        if row is None or row.is_active is False:
+        if row is None or row.is_active is not True:
             raise InvalidCredentialsError("The user of this link no longer exists or is disabled.")
 
     def _lookup(self, username: str, key_hash: str) -> tuple[str, bool | None] | None:
+        """(user id, is_active) of ``username`` if ``key_hash`` is its key's hash."""
         users = self.database.catalog.table(self.database.registry.get("User"))
         keys = self.database.tables[API_KEY_TABLE]
         statement = (

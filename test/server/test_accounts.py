@@ -10,7 +10,7 @@ import uuid
 import pytest
 import websocket
 from clapboard_server import admin, embedded
-from server_api import Api
+from server_api import Api, create
 from server_process import server_process
 from socketio_client import Client, handshake, socket_url
 
@@ -61,8 +61,19 @@ def test_inactive_user_is_refused_on_the_api_at_once(server):
     name, key, user_id = new_user(server)
     assert accepted(server, name, key)
     update_user(server, user_id, is_active=False)
-    assert "disabled" in refused(server, name, key)
+    assert "not active" in refused(server, name, key)
     update_user(server, user_id, is_active=True)
+    assert accepted(server, name, key)
+
+
+def test_a_user_created_without_is_active_is_inactive_until_activated(server):
+    name = f"user-{uuid.uuid4().hex[:8]}"
+    user = create("User", username=name)
+    Api(server).call(user)
+    key = Api(server).call({"action": "reset_remote", "reset_type": "api_key", "entity_type": "User",
+                            "entity_key": [user["entity_data"]["id"]]})[0]["data"]["api_key"]
+    assert "not active" in refused(server, name, key)
+    update_user(server, user["entity_data"]["id"], is_active=True)
     assert accepted(server, name, key)
 
 
@@ -70,7 +81,7 @@ def test_inactive_user_cannot_open_an_event_socket(server):
     name, key, user_id = new_user(server)
     update_user(server, user_id, is_active=False)
     response = handshake(server.server_url, name, key)
-    assert response.status_code == 401 and "disabled" in response.json()["content"]
+    assert response.status_code == 401 and "not active" in response.json()["content"]
     assert handshake(server.server_url, name, key, use_query=True).status_code == 401
     query = f"?api_user={name}&api_key={key}"  # the JavaScript client's socket, without a handshake
     with pytest.raises(websocket.WebSocketBadStatusException):
