@@ -144,7 +144,7 @@ def test_bad_token_is_refused(server, metadata):
 
 def test_expired_token_is_refused(server):
     component_id = str(uuid.uuid4())
-    token = server.server.storage.tokens.sign_upload(component_id, expires=time.time() - 1)
+    token = server.server.storage.tokens.sign_upload(component_id, "a-user", expires=time.time() - 1)
     response = requests.put(f"{server.server_url}/component/put?id={component_id}&token={token}",
                             data=b"late", timeout=30)
     assert response.status_code == 403

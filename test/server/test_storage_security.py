@@ -247,3 +247,28 @@ def test_the_data_folder_is_private_whatever_the_umask(tmp_path, backend, umask)
                                component_id, f"{component_id}.json"}
     assert folder_modes == {oct(0o700)}
     assert file_modes == dict.fromkeys(file_modes, oct(0o600))
+
+
+def test_an_upload_url_dies_with_the_user_it_was_issued_to(server):
+    name = f"uploader-{uuid.uuid4().hex[:8]}"
+    key = admin.add_user(server.server.database, name)
+    answer = metadata(Api(server, name, key), b"late upload")
+    admin.set_active(server.server.database, name, False)
+    response = requests.put(answer["url"], data=b"late upload", headers=answer["headers"], timeout=TIMEOUT)
+    assert response.status_code == 401 and response.json()["exception"] == "InvalidCredentialsError"
+    assert not stored_path(server, answer["component_id"]).exists()
+
+
+def test_upload_tokens_name_their_user_and_reject_tampering(server, api):
+    answer = metadata(api, b"data")
+    token = parse_qs(urlsplit(answer["url"]).query)["token"][0]
+    expiry, size, digest, rest = token.split(".", 3)
+    user_id, _, signature = rest.rpartition(".")
+    assert size == "4" and digest == hashlib.md5(b"data").hexdigest()
+    assert user_id == api.one(f'select id from User where username is "{server.api_user}"')["id"]
+    for forged in (f"{expiry}.{size}.{digest}.someone-else.{signature}", f"{expiry}.99.{digest}.{user_id}.{signature}",
+                   f"{expiry}..{digest}.{user_id}.{signature}", f"{expiry}.{size}..{user_id}.{signature}"):
+        url = answer["url"].replace(token, forged)
+        response = requests.put(url, data=b"data", headers={"Content-Type": "text/plain"}, timeout=TIMEOUT)
+        assert response.status_code == 403, forged
+    assert not stored_path(server, answer["component_id"]).exists()

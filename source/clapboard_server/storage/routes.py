@@ -13,8 +13,8 @@ so a file uploaded as HTML cannot run script on the API's origin.
 resize images, so its ``size`` parameter is accepted and ignored. ``/component/remove`` answers 200
 whether or not data was stored (``"removed"`` tells which), so a retried removal does not fail.
 
-Each route first establishes the user (``_user``); the policy's check of the component's project
-goes right after it.
+Each route first establishes the user (``_user``, or the user an upload URL was issued to); the
+policy's check of the component's project goes right after it.
 """
 
 from __future__ import annotations
@@ -130,6 +130,8 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
         try:
             resource_id = _resource_id(request)
             grant = storage.tokens.verify_upload(resource_id, _single(request, "token"))
+            await run_in_threadpool(authenticator.check_active, grant.user_id)
+            # The policy's check that grant.user_id may write this component goes here.
             size, md5 = _upload_limits(request, grant)
             if not await run_in_threadpool(storage.ledger.claim, grant.signature, grant.expires, time.time()):
                 raise UsedTokenError("This upload URL was already used; ask for a new one with get_upload_metadata.")
@@ -150,6 +152,7 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
     async def get(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
+            # _user answers the user id: the policy's check that it may read the component goes next.
             await run_in_threadpool(_user, authenticator, storage, request, resource_id, True)
             stored = await run_in_threadpool(storage.files.open, resource_id)
         except ApiError as error:
@@ -161,6 +164,7 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
     async def remove(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
+            # _user answers the user id: the policy's check that it may remove the data goes next.
             await run_in_threadpool(_user, authenticator, storage, request, resource_id, False)
             removed = await run_in_threadpool(storage.files.remove, resource_id)
         except ApiError as error:

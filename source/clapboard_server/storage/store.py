@@ -29,18 +29,18 @@ class Storage:
         self.tokens = StorageTokens(secret)
         self.ledger = TokenLedger(database)
 
-    def upload_url(self, server_url: str, component_id: str, size: int | None = None,
+    def upload_url(self, server_url: str, component_id: str, user_id: str, size: int | None = None,
                    md5: bytes | None = None) -> str:
         """A URL that accepts one ``PUT`` of ``component_id``'s data until the token expires."""
-        token = self.tokens.sign_upload(check_id(component_id), size, md5)
+        token = self.tokens.sign_upload(check_id(component_id), user_id, size, md5)
         return f"{server_url.rstrip('/')}/component/put?id={quote(component_id)}&token={token}"
 
-    def upload_metadata(self, server_url: str, component_id: Any, file_name: Any = None,
+    def upload_metadata(self, server_url: str, user_id: str, component_id: Any, file_name: Any = None,
                         file_size: Any = None, checksum: Any = None) -> dict[str, Any]:
         """The answer to ``get_upload_metadata``: the signed URL and the headers to send with it.
 
-        The URL is bound to ``file_size`` and ``checksum`` when given: a body of another size or
-        digest is refused. Header values are strings (the ftrack client's HTTP library refuses
+        The URL is for ``user_id`` (refused once the user is inactive) and bound to ``file_size``
+        and ``checksum`` when given: a body of another size or digest is refused. Header values are strings (the ftrack client's HTTP library refuses
         numbers).
         """
         check_id(component_id)
@@ -60,5 +60,5 @@ class Storage:
             headers["Content-Length"] = str(file_size)
         if checksum:
             headers["Content-MD5"] = checksum
-        return {"url": self.upload_url(server_url, component_id, file_size, digest), "headers": headers,
+        return {"url": self.upload_url(server_url, component_id, user_id, file_size, digest), "headers": headers,
                 "component_id": component_id}

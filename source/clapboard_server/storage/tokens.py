@@ -1,8 +1,9 @@
 """Self-authenticating storage URLs: HMAC tokens for uploads and for downloads.
 
-- An upload token allows one ``PUT`` of one component's data until it expires. It has the form
-  ``<expiry>.<size>.<md5>.<signature>``: ``size`` is the byte count and ``md5`` the hexadecimal MD5
-  digest the data must have (each empty when ``get_upload_metadata`` did not give it).
+- An upload token allows one ``PUT`` of one component's data, for the user who asked for it,
+  until it expires. It has the form ``<expiry>.<size>.<md5>.<user id>.<signature>``: ``size`` is
+  the byte count and ``md5`` the hexadecimal MD5 digest the data must have (each empty when
+  ``get_upload_metadata`` did not give it).
 - A download token lets one user read one component (``/component/get`` and ``/component/thumbnail``)
   for a short time, so links the server hands out need no API key. Its form is
   ``<expiry>.<user id>.<signature>``.
@@ -38,6 +39,7 @@ class UploadGrant:
     """What a valid upload token allows: the data's size and MD5 digest, when they were given."""
 
     component_id: str
+    user_id: str
     size: int | None
     md5: bytes | None
     expires: int
@@ -67,23 +69,25 @@ class StorageTokens:
 
     # -- uploads -------------------------------------------------------------------------------
 
-    def sign_upload(self, component_id: str, size: int | None = None, md5: bytes | None = None,
+    def sign_upload(self, component_id: str, user_id: str, size: int | None = None, md5: bytes | None = None,
                     expires: float | None = None) -> str:
-        """A token allowing one upload of ``component_id`` (of ``size`` bytes with digest ``md5``)."""
+        """A token allowing ``user_id`` one upload of ``component_id`` (``size`` bytes, digest ``md5``)."""
         expiry = self._expiry(self.ttl, expires)
-        fields = (str(expiry), "" if size is None else str(size), md5.hex() if md5 else "")
+        fields = (str(expiry), "" if size is None else str(size), md5.hex() if md5 else "", user_id)
         return ".".join((*fields, self._signature("upload", component_id, *fields)))
 
     def verify_upload(self, component_id: str, token: str | None) -> UploadGrant:
         """What ``token`` allows for ``component_id`` now; :class:`InvalidTokenError` otherwise."""
-        parts = (token or "").split(".")
-        if len(parts) != 4 or not parts[0].isdigit() or not parts[3]:
+        parts = (token or "").split(".", 3)
+        user_id, _, signature = parts[3].rpartition(".") if len(parts) == 4 else ("", "", "")
+        expiry_text, size_text, md5_text = (parts + ["", "", ""])[:3]
+        if (not expiry_text.isdigit() or not user_id or not signature or not _digits_or_empty(size_text)
+                or not _hex_or_empty(md5_text)):
             raise InvalidTokenError("The upload URL is not valid: its token is missing or malformed.")
-        expiry_text, size_text, md5_text, signature = parts
-        if not hmac.compare_digest(signature, self._signature("upload", component_id, *parts[:3])):
+        if not hmac.compare_digest(signature, self._signature("upload", component_id, *parts[:3], user_id)):
             raise InvalidTokenError("The upload URL is not valid for this component.")
         self._check_expiry(int(expiry_text), "upload URL")
-        return UploadGrant(component_id, int(size_text) if size_text else None,
+        return UploadGrant(component_id, user_id, int(size_text) if size_text else None,
                            bytes.fromhex(md5_text) if md5_text else None, int(expiry_text), signature)
 
     # -- downloads -----------------------------------------------------------------------------
@@ -103,3 +107,11 @@ class StorageTokens:
             raise InvalidTokenError("The download link is not valid for this component.")
         self._check_expiry(int(expiry_text), "download link")
         return user_id
+
+
+def _digits_or_empty(text: str) -> bool:
+    return text == "" or text.isdigit()
+
+
+def _hex_or_empty(text: str) -> bool:
+    return len(text) in (0, 32) and all(c in "0123456789abcdef" for c in text)
