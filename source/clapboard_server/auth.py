@@ -84,6 +84,11 @@ class Authenticator:
             row = connection.execute(statement).first()
         return None if row is None else (row.id, row.is_active)
 
+    def forget(self, connection: sa.Connection, user_ids: set[str]) -> None:
+        """Delete the keys of ``user_ids`` (deleted users), in ``connection``'s transaction."""
+        keys = self.database.tables[API_KEY_TABLE]
+        connection.execute(keys.delete().where(keys.c.user_id.in_(sorted(user_ids))))
+
     def issue(self, connection: sa.Connection, user_id: str) -> str:
         """Replace the user's API keys by a new one and return it (shown only this once).
 

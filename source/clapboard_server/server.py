@@ -100,6 +100,9 @@ class Server:
             results = [actions.run(context, operation) for operation in operations]
             if context._writer is not None:
                 context._writer.finish()
+                removed = _user_ids(context._writer.changes, "remove")
+                if removed:
+                    self.authenticator.forget(connection, removed)
             if key is not None:
                 self.idempotency.complete(connection, key, user_id, results)
         if context._writer is not None and context._writer.changes:
@@ -112,7 +115,7 @@ class Server:
         """Called with what a successful batch changed: publish ``ftrack.update``."""
         self.database.note_writes(len(changes))
         self.events.publish_changes(changes, user_id)
-        users = {str(c["key"].get("id")) for c in changes if c["entity_type"] == "User" and c["action"] != "add"}
+        users = _user_ids(changes, "update") | _user_ids(changes, "remove")
         if users:
             self.events.accounts_changed(users)
 
@@ -122,3 +125,8 @@ class Server:
         self.database.dispose()
         if self._folder_lock is not None:
             self._folder_lock.release()
+
+
+def _user_ids(changes: list[dict], action: str) -> set[str]:
+    """Ids of the users a batch's ``action`` (``update`` or ``remove``) changed."""
+    return {str(c["key"].get("id")) for c in changes if c["entity_type"] == "User" and c["action"] == action}

@@ -117,6 +117,16 @@ def test_deleted_user_is_refused_at_once(server, sockets):
     refused(server, name, key)
     assert handshake(server.server_url, name, key).status_code == 401
     client.wait_closed(timeout=QUICK)
+    Api(server).call(create("User", id=user_id, username=name, is_active=True))  # the same id and name again
+    refused(server, name, key)  # the deleted user's key went with it
+
+
+def test_a_socket_is_refused_if_its_user_is_disabled_after_the_handshake(server):
+    name, key, user_id = new_user(server)
+    session_id = handshake(server.server_url, name, key).text.split(":")[0]
+    update_user(server, user_id, is_active=False)
+    with pytest.raises(websocket.WebSocketBadStatusException):
+        websocket.create_connection(socket_url(server.server_url, session_id), timeout=QUICK)
 
 
 def test_key_reset_takes_effect_at_once(server, sockets):

@@ -24,6 +24,7 @@ from . import packets
 from .connection import Connection
 from .hub import EventHub
 from .protocol import handle_frame
+from .sessions import Session
 
 log = logging.getLogger(__name__)
 HANDSHAKE_PATH = "/socket.io/1/"
@@ -43,7 +44,7 @@ def routes(hub: EventHub) -> list[BaseRoute]:
 
     async def socket(websocket: WebSocket) -> None:
         session = hub.sessions.claim(websocket.path_params["sid"])
-        user = (session.user_id, session.username, session.key_hash) if session else await _query_user(hub, websocket)
+        user = await _session_user(hub, session) if session else await _query_user(hub, websocket)
         if user is None:
             await websocket.close(code=1008)  # before accepting: the client sees HTTP 403
             return
@@ -60,6 +61,15 @@ def _credentials(request: Request | WebSocket) -> tuple[str | None, str | None]:
     headers, query = request.headers, request.query_params
     return (headers.get("ftrack-user") or query.get("api_user"),
             headers.get("ftrack-api-key") or query.get("api_key"))
+
+
+async def _session_user(hub: EventHub, session: Session) -> tuple[str, str, str] | None:
+    """(user id, username, key hash) of a handshake session, if its credentials are still valid."""
+    try:
+        await run_in_threadpool(hub.authenticator.verify, session.username, session.key_hash)
+    except ApiError:
+        return None
+    return session.user_id, session.username, session.key_hash
 
 
 async def _query_user(hub: EventHub, websocket: WebSocket) -> tuple[str, str, str] | None:
