@@ -37,6 +37,16 @@ class Authenticator:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        users = database.catalog.table(database.registry.get("User"))
+        keys = database.tables[API_KEY_TABLE]
+        self._by_key = (
+            sa.select(users.c.id, users.c.is_active)
+            .join(keys, keys.c.user_id == users.c.id)
+            .where(keys.c.key_hash == sa.bindparam("key_hash"), users.c.username == sa.bindparam("username"),
+                   users.c.resource_type == "user")
+        )
+        self._by_id = sa.select(users.c.is_active).where(users.c.id == sa.bindparam("user_id"),
+                                                         users.c.resource_type == "user")
 
     def authenticate(self, username: str | None, api_key: str | None) -> str:
         """The id of the user; :class:`InvalidCredentialsError` when the pair is wrong."""
@@ -62,26 +72,15 @@ class Authenticator:
 
     def check_active(self, user_id: str) -> None:
         """Raise :class:`InvalidCredentialsError` unless ``user_id`` is an existing, active user."""
-        users = self.database.catalog.table(self.database.registry.get("User"))
-        statement = sa.select(users.c.username, users.c.is_active).where(
-            users.c.id == user_id, users.c.resource_type == "user"
-        )
         with self.database.engine.connect() as connection:
-            row = connection.execute(statement).first()
+            row = connection.execute(self._by_id, {"user_id": user_id}).first()
         if row is None or row.is_active is not True:
             raise InvalidCredentialsError("The user of this link no longer exists or is disabled.")
 
     def _lookup(self, username: str, key_hash: str) -> tuple[str, bool | None] | None:
         """(user id, is_active) of ``username`` if ``key_hash`` is its key's hash."""
-        users = self.database.catalog.table(self.database.registry.get("User"))
-        keys = self.database.tables[API_KEY_TABLE]
-        statement = (
-            sa.select(users.c.id, users.c.is_active)
-            .join(keys, keys.c.user_id == users.c.id)
-            .where(keys.c.key_hash == key_hash, users.c.username == username, users.c.resource_type == "user")
-        )
         with self.database.engine.connect() as connection:
-            row = connection.execute(statement).first()
+            row = connection.execute(self._by_key, {"key_hash": key_hash, "username": username}).first()
         return None if row is None else (row.id, row.is_active)
 
     def forget(self, connection: sa.Connection, user_ids: set[str]) -> None:
