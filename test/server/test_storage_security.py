@@ -65,6 +65,7 @@ def test_stored_files_are_served_safely(server, api, file_name, content_type, in
         assert response.headers["x-content-type-options"] == "nosniff"
         assert "default-src 'none'" in response.headers["content-security-policy"]
         assert "sandbox" in response.headers["content-security-policy"]
+        assert response.headers["referrer-policy"] == "no-referrer"
         assert ("content-disposition" not in response.headers) is inline
         if not inline:
             assert response.headers["content-disposition"] == "attachment"
