@@ -229,6 +229,15 @@ def test_the_storage_secret_is_shared_through_the_database(server, api, tmp_path
         assert requests.put(again, data=b"across processes", headers=answer["headers"], timeout=TIMEOUT).status_code == 403
 
 
+def _modes(server, data_dir):
+    """(component id, folder modes, {file name: mode}) after an upload to ``server``."""
+    component_id = upload(Api(server), b"private", file_name="plate.png")
+    folders = [data_dir, data_dir / "files", stored_path(server, component_id).parent]
+    folder_modes = {oct(stat.S_IMODE(path.stat().st_mode)) for path in folders}
+    file_modes = {path.name: oct(stat.S_IMODE(path.stat().st_mode)) for path in data_dir.rglob("*") if path.is_file()}
+    return component_id, folder_modes, file_modes
+
+
 @pytest.mark.backends("sqlite")
 @pytest.mark.parametrize("umask", [0o022, 0o000])
 def test_the_data_folder_is_private_whatever_the_umask(tmp_path, backend, umask):
@@ -236,16 +245,25 @@ def test_the_data_folder_is_private_whatever_the_umask(tmp_path, backend, umask)
     try:
         data_dir = tmp_path / "new" / "data"
         with embedded.start(data_dir=data_dir) as server:
-            component_id = upload(Api(server), b"private", file_name="plate.png")
-            Api(server).call({"action": "query_server_information"})
-            folders = [data_dir, data_dir / "files", stored_path(server, component_id).parent]
-            folder_modes = {oct(stat.S_IMODE(path.stat().st_mode)) for path in folders}
-            file_modes = {path.name: oct(stat.S_IMODE(path.stat().st_mode))
-                          for path in data_dir.rglob("*") if path.is_file()}
+            component_id, folder_modes, file_modes = _modes(server, data_dir)
     finally:
         os.umask(previous)
     assert set(file_modes) >= {"clapboard.db", "clapboard.db-wal", "clapboard.db-shm", "admin-api-key",
                                component_id, f"{component_id}.json"}
+    assert folder_modes == {oct(0o700)}
+    assert file_modes == dict.fromkeys(file_modes, oct(0o600))
+
+
+@pytest.mark.backends("postgresql")
+def test_the_data_folder_is_private_with_postgresql_too(server_factory, backend):
+    previous = os.umask(0)
+    try:
+        with server_factory(backend) as server:
+            component_id, folder_modes, file_modes = _modes(server, server.data_dir)
+    finally:
+        os.umask(previous)
+    assert set(file_modes) >= {"admin-api-key", component_id, f"{component_id}.json"}
+    assert not any(name.startswith("clapboard.db") for name in file_modes)
     assert folder_modes == {oct(0o700)}
     assert file_modes == dict.fromkeys(file_modes, oct(0o600))
 
