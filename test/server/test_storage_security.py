@@ -89,12 +89,10 @@ def test_several_credential_pairs_are_refused_without_trying_them(server, api, r
     guesses = "&".join(f"username=u{i}&apiKey={uuid.uuid4()}" for i in range(400))  # a ~20 KB URL
     url = (f"{server.server_url}/component/{route}?id={component_id}&{guesses}"
            f"&username={server.api_user}&apiKey={server.api_key}")
-    started = time.monotonic()
-    response = requests.get(url, timeout=TIMEOUT)
+    response = requests.get(url, timeout=TIMEOUT)  # trying pairs would find the valid last one
     assert response.status_code == 400
     assert response.json()["exception"] == "ValidationError"
     assert "given 401 times" in response.json()["content"]
-    assert time.monotonic() - started < 5  # no look-up per pair
     assert stored_path(server, component_id).exists()
 
 
