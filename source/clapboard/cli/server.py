@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import shlex
 import signal
@@ -55,12 +56,38 @@ def _server(arguments: argparse.Namespace) -> int:
     if handle.server.new_admin_key:
         print(f"  export CLAPBOARD_API_KEY={shlex.quote(handle.api_key)}")
         print(f"The API key is new: it is shown this once and kept in {key_file}.")
-    else:
+    elif handle.api_key:
         print(f'  export CLAPBOARD_API_KEY="$(cat {shlex.quote(str(key_file))})"')
+    else:
+        print(f"The API key is not known here; issue one with: clapboard key reset {handle.api_user}")
+    if not is_loopback(arguments.host):
+        print(plain_http_warning(arguments.host, handle.port), file=sys.stderr)
     print("Press Ctrl+C to stop.", flush=True)
     stop.wait()
     handle.stop()
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is only reachable from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_warning(host: str, port: int) -> str:
+    """The warning printed when the server listens beyond this machine without TLS."""
+    return (
+        f"WARNING: listening on {host} without TLS: API keys and data cross the network in clear text.\n"
+        f"  Put a TLS-terminating proxy in front and keep the server on loopback, e.g. with Caddy:\n"
+        f"    clapboard server --host 127.0.0.1 --port {port}\n"
+        f"    caddy reverse-proxy --from tracking.example.com --to 127.0.0.1:{port}\n"
+        f"  (or nginx: proxy_pass http://127.0.0.1:{port}; with proxy_http_version 1.1 and the\n"
+        f"  Upgrade/Connection headers for the event hub's WebSocket)."
+    )
 
 
 def _demo(arguments: argparse.Namespace) -> int:
