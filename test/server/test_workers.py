@@ -42,8 +42,11 @@ def test_workers_share_one_port_and_replace_a_dead_one(tmp_path, backend, databa
             api.call(create("Scope", name=name))
         assert len(api.query('select id from Scope where name like "w-%"')) >= 20
         os.kill(pids[0], signal.SIGKILL)
-        replaced = wait_for(lambda: (lambda now: len(now) == 2 and pids[0] not in now and now)(
-            worker_pids(server.process.pid)), what="a replacement worker")
+        def replacement():
+            now = worker_pids(server.process.pid)
+            return len(now) == 2 and pids[0] not in now and now
+
+        replaced = wait_for(replacement, what="a replacement worker")
         assert pids[1] in replaced
         api.http.close()
         assert api.call({"action": "query_server_information"})[0]["schema_hash"]
