@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from .errors import ValidationError
+from . import custom_values
+from .errors import DuplicateEntryError, ValidationError
 from .schema import EntityType
 from .schema.tables import ANCESTRY_TABLE
 
@@ -40,12 +41,15 @@ def before_create(writer: Writer, entity_type: EntityType, row: Row) -> set[str]
         if row.get("parent_id"):
             raise ValidationError("A Project cannot have a parent.")
         row["project_id"] = row["id"]
+        _check_project_name(writer, row["id"], row.get("name"))
     elif _is(writer, entity_type, "TypedContext"):
         exempt |= _prepare_typed_context(writer, entity_type, row)
     elif entity_type.name == "AssetVersion":
         _prepare_version(writer, row)
     elif _is(writer, entity_type, "User") and not row.get("username"):
         row["username"] = f"user-{row['id'][:8]}"
+    elif custom_values.is_value_type(entity_type):
+        custom_values.prepare(writer, entity_type, row, row)
     return exempt
 
 
@@ -55,6 +59,14 @@ def after_create(writer: Writer, entity_type: EntityType, row: Row) -> None:
 
 
 def before_update(writer: Writer, entity_type: EntityType, existing: Row, changes: Row) -> None:
+    if custom_values.is_value_type(entity_type) and "value" in changes:
+        custom_values.prepare(writer, entity_type, {**existing, **changes}, changes)
+    if _is(writer, entity_type, "Project") and changes.get("name", existing.get("name")) != existing.get("name"):
+        _check_project_name(writer, existing["id"], changes["name"])
+    workflow_columns = ("status_id", "type_id", "parent_id", "asset_id")
+    if any(changes.get(c, existing.get(c)) != existing.get(c) for c in workflow_columns):
+        if entity_type.name == "AssetVersion" or _is(writer, entity_type, "TypedContext"):
+            _check_status_later(writer, entity_type, existing["id"])
     if not _is(writer, entity_type, "TypedContext") or "parent_id" not in changes:
         return
     parent_id = changes["parent_id"]
@@ -112,6 +124,19 @@ def finish_batch(writer: Writer) -> None:
     writer.pending.clear()
 
 
+def optional_required(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
+    """Required attributes ``row`` may leave empty: status and type of kinds without them."""
+    if not _is(writer, entity_type, "TypedContext"):
+        return set()
+    object_type = _object_type(writer, row.get("object_type_id")) or {}
+    exempt = set()
+    if not object_type.get("is_statusable"):
+        exempt |= {"status_id", "status"}
+    if not object_type.get("is_typeable"):
+        exempt |= {"type_id", "type"}
+    return exempt
+
+
 def keeps_removed_members(writer: Writer, target: EntityType, inverse: str) -> bool:
     """Whether members dropped from a collection stay linked (they cannot be orphaned).
 
@@ -121,12 +146,20 @@ def keeps_removed_members(writer: Writer, target: EntityType, inverse: str) -> b
     return inverse == "parent_id" and _is(writer, target, "TypedContext")
 
 
+def _check_project_name(writer: Writer, project_id: str, name: Any) -> None:
+    """Project names are unique (the database enforces it too; this names the clash)."""
+    context = _table(writer, "Context")
+    statement = sa.select(context.c.id).where(
+        context.c.context_type == "show", context.c.name == name, context.c.id != project_id
+    )
+    if name is not None and writer.connection.execute(statement).first() is not None:
+        raise DuplicateEntryError(f"IntegrityError: a Project named {name!r} already exists; project names are unique.")
+
+
 # -- the context tree ------------------------------------------------------------------------
 
 def _memo(writer: Writer, key: Any, compute) -> Any:
-    if key not in writer.memo:
-        writer.memo[key] = compute()
-    return writer.memo[key]
+    return writer.remember(key, compute)
 
 
 def _project_of_parent(writer: Writer, parent_id: str) -> str:
@@ -136,6 +169,10 @@ def _project_of_parent(writer: Writer, parent_id: str) -> str:
             raise ValidationError(f"The parent {parent_id} does not exist.")
         return parent["id"] if parent["context_type"] == "show" else parent["project_id"]
     return _memo(writer, ("project", parent_id), lookup)
+
+
+def _object_type(writer: Writer, object_type_id: Any) -> Row | None:
+    return _memo(writer, ("object_type", object_type_id), lambda: writer.fetch_by_id("ObjectType", object_type_id))
 
 
 def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
@@ -148,19 +185,21 @@ def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) ->
     if row.get("project_id") not in (None, project_id):
         raise ValidationError(f"project_id {row['project_id']} disagrees with the parent's project {project_id}.")
     row["project_id"] = project_id
-    object_type = _memo(writer, ("object_type", row.get("object_type_id")),
-                        lambda: writer.fetch_by_id("ObjectType", row.get("object_type_id")))
+    object_type = _object_type(writer, row.get("object_type_id"))
     statusable = bool(object_type and object_type.get("is_statusable"))
     typeable = bool(object_type and object_type.get("is_typeable"))
     exempt = set()
     schema_id = _memo(writer, ("schema", project_id), lambda: _project_schema_id(writer, project_id))
     kind = row.get("object_type_id")
-    if statusable and not row.get("status_id"):
-        statuses = _memo(writer, ("statuses", schema_id, kind), lambda: _statuses(writer, schema_id, kind))
-        row["status_id"] = statuses[0] if statuses else None
     if typeable and not row.get("type_id"):
         types = _memo(writer, ("types", schema_id, kind), lambda: _types(writer, schema_id, kind))
         row["type_id"] = types[0] if types else None
+    if statusable:
+        statuses = _allowed_statuses(writer, schema_id, kind, row.get("type_id"))
+        if not row.get("status_id"):
+            row["status_id"] = statuses[0] if statuses else None
+        elif row["status_id"] not in statuses:
+            _check_status_later(writer, entity_type, row["id"])
     if not statusable or not row.get("status_id"):
         exempt |= {"status_id", "status"}
     if not typeable or not row.get("type_id"):
@@ -219,13 +258,31 @@ def _object_schema_id(writer: Writer, schema_id: str | None, object_type_id: Any
     return writer.connection.execute(statement).scalar()
 
 
-def _statuses(writer: Writer, schema_id: str | None, object_type_id: Any) -> list[str]:
-    """Allowed status ids for an object type in a project schema, in order."""
+def _allowed_statuses(writer: Writer, schema_id: str | None, object_type_id: Any, type_id: Any) -> list[str]:
+    key = ("statuses", schema_id, object_type_id, type_id if object_type_id == TASK_OBJECT_TYPE else None)
+    return _memo(writer, key, lambda: _statuses(writer, schema_id, object_type_id, type_id))
+
+
+def _task_workflow(writer: Writer, project_schema: Row, type_id: Any) -> str | None:
+    """The workflow of tasks of type ``type_id``: the schema's override for it, else the default."""
+    if type_id:
+        override = _table(writer, "ProjectSchemaOverride")
+        statement = sa.select(override.c.workflow_schema_id).where(
+            override.c.project_schema_id == project_schema["id"], override.c.type_id == type_id
+        )
+        workflow_id = writer.connection.execute(statement).scalar()
+        if workflow_id:
+            return workflow_id
+    return project_schema.get("task_workflow_schema_id")
+
+
+def _statuses(writer: Writer, schema_id: str | None, object_type_id: Any, type_id: Any = None) -> list[str]:
+    """Allowed status ids for an object type (a task: of a task type) in a project schema, in order."""
     project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
     if project_schema is None:
         return []
     if object_type_id == TASK_OBJECT_TYPE:
-        return _workflow_statuses(writer, project_schema.get("task_workflow_schema_id"))
+        return _workflow_statuses(writer, _task_workflow(writer, project_schema, type_id))
     link, status = _table(writer, "SchemaStatus"), _table(writer, "Status")
     statement = (
         sa.select(status.c.id).join(link, link.c.status_id == status.c.id)
@@ -264,10 +321,66 @@ def _prepare_version(writer: Writer, row: Row) -> None:
         row["version"] = (highest or 0) + 1
     if row.get("user_id") is None:
         row["user_id"] = writer.user_id
+    statuses = _version_statuses(writer, asset)
     if row.get("status_id") is None:
-        context = writer.fetch_by_id("Context", asset.get("context_id")) if asset.get("context_id") else None
-        project_id = None if context is None else (context["id"] if context["context_type"] == "show" else context["project_id"])
-        schema = writer.fetch_by_id("ProjectSchema", _project_schema_id(writer, project_id)) if project_id else None
-        statuses = _workflow_statuses(writer, schema.get("asset_version_workflow_schema_id")) if schema else []
         row["status_id"] = statuses[0] if statuses else None
+    elif row["status_id"] not in statuses:
+        _check_status_later(writer, writer.registry.get("AssetVersion"), row["id"])
+
+
+def _version_schema(writer: Writer, asset: Row) -> Row | None:
+    """The project schema of an asset's project."""
+    context = writer.fetch_by_id("Context", asset.get("context_id")) if asset.get("context_id") else None
+    project_id = None if context is None else (context["id"] if context["context_type"] == "show" else context["project_id"])
+    return writer.fetch_by_id("ProjectSchema", _project_schema_id(writer, project_id)) if project_id else None
+
+
+def _version_statuses(writer: Writer, asset: Row) -> list[str]:
+    schema = _version_schema(writer, asset)
+    return _workflow_statuses(writer, schema.get("asset_version_workflow_schema_id")) if schema else []
+
+
+# -- workflow checks -------------------------------------------------------------------------
+
+def _check_status_later(writer: Writer, entity_type: EntityType, entity_id: str) -> None:
+    """Check the status of ``entity_id`` against its workflow when the batch ends."""
+    writer.checks.defer(("status", entity_id), lambda: _check_status(writer, entity_type, entity_id))
+
+
+def _check_status(writer: Writer, entity_type: EntityType, entity_id: str) -> None:
+    row = writer.fetch(entity_type, [entity_id])
+    if row is None or not row.get("status_id"):
+        return
+    if entity_type.name == "AssetVersion":
+        asset = writer.fetch_by_id("Asset", row.get("asset_id")) or {}
+        schema = _version_schema(writer, asset)
+        allowed = _version_statuses(writer, asset)
+        kind = "asset versions"
+    else:
+        project = writer.fetch_by_id("Project", row.get("project_id")) or {}
+        schema = writer.fetch_by_id("ProjectSchema", project.get("project_schema_id"))
+        allowed = _statuses(writer, project.get("project_schema_id"), row.get("object_type_id"), row.get("type_id"))
+        kind = _kind_text(writer, entity_type, row)
+    if schema is None or row["status_id"] in allowed:
+        return
+    names = _names(writer, "Status", [row["status_id"], *allowed])
+    raise ValidationError(
+        f"Cannot set the status of {entity_type.name} {row.get('name', entity_id)!r} to "
+        f"{names[0]!r}: the workflow of project schema {schema.get('name')!r} for {kind} allows "
+        f"{', '.join(repr(n) for n in names[1:]) or 'no status'}."
+    )
+
+
+def _kind_text(writer: Writer, entity_type: EntityType, row: Row) -> str:
+    if row.get("object_type_id") == TASK_OBJECT_TYPE and row.get("type_id"):
+        return f"tasks of type {_names(writer, 'Type', [row['type_id']])[0]!r}"
+    object_type = _object_type(writer, row.get("object_type_id")) or {}
+    return f"{object_type.get('name', entity_type.name)} objects"
+
+
+def _names(writer: Writer, type_name: str, ids: list[str]) -> list[str]:
+    """The names of rows of ``type_name`` (the id when a row is missing), in the given order."""
+    table = _table(writer, type_name)
+    found = dict(writer.connection.execute(sa.select(table.c.id, table.c.name).where(table.c.id.in_(ids))).all())
+    return [found.get(i, i) for i in ids]
 
