@@ -64,9 +64,9 @@ def before_update(writer: Writer, entity_type: EntityType, existing: Row, change
     if _is(writer, entity_type, "Project") and changes.get("name", existing.get("name")) != existing.get("name"):
         _check_project_name(writer, existing["id"], changes["name"])
     workflow_columns = ("status_id", "type_id", "parent_id", "asset_id")
-    if any(changes.get(c, existing.get(c)) != existing.get(c) for c in workflow_columns):
-        if entity_type.name == "AssetVersion" or _is(writer, entity_type, "TypedContext"):
-            _check_status_later(writer, entity_type, existing["id"])
+    has_workflow = entity_type.name == "AssetVersion" or _is(writer, entity_type, "TypedContext")
+    if has_workflow and any(changes.get(c, existing.get(c)) != existing.get(c) for c in workflow_columns):
+        _check_status_later(writer, entity_type, existing["id"])
     if not _is(writer, entity_type, "TypedContext") or "parent_id" not in changes:
         return
     parent_id = changes["parent_id"]
@@ -166,7 +166,7 @@ def _project_of_parent(writer: Writer, parent_id: str) -> str:
     def lookup() -> str:
         parent = writer.fetch_by_id("Context", parent_id)
         if parent is None:
-            raise ValidationError(f"The parent {parent_id} does not exist.")
+            raise ValidationError(f"'parent' refers to Context {parent_id}, which does not exist.")
         return parent["id"] if parent["context_type"] == "show" else parent["project_id"]
     return _memo(writer, ("project", parent_id), lookup)
 

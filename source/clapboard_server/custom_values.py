@@ -205,9 +205,9 @@ def _check_entity(writer: Writer, value_type: EntityType, configuration: Row, en
             f"cannot be set on {concrete.name} {entity_id}."
         )
     object_type_id = configuration.get("object_type_id")
-    if kind == "task" and entity_kind == "task" and object_type_id and not configuration.get("is_hierarchical"):
-        if row.get("object_type_id") != object_type_id:
-            raise ValidationError(
+    by_object_type = kind == entity_kind == "task" and object_type_id and not configuration.get("is_hierarchical")
+    if by_object_type and row.get("object_type_id") != object_type_id:
+        raise ValidationError(
                 f"Custom attribute {configuration['key']!r} applies to another object type and "
                 f"cannot be set on {concrete.name} {entity_id}."
             )

@@ -342,6 +342,7 @@ class Writer:
             self._set_inverse_collection(owner, owner_id, prop, target, value)
             return
         ids = [self.reference_id(owner, prop, item) for item in value]
+        self.checks.refer_link(owner, str(owner_id), prop, [i for i in ids if i is not None])
         if prop.through:
             name, source, destination = prop.through
             if name in self.registry.types:
@@ -362,7 +363,6 @@ class Writer:
                 if name == ANCESTRY_TABLE:
                     raise ValidationError(f"{owner.name}.{prop.name} is maintained by the server.")
                 self.connection.execute(table.delete().where(table.c[source] == owner_id))
-                self.checks.refer_link(owner, str(owner_id), prop, [i for i in ids if i is not None])
                 if ids:
                     self.connection.execute(
                         table.insert(), [{source: owner_id, destination: i} for i in dict.fromkeys(ids)]
