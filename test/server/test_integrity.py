@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from server_api import create, ref
+from server_api import Api, create, ref
 
 SOURCE = str(Path(__file__).resolve().parents[2] / "source")
 TASK_OBJECT_TYPE = "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c"
@@ -41,18 +41,18 @@ def snapshot(server):
     return digests
 
 
+def refusal(api, server, *operations):
+    """Send a batch that must fail; assert the database is unchanged; return the error."""
+    before = snapshot(server)
+    error = api.error(*operations)
+    assert snapshot(server) == before, f"the refused batch changed the database: {error}"
+    return error
+
+
 @pytest.fixture
 def refused(api, server):
-    """``refused(*operations)``: send a batch that must fail; assert the database is unchanged;
-    return the error (``exception`` and ``content``)."""
-
-    def send(*operations):
-        before = snapshot(server)
-        error = api.error(*operations)
-        assert snapshot(server) == before, f"the refused batch changed the database: {error}"
-        return error
-
-    return send
+    """``refused(*operations)``: :func:`refusal` on the shared server."""
+    return lambda *operations: refusal(api, server, *operations)
 
 
 @pytest.fixture
@@ -283,8 +283,22 @@ def test_an_asset_version_status_must_be_in_the_version_workflow(api, make_proje
     api.call(version)
 
 
-def test_task_type_overrides_choose_the_workflow(api, names, refused):
-    """A project schema overriding the workflow of one task type: its tasks take its statuses."""
+def test_task_type_overrides_choose_the_workflow(server_factory, backend):
+    """A project schema overriding the workflow of one task type: its tasks take its statuses.
+
+    On a server of its own: the new project schema must not become other tests' first one.
+    """
+    with server_factory(backend) as private:
+        _check_task_type_overrides(Api(private), private)
+
+
+def _check_task_type_overrides(api, server):
+    names = {"status": {s["name"]: s for s in api.query("select id, name from Status")},
+             "type": {t["name"]: t for t in api.query("select id, name from Type")}}
+
+    def refused(*operations):
+        return refusal(api, server, *operations)
+
     vfx = api.one('select task_workflow_schema_id, task_type_schema_id, asset_version_workflow_schema_id '
                   'from ProjectSchema where name is "VFX Scheme"')
     workflow = create("WorkflowSchema", name=unique("review only"))
