@@ -9,6 +9,7 @@ rolls the whole batch back.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from .errors import ValidationError
 from .query.scope import discriminator
-from .schema import COLLECTION, REFERENCE, EntityType, Property
+from .schema import COLLECTION, REFERENCE, EntityType, Property, Registry
 
 if TYPE_CHECKING:
     from .writes import Row, Writer
@@ -95,6 +96,7 @@ class BatchChecks:
         """Run every remembered check against the database as the batch leaves it."""
         self._verify_required(writer)
         self._verify_references(writer)
+        _verify_deletions(writer)
         for check in self.deferred.values():
             check()
         self.required.clear()
@@ -133,6 +135,41 @@ class BatchChecks:
                         f"Cannot save {owner.name} {list(key)}: {prop.name!r} refers to "
                         f"{_names(targets)} {target_id}, which does not exist."
                     )
+
+
+def _verify_deletions(writer: Writer) -> None:
+    """Refuse deletes that leave rows referring to what was deleted."""
+    deleted: dict[str, list[str]] = defaultdict(list)
+    for table, key in writer.deleted:
+        if len(key) == 1:
+            deleted[table].append(key[0])
+    for table_name, ids in deleted.items():
+        for owner, prop in _referrers(writer.registry, table_name):
+            table = writer.catalog.table(owner)
+            column = table.c[prop.column]
+            for start in range(0, len(ids), _CHUNK):
+                statement = sa.select(table).where(column.in_(ids[start:start + _CHUNK])).limit(1)
+                found = writer.connection.execute(statement).mappings().first()
+                if found is not None:
+                    referrer = writer.concrete_type(owner, dict(found))
+                    raise ValidationError(
+                        f"Cannot delete {prop.target} {found[prop.column]}: {referrer.name} "
+                        f"{found[owner.primary_key[0]]} still refers to it in {prop.name!r}. "
+                        f"Change or delete that {referrer.name} first."
+                    )
+
+
+@functools.lru_cache(maxsize=256)
+def _referrers(registry: Registry, table_name: str) -> list[tuple[EntityType, Property]]:
+    """One stored reference per owner table and column that can point into ``table_name``."""
+    found: dict[tuple[str, str], tuple[EntityType, Property]] = {}
+    for owner in registry.types.values():
+        for prop in owner.properties.values():
+            if prop.kind != REFERENCE or prop.computed or prop.target not in registry.types:
+                continue
+            if prop.type_column or registry.types[prop.target].table == table_name:
+                found.setdefault((owner.table, prop.column), (owner, prop))
+    return list(found.values())
 
 
 def _target_types(writer: Writer, owner: EntityType, prop: Property, row: Row) -> list[EntityType]:

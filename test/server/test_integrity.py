@@ -230,6 +230,20 @@ def test_a_reference_to_a_row_deleted_in_the_batch_is_refused(api, make_project,
     assert f"'thumbnail' refers to Component {thumbnail['entity_data']['id']}, which does not exist" in error["content"]
 
 
+def test_deleting_a_row_still_referred_to_is_refused(api, make_project, refused):
+    project = make_project()
+    thumbnail = create("FileComponent", name="thumbnail")
+    sequence = create("Sequence", name="sq", parent=ref(project), thumbnail=ref(thumbnail))
+    api.call(thumbnail, sequence)
+    component_id, sequence_id = thumbnail["entity_data"]["id"], sequence["entity_data"]["id"]
+    error = refused(delete("FileComponent", component_id))
+    assert error["exception"] == "ValidationError"
+    assert (f"Cannot delete Component {component_id}: Sequence {sequence_id} still refers to it "
+            f"in 'thumbnail'") in error["content"]
+    api.call(delete("Sequence", sequence_id), delete("FileComponent", component_id))
+    assert api.query(f'select id from Component where id is "{component_id}"') == []
+
+
 def test_a_parent_must_exist(make_project, refused):
     missing = str(uuid.uuid4())
     error = refused(create("Shot", name="orphan", parent={"__entity_type__": "Sequence", "id": missing}))
