@@ -50,6 +50,8 @@ def before_create(writer: Writer, entity_type: EntityType, row: Row) -> set[str]
         row["username"] = f"user-{row['id'][:8]}"
     elif custom_values.is_value_type(entity_type):
         custom_values.prepare(writer, entity_type, row, row)
+    elif entity_type.name == "CustomAttributeConfiguration":
+        custom_values.prepare_configuration(writer, row, None, row)
     return exempt
 
 
@@ -61,6 +63,8 @@ def after_create(writer: Writer, entity_type: EntityType, row: Row) -> None:
 def before_update(writer: Writer, entity_type: EntityType, existing: Row, changes: Row) -> None:
     if custom_values.is_value_type(entity_type) and "value" in changes:
         custom_values.prepare(writer, entity_type, {**existing, **changes}, changes)
+    if entity_type.name == "CustomAttributeConfiguration":
+        custom_values.prepare_configuration(writer, {**existing, **changes}, existing, changes)
     if _is(writer, entity_type, "Project") and changes.get("name", existing.get("name")) != existing.get("name"):
         _check_project_name(writer, existing["id"], changes["name"])
     workflow_columns = ("status_id", "type_id", "parent_id", "asset_id")

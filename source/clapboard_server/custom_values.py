@@ -49,6 +49,26 @@ def prepare(writer: Writer, entity_type: EntityType, row: Row, target: Row) -> N
     target[columns["number"]] = number
 
 
+def prepare_configuration(writer: Writer, row: Row, existing: Row | None, target: Row) -> None:
+    """Check a configuration (new when ``existing`` is None) and its default; write the
+    normalised default into ``target``."""
+    name = row.get("key")
+    if row.get("entity_type") == "user" and row.get("project_id"):
+        raise ValidationError(f"Custom attribute {name!r} is a user attribute: it cannot belong to a project.")
+    if existing is not None:
+        if row.get("type_id") != existing.get("type_id"):
+            raise ValidationError(f"The type of custom attribute {name!r} cannot change after its creation.")
+        if existing.get("project_id") is None and row.get("project_id") is not None:
+            raise ValidationError(f"Custom attribute {name!r} is global and cannot become project specific.")
+    stored = row.get("default")
+    default = None if stored is None else json.loads(stored)
+    if default is None or default == "":
+        return  # no default
+    kind = writer.fetch_by_id("CustomAttributeType", row.get("type_id")) or {}
+    default = validate({**row, "key": name, "type_name": kind.get("name")}, default)
+    target["default"] = json.dumps(default, sort_keys=True)
+
+
 def validate(configuration: Row, value: Any) -> Any:
     """``value`` as stored for ``configuration``; a ValidationError when it does not fit."""
     if value is None:

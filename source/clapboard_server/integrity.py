@@ -172,15 +172,22 @@ def _referrers(registry: Registry, table_name: str) -> list[tuple[EntityType, Pr
     return list(found.values())
 
 
-def _target_types(writer: Writer, owner: EntityType, prop: Property, row: Row) -> list[EntityType]:
-    """The types a reference may point at: the declared target, a polymorphic reference's
-    stored type, and the types owning the collection the reference fills."""
+def _target_types(writer: Writer, owner: EntityType, prop: Property, row: Row) -> tuple[EntityType, ...]:
+    """The types a reference may point at: a polymorphic reference's stored type, else the
+    declared target and the types owning the collection the reference fills."""
     registry = writer.registry
     if prop.type_column and row.get(prop.type_column):
         name = row[prop.type_column]
         if name not in registry.types:
             raise ValidationError(f"{owner.name}.{prop.name} cannot refer to unknown type {name!r}.")
-        return [registry.types[name]]
+        return (registry.types[name],)
+    return _declared_targets(registry, owner.name, prop.name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _declared_targets(registry: Registry, owner_name: str, name: str) -> tuple[EntityType, ...]:
+    owner = registry.get(owner_name)
+    prop = owner.properties[name]
     target = registry.get(prop.target)
     owners = [
         other for other in registry.types.values()
@@ -189,7 +196,7 @@ def _target_types(writer: Writer, owner: EntityType, prop: Property, row: Row) -
             for p in other.properties.values()
         )
     ]
-    return [target, *owners]
+    return (target, *owners)
 
 
 def _existing_ids(writer: Writer, table_name: str, targets: list[EntityType], ids: list[str]) -> set[str]:

@@ -483,3 +483,30 @@ def test_custom_attribute_values_must_apply_to_an_existing_entity(api, attribute
     assert "TypedContext" in error["content"] and "does not exist" in error["content"]
     error = refused(update("ContextCustomAttributeValue", [str(uuid.uuid4()), shot["entity_data"]["id"]], value="x"))
     assert "configuration" in error["content"] and "does not exist" in error["content"]
+
+
+def test_custom_attribute_configurations_follow_the_documented_rules(api, names, make_project, refused):
+    kinds = {k: ref({**v, "__entity_type__": "CustomAttributeType"}) for k, v in names["attribute_type"].items()}
+    options = json.dumps({"multiSelect": False, "data": json.dumps([{"menu": "Foo", "value": "foo"}])})
+
+    def configuration(kind, **data):
+        return create("CustomAttributeConfiguration", key=unique(kind.replace(" ", "_")), label=kind,
+                      entity_type="assetversion", type=kinds[kind], **data)
+
+    error = refused(configuration("number", default="abc"))
+    assert "must be of type number" in error["content"] and "Got 'abc'" in error["content"]
+    error = refused(configuration("enumerator", default=["bar"], config=options))
+    assert "'bar' is not one of its values 'foo'" in error["content"]
+    error = refused(create("CustomAttributeConfiguration", key=unique("user"), label="u", entity_type="user",
+                           type=kinds["text"], project_id=make_project()["entity_data"]["id"]))
+    assert "user attribute: it cannot belong to a project" in error["content"]
+    number = configuration("number", default=42)
+    dated = configuration("date", default={"__type__": "datetime", "value": "2017-02-08T00:00:00"})
+    api.call(number, dated, configuration("enumerator", default=["foo"], config=options), configuration("text"))
+    number_id = number["entity_data"]["id"]
+    error = refused(update("CustomAttributeConfiguration", number_id, type=kinds["text"]))
+    assert "cannot change after its creation" in error["content"]
+    error = refused(update("CustomAttributeConfiguration", number_id, project_id=make_project()["entity_data"]["id"]))
+    assert "global and cannot become project specific" in error["content"]
+    api.call(update("CustomAttributeConfiguration", number_id, default=43))
+    assert api.one(f'select default from CustomAttributeConfiguration where id is "{number_id}"')["default"] == 43
