@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import exception
+from .batching import make_siblings
 from .codec import is_datetime
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -90,6 +91,7 @@ class QueryResult(collections.abc.Sequence):
             page_size = min(page_size, self._limit - len(self._results))
         expression = f"{self._expression} offset {self._next_offset} limit {page_size}"
         records, next_offset = self._session._query(expression)
+        make_siblings(records)
         self._results.extend(records)
         if self._limit is not None and len(self._results) >= self._limit:
             del self._results[self._limit :]

@@ -170,6 +170,8 @@ class Session:
         self._server_information, self.schemas = schema.load(
             lambda operations: self._call(operations, self._decode_plain), self._server_url, schema_cache_path
         )
+        if hasattr(self._transport, "idempotent_writes"):
+            self._transport.idempotent_writes = bool(self._server_information.get("idempotent_writes"))
         # Classes are built on first use, each after its construct-entity-type event.
         self.types = schema.EntityTypes(self.schemas, self._construct_entity_type)
         self._hook = merge.attaching_hook(self)

@@ -46,7 +46,7 @@ class DynamicEntityTypeMetaclass(abc.ABCMeta):
 class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
     """Base class for all entities."""
 
-    __slots__ = ("__weakref__", "_identity", "_local", "_remote", "session")
+    __slots__ = ("__weakref__", "_identity", "_local", "_remote", "_siblings", "session")
 
     entity_type = "Entity"
     attributes: Attributes | None = None
