@@ -96,7 +96,7 @@ class BatchChecks:
         """Run every remembered check against the database as the batch leaves it."""
         self._verify_required(writer)
         self._verify_references(writer)
-        _verify_deletions(writer)
+        _settle_deletions(writer)
         for check in self.deferred.values():
             check()
         self.required.clear()
@@ -137,19 +137,24 @@ class BatchChecks:
                     )
 
 
-def _verify_deletions(writer: Writer) -> None:
-    """Refuse deletes that leave rows referring to what was deleted."""
+def _settle_deletions(writer: Writer) -> None:
+    """Rows still referring to rows the batch deleted: an optional reference is cleared, a
+    required one refuses the delete (naming the row that refers)."""
     deleted: dict[str, list[str]] = defaultdict(list)
     for table, key in writer.deleted:
         if len(key) == 1:
             deleted[table].append(key[0])
     for table_name, ids in deleted.items():
-        for owner, prop in _referrers(writer.registry, table_name):
+        for owner, prop, required in _referrers(writer.registry, table_name):
             table = writer.catalog.table(owner)
             column = table.c[prop.column]
             for start in range(0, len(ids), _CHUNK):
-                statement = sa.select(table).where(column.in_(ids[start:start + _CHUNK])).limit(1)
-                found = writer.connection.execute(statement).mappings().first()
+                condition = column.in_(ids[start:start + _CHUNK])
+                if not required:
+                    cleared = {prop.column: None} | ({prop.type_column: None} if prop.type_column else {})
+                    writer.connection.execute(table.update().where(condition).values(cleared))
+                    continue
+                found = writer.connection.execute(sa.select(table).where(condition).limit(1)).mappings().first()
                 if found is not None:
                     referrer = writer.concrete_type(owner, dict(found))
                     raise ValidationError(
@@ -160,8 +165,9 @@ def _verify_deletions(writer: Writer) -> None:
 
 
 @functools.lru_cache(maxsize=256)
-def _referrers(registry: Registry, table_name: str) -> list[tuple[EntityType, Property]]:
-    """One stored reference per owner table and column that can point into ``table_name``."""
+def _referrers(registry: Registry, table_name: str) -> list[tuple[EntityType, Property, bool]]:
+    """The stored references that can point into ``table_name``, one per owner table and
+    column, each with whether any type of the owner table requires it."""
     found: dict[tuple[str, str], tuple[EntityType, Property]] = {}
     for owner in registry.types.values():
         for prop in owner.properties.values():
@@ -169,7 +175,15 @@ def _referrers(registry: Registry, table_name: str) -> list[tuple[EntityType, Pr
                 continue
             if prop.type_column or registry.types[prop.target].table == table_name:
                 found.setdefault((owner.table, prop.column), (owner, prop))
-    return list(found.values())
+    return [(owner, prop, _required_column(registry, owner.table, prop.column)) for owner, prop in found.values()]
+
+
+def _required_column(registry: Registry, table: str, column: str) -> bool:
+    return any(
+        p.column == column and p.name in t.required and p.kind != COLLECTION
+        for t in registry.types.values() if t.table == table
+        for p in t.properties.values()
+    )
 
 
 def _target_types(writer: Writer, owner: EntityType, prop: Property, row: Row) -> tuple[EntityType, ...]:

@@ -230,18 +230,29 @@ def test_a_reference_to_a_row_deleted_in_the_batch_is_refused(api, make_project,
     assert f"'thumbnail' refers to Component {thumbnail['entity_data']['id']}, which does not exist" in error["content"]
 
 
-def test_deleting_a_row_still_referred_to_is_refused(api, make_project, refused):
+def test_deleting_a_row_clears_optional_references_to_it(api, make_project):
     project = make_project()
     thumbnail = create("FileComponent", name="thumbnail")
     sequence = create("Sequence", name="sq", parent=ref(project), thumbnail=ref(thumbnail))
     api.call(thumbnail, sequence)
     component_id, sequence_id = thumbnail["entity_data"]["id"], sequence["entity_data"]["id"]
-    error = refused(delete("FileComponent", component_id))
+    api.call(delete("FileComponent", component_id))
+    stored = api.one(f'select thumbnail_id from Sequence where id is "{sequence_id}"')
+    assert stored["thumbnail_id"] is None
+
+
+def test_deleting_a_row_a_required_reference_points_at_is_refused(api, make_project, refused):
+    project = make_project()
+    project_id = project["entity_data"]["id"]
+    listing = create("TypedContextList", name=unique("list"), project=ref(project),
+                     category=ref(api.query("select id from ListCategory")[0]))
+    api.call(listing)
+    error = refused(delete("Project", project_id))
     assert error["exception"] == "ValidationError"
-    assert (f"Cannot delete Component {component_id}: Sequence {sequence_id} still refers to it "
-            f"in 'thumbnail'") in error["content"]
-    api.call(delete("Sequence", sequence_id), delete("FileComponent", component_id))
-    assert api.query(f'select id from Component where id is "{component_id}"') == []
+    assert (f"Cannot delete Project {project_id}: TypedContextList {listing['entity_data']['id']} still "
+            f"refers to it in 'project'. Change or delete that TypedContextList first.") in error["content"]
+    api.call(delete("TypedContextList", listing["entity_data"]["id"]), delete("Project", project_id))
+    assert api.query(f'select id from Project where id is "{project_id}"') == []
 
 
 def test_a_parent_must_exist(make_project, refused):
