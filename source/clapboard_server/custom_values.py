@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .errors import ValidationError
-from .query.custom_attributes import HIERARCHICAL_KINDS, legacy_kind
+from .query.custom_attributes import HIERARCHICAL_KINDS, legacy_kind, owner_details
 from .values import parse_datetime
 
 if TYPE_CHECKING:
@@ -224,6 +224,15 @@ def _check_entity(writer: Writer, value_type: EntityType, configuration: Row, en
             f"Custom attribute {configuration['key']!r} is configured for {kind!r} entities and "
             f"cannot be set on {concrete.name} {entity_id}."
         )
+    project_id = configuration.get("project_id")
+    if project_id and entity_kind in HIERARCHICAL_KINDS:
+        details = owner_details(writer.catalog, writer.connection, entity_kind, [row[owner.primary_key[0]]])
+        entity_project = next(iter(details.values()), (None, None, None))[1]
+        if entity_project != project_id:
+            raise ValidationError(
+                f"Custom attribute {configuration['key']!r} belongs to project {project_id} and "
+                f"cannot be set on {concrete.name} {entity_id} of another project."
+            )
     object_type_id = configuration.get("object_type_id")
     by_object_type = kind == entity_kind == "task" and object_type_id and not configuration.get("is_hierarchical")
     if by_object_type and row.get("object_type_id") != object_type_id:

@@ -496,6 +496,25 @@ def test_custom_attribute_values_must_apply_to_an_existing_entity(api, attribute
     assert "configuration" in error["content"] and "does not exist" in error["content"]
 
 
+def test_a_project_specific_attribute_applies_to_its_project_only(api, names, make_project, refused):
+    kinds = names["attribute_type"]
+    mine, other = make_project(), make_project()
+    configuration = create("CustomAttributeConfiguration", key=unique("scoped"), label="scoped", entity_type="task",
+                           object_type_id=TASK_OBJECT_TYPE, project_id=mine["entity_data"]["id"],
+                           type=ref({**kinds["text"], "__entity_type__": "CustomAttributeType"}))
+    task_ids, operations = {}, [configuration]
+    for project in (mine, other):
+        shot = create("Shot", name="sh", parent=ref(project))
+        task = create("Task", name="t", parent=ref(shot))
+        operations += [shot, task]
+        task_ids[project["entity_data"]["id"]] = task["entity_data"]["id"]
+    api.call(*operations)
+    foreign = task_ids[other["entity_data"]["id"]]
+    error = refused(set_value(configuration["entity_data"], foreign, "x"))
+    assert "belongs to project" in error["content"] and foreign in error["content"]
+    api.call(set_value(configuration["entity_data"], task_ids[mine["entity_data"]["id"]], "x"))
+
+
 def test_custom_attribute_configurations_follow_the_documented_rules(api, names, make_project, refused):
     kinds = {k: ref({**v, "__entity_type__": "CustomAttributeType"}) for k, v in names["attribute_type"].items()}
     options = json.dumps({"multiSelect": False, "data": json.dumps([{"menu": "Foo", "value": "foo"}])})

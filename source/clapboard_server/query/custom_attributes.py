@@ -43,7 +43,7 @@ def legacy_kind(registry: Registry, entity_type: EntityType) -> str | None:
     return None
 
 
-def _owners(catalog: Catalog, connection: sa.Connection, kind: str, ids: list[Any]) -> dict[Any, tuple]:
+def owner_details(catalog: Catalog, connection: sa.Connection, kind: str, ids: list[Any]) -> dict[Any, tuple]:
     """For each id: (object type id, project id, context id for inheritance)."""
     registry = catalog.registry
     if kind in ("show", "task"):
@@ -84,7 +84,7 @@ def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Propert
             by_kind.setdefault(kind, []).append(entry)
     for kind, group in by_kind.items():
         ids = [entry[0] for entry in group]
-        owners = _owners(catalog, connection, kind, ids)
+        owners = owner_details(catalog, connection, kind, ids)
         inherit_from = _ancestors(catalog, connection, [o[2] for o in owners.values() if o[2]])
         lookup = set(ids) | {a for chain in inherit_from.values() for a in chain}
         stored = {}
