@@ -204,6 +204,8 @@ def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) ->
             row["status_id"] = statuses[0] if statuses else None
         elif row["status_id"] not in statuses:
             _check_status_later(writer, entity_type, row["id"])
+    elif row.get("status_id"):
+        _check_status_later(writer, entity_type, row["id"])  # a kind without statuses
     if not statusable or not row.get("status_id"):
         exempt |= {"status_id", "status"}
     if not typeable or not row.get("type_id"):
@@ -364,6 +366,8 @@ def _check_status(writer: Writer, entity_type: EntityType, entity_id: str) -> No
         project = writer.fetch_by_id("Project", row.get("project_id")) or {}
         schema = writer.fetch_by_id("ProjectSchema", project.get("project_schema_id"))
         allowed = _statuses(writer, project.get("project_schema_id"), row.get("object_type_id"), row.get("type_id"))
+        if not (_object_type(writer, row.get("object_type_id")) or {}).get("is_statusable"):
+            allowed = []
         kind = _kind_text(writer, entity_type, row)
     if schema is None or row["status_id"] in allowed:
         return

@@ -284,6 +284,13 @@ def test_a_status_outside_the_object_types_workflow_is_refused(api, make_project
     assert "'Normal', 'Omitted', 'On Hold'" in content
 
 
+def test_kinds_without_statuses_take_none(make_project, names, refused):
+    project = make_project()
+    error = refused(create("Sequence", name="sq", parent=ref(project), status_id=names["status"]["Normal"]["id"]))
+    assert "Cannot set the status of Sequence 'sq' to 'Normal'" in error["content"]
+    assert "for Sequence objects allows no status" in error["content"]
+
+
 def test_a_task_status_must_be_in_the_task_workflow(api, make_project, names, refused):
     project = make_project()
     shot = create("Shot", name="sh010", parent=ref(project))
