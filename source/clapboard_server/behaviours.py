@@ -70,7 +70,7 @@ def before_update(writer: Writer, entity_type: EntityType, existing: Row, change
     workflow_columns = ("status_id", "type_id", "parent_id", "asset_id")
     has_workflow = entity_type.name == "AssetVersion" or _is(writer, entity_type, "TypedContext")
     if has_workflow and any(changes.get(c, existing.get(c)) != existing.get(c) for c in workflow_columns):
-        _check_status_later(writer, entity_type, existing["id"])
+        _check_workflow_later(writer, entity_type, existing["id"])
     if not _is(writer, entity_type, "TypedContext") or "parent_id" not in changes:
         return
     parent_id = changes["parent_id"]
@@ -195,17 +195,19 @@ def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) ->
     exempt = set()
     schema_id = _memo(writer, ("schema", project_id), lambda: _project_schema_id(writer, project_id))
     kind = row.get("object_type_id")
+    types = _memo(writer, ("types", schema_id, kind), lambda: _types(writer, schema_id, kind)) if typeable else []
     if typeable and not row.get("type_id"):
-        types = _memo(writer, ("types", schema_id, kind), lambda: _types(writer, schema_id, kind))
         row["type_id"] = types[0] if types else None
+    elif row.get("type_id") and row["type_id"] not in types:
+        _check_workflow_later(writer, entity_type, row["id"])
     if statusable:
         statuses = _allowed_statuses(writer, schema_id, kind, row.get("type_id"))
         if not row.get("status_id"):
             row["status_id"] = statuses[0] if statuses else None
         elif row["status_id"] not in statuses:
-            _check_status_later(writer, entity_type, row["id"])
+            _check_workflow_later(writer, entity_type, row["id"])
     elif row.get("status_id"):
-        _check_status_later(writer, entity_type, row["id"])  # a kind without statuses
+        _check_workflow_later(writer, entity_type, row["id"])  # a kind without statuses
     if not statusable or not row.get("status_id"):
         exempt |= {"status_id", "status"}
     if not typeable or not row.get("type_id"):
@@ -331,7 +333,7 @@ def _prepare_version(writer: Writer, row: Row) -> None:
     if row.get("status_id") is None:
         row["status_id"] = statuses[0] if statuses else None
     elif row["status_id"] not in statuses:
-        _check_status_later(writer, writer.registry.get("AssetVersion"), row["id"])
+        _check_workflow_later(writer, writer.registry.get("AssetVersion"), row["id"])
 
 
 def _version_schema(writer: Writer, asset: Row) -> Row | None:
@@ -348,15 +350,39 @@ def _version_statuses(writer: Writer, asset: Row) -> list[str]:
 
 # -- workflow checks -------------------------------------------------------------------------
 
-def _check_status_later(writer: Writer, entity_type: EntityType, entity_id: str) -> None:
-    """Check the status of ``entity_id`` against its workflow when the batch ends."""
-    writer.checks.defer(("status", entity_id), lambda: _check_status(writer, entity_type, entity_id))
+def _check_workflow_later(writer: Writer, entity_type: EntityType, entity_id: str) -> None:
+    """Check the type and status of ``entity_id`` against its project schema when the batch ends."""
+    writer.checks.defer(("workflow", entity_id), lambda: _check_workflow(writer, entity_type, entity_id))
 
 
-def _check_status(writer: Writer, entity_type: EntityType, entity_id: str) -> None:
+def _check_workflow(writer: Writer, entity_type: EntityType, entity_id: str) -> None:
     row = writer.fetch(entity_type, [entity_id])
-    if row is None or not row.get("status_id"):
+    if row is None:
         return
+    if entity_type.name != "AssetVersion" and row.get("type_id"):
+        _check_type(writer, entity_type, row)
+    if row.get("status_id"):
+        _check_status(writer, entity_type, row)
+
+
+def _check_type(writer: Writer, entity_type: EntityType, row: Row) -> None:
+    project = writer.fetch_by_id("Project", row.get("project_id")) or {}
+    schema = writer.fetch_by_id("ProjectSchema", project.get("project_schema_id"))
+    object_type = _object_type(writer, row.get("object_type_id")) or {}
+    typeable = object_type.get("is_typeable")
+    allowed = _types(writer, project.get("project_schema_id"), row.get("object_type_id")) if typeable else []
+    if schema is None or row["type_id"] in allowed:
+        return
+    names = _names(writer, "Type", [row["type_id"], *allowed])
+    raise ValidationError(
+        f"Cannot set the type of {entity_type.name} {row.get('name', row['id'])!r} to {names[0]!r}: "
+        f"project schema {schema.get('name')!r} allows {', '.join(repr(n) for n in names[1:]) or 'no type'} "
+        f"for {object_type.get('name', entity_type.name)} objects."
+    )
+
+
+def _check_status(writer: Writer, entity_type: EntityType, row: Row) -> None:
+    entity_id = row["id"]
     if entity_type.name == "AssetVersion":
         asset = writer.fetch_by_id("Asset", row.get("asset_id")) or {}
         schema = _version_schema(writer, asset)

@@ -284,6 +284,20 @@ def test_a_status_outside_the_object_types_workflow_is_refused(api, make_project
     assert "'Normal', 'Omitted', 'On Hold'" in content
 
 
+def test_a_type_must_be_allowed_for_the_object_type(api, make_project, names, refused):
+    project = make_project()
+    shot = create("Shot", name="sh", parent=ref(project))
+    api.call(shot)
+    character = names["type"]["Character"]  # an asset build type, not a task type
+    error = refused(create("Task", name="t", parent=ref(shot), type_id=character["id"]))
+    assert "Cannot set the type of Task 't' to 'Character'" in error["content"]
+    assert "project schema 'VFX Scheme' allows 'Generic'" in error["content"] and "for Task objects" in error["content"]
+    error = refused(update("Shot", shot["entity_data"]["id"], type_id=character["id"]))
+    assert "allows no type for Shot objects" in error["content"]
+    build = create("AssetBuild", name="hero", parent=ref(project), type_id=character["id"])
+    api.call(build)
+
+
 def test_kinds_without_statuses_take_none(make_project, names, refused):
     project = make_project()
     error = refused(create("Sequence", name="sq", parent=ref(project), status_id=names["status"]["Normal"]["id"]))
