@@ -1,10 +1,13 @@
-"""Integrity rules checked when a batch ends: required attributes and references.
+"""Integrity rules checked when a batch ends: required attributes, references, deletions.
 
 A batch may create an entity and complete it in a later operation (create a location, then
 set its name), or reference an entity created further down the batch. What an operation
 leaves incomplete is therefore remembered here and checked once, after the last operation,
-against what the database then holds. A failed check raises :class:`ValidationError`, which
-rolls the whole batch back.
+against what the database then holds: required attributes hold values, written references
+point at existing rows of the right type, rows the batch deleted are no longer referred to
+(optional references are cleared), then the type-specific checks the behaviours deferred
+(workflow types and statuses). A failed check raises :class:`ValidationError`, which rolls
+the whole batch back.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 
 _CHUNK = 500
 
-#: (owner table, owner key, column) of one stored reference.
+#: (owner table, owner key, column or ``collection:member id``) of one stored reference.
 ReferenceSlot = tuple[str, tuple[str, ...], str]
 
 
@@ -87,7 +90,7 @@ class BatchChecks:
     def refer_link(self, owner: EntityType, owner_id: str, prop: Property, member_ids: list[str]) -> None:
         """Remember the members of a many-to-many collection stored in a link table."""
         for member_id in member_ids:
-            slot = (f"{owner.table}.{prop.name}", (owner_id,), member_id)
+            slot = (owner.table, (owner_id,), f"{prop.name}:{member_id}")
             self.references[slot] = (owner, prop, member_id, {})
 
     # -- checking -------------------------------------------------------------------------------
