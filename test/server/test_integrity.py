@@ -5,10 +5,12 @@ custom attribute values fit their configuration and are stored typed; references
 existing rows of the right type; statuses belong to the project schema's workflow.
 """
 
+import concurrent.futures
 import hashlib
 import json
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -90,6 +92,26 @@ def test_two_projects_of_one_name_in_one_batch_are_refused(project_schema, refus
     second = create("Project", name=name, full_name=name, project_schema=ref(project_schema))
     error = refused(first, second)
     assert f"a Project named {name!r} already exists" in error["content"]
+
+
+def test_concurrent_projects_of_one_name_store_one(server, project_schema):
+    """Batches racing to create the same project name: one wins, the others are refused."""
+    name = unique("race")
+    barrier = threading.Barrier(4)
+
+    def attempt(_):
+        client = Api(server)
+        operation = create("Project", name=name, full_name=name, project_schema=ref(project_schema))
+        barrier.wait()
+        return client.raw([operation])
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(attempt, range(4)))
+    accepted = [r for r in results if isinstance(r, list)]
+    refusals = [r for r in results if isinstance(r, dict)]
+    assert len(accepted) == 1, results
+    assert all(r["exception"] == "DuplicateEntryError" and "IntegrityError" in r["content"] for r in refusals)
+    assert len(Api(server).query(f'select id from Project where name is "{name}"')) == 1
 
 
 def test_renaming_a_project_to_a_taken_name_is_refused(api, make_project, refused):
