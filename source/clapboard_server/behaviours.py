@@ -98,6 +98,9 @@ def after_update(writer: Writer, entity_type: EntityType, existing: Row, row: Ro
     parents = dict(writer.connection.execute(sa.select(context.c.id, context.c.parent_id).where(context.c.id.in_(subtree))).all())
     for node in subtree:  # parents before children: subtree is ordered by depth below
         _link_ancestry(writer, node, parents[node])
+    if row.get("project_id") != existing.get("project_id"):  # another project schema may apply
+        for node in subtree[1:]:
+            _check_workflow_later(writer, writer.registry.get("TypedContext"), node)
 
 
 def before_delete(writer: Writer, entity_type: EntityType, row: Row) -> None:
@@ -359,6 +362,7 @@ def _check_workflow(writer: Writer, entity_type: EntityType, entity_id: str) -> 
     row = writer.fetch(entity_type, [entity_id])
     if row is None:
         return
+    entity_type = writer.concrete_type(entity_type, row)
     if entity_type.name != "AssetVersion" and row.get("type_id"):
         _check_type(writer, entity_type, row)
     if row.get("status_id"):

@@ -397,6 +397,31 @@ def _check_task_type_overrides(api, server):
     api.call(update("Task", modelled["entity_data"]["id"], type_id=animation["id"], status_id=approved["id"]))
 
 
+def test_moving_to_a_project_of_another_schema_checks_the_subtree(server_factory, backend):
+    """A shot moved with its task to a project whose schema lacks the task's status is refused."""
+    with server_factory(backend) as private:
+        api = Api(private)
+        statuses = {s["name"]: s["id"] for s in api.query("select id, name from Status")}
+        vfx = api.one('select task_workflow_schema_id, task_type_schema_id from ProjectSchema '
+                      'where name is "VFX Scheme"')
+        workflow = create("WorkflowSchema", name="approvals only")
+        link = create("WorkflowSchemaStatus", entity_key=[workflow["entity_data"]["id"], statuses["Approved"]],
+                      workflow_schema_id=workflow["entity_data"]["id"], status_id=statuses["Approved"])
+        strict = create("ProjectSchema", name="strict", task_workflow_schema_id=workflow["entity_data"]["id"],
+                        task_type_schema_id=vfx["task_type_schema_id"])
+        target = create("Project", name="strict project", full_name="s", project_schema=ref(strict))
+        source = create("Project", name="source", full_name="s",
+                        project_schema=ref(api.one('select id from ProjectSchema where name is "VFX Scheme"')))
+        folder = create("Folder", name="f", parent=ref(source))
+        task = create("Task", name="t", parent=ref(folder), status_id=statuses["In progress"])
+        api.call(workflow, link, strict, target, source, folder, task)
+        error = refusal(api, private, update("Folder", folder["entity_data"]["id"], parent=ref(target)))
+        assert "Cannot set the status of Task 't' to 'In progress'" in error["content"]
+        assert "project schema 'strict'" in error["content"]
+        api.call(update("Task", task["entity_data"]["id"], status_id=statuses["Approved"]),
+                 update("Folder", folder["entity_data"]["id"], parent=ref(target)))
+
+
 def test_a_status_fixed_later_in_the_batch_is_accepted(api, make_project, names):
     project = make_project()
     shot = create("Shot", name="sh", parent=ref(project), status_id=names["status"]["In progress"]["id"])
