@@ -1,7 +1,8 @@
 """Type-specific server behaviours around writes (data-model reference, section D).
 
 The context tree keeps ``project_id`` and the ancestry table consistent; typed contexts and
-versions get their workflow defaults; versions are numbered per asset. Everything else is
+versions get their workflow defaults (and their types and statuses are checked, see
+:mod:`clapboard_server.workflows`); versions are numbered per asset. Everything else is
 generic and lives in :mod:`clapboard_server.writes`.
 """
 
@@ -11,16 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from . import custom_values
+from . import custom_values, workflows
 from .errors import DuplicateEntryError, ValidationError
 from .schema import EntityType
 from .schema.tables import ANCESTRY_TABLE
 
 if TYPE_CHECKING:
     from .writes import Row, Writer
-
-TASK_OBJECT_TYPE = "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c"
-
 
 def _is(writer: Writer, entity_type: EntityType, base: str) -> bool:
     other = writer.registry.types.get(base)
@@ -70,7 +68,7 @@ def before_update(writer: Writer, entity_type: EntityType, existing: Row, change
     workflow_columns = ("status_id", "type_id", "parent_id", "asset_id")
     has_workflow = entity_type.name == "AssetVersion" or _is(writer, entity_type, "TypedContext")
     if has_workflow and any(changes.get(c, existing.get(c)) != existing.get(c) for c in workflow_columns):
-        _check_workflow_later(writer, entity_type, existing["id"])
+        workflows.check_later(writer, entity_type, existing["id"])
     if not _is(writer, entity_type, "TypedContext") or "parent_id" not in changes:
         return
     parent_id = changes["parent_id"]
@@ -100,7 +98,7 @@ def after_update(writer: Writer, entity_type: EntityType, existing: Row, row: Ro
         _link_ancestry(writer, node, parents[node])
     if row.get("project_id") != existing.get("project_id"):  # another project schema may apply
         for node in subtree[1:]:
-            _check_workflow_later(writer, writer.registry.get("TypedContext"), node)
+            workflows.check_later(writer, writer.registry.get("TypedContext"), node)
 
 
 def before_delete(writer: Writer, entity_type: EntityType, row: Row) -> None:
@@ -135,7 +133,7 @@ def optional_required(writer: Writer, entity_type: EntityType, row: Row) -> set[
     """Required attributes ``row`` may leave empty: status and type of kinds without them."""
     if not _is(writer, entity_type, "TypedContext"):
         return set()
-    object_type = _object_type(writer, row.get("object_type_id")) or {}
+    object_type = workflows.object_type_row(writer, row.get("object_type_id")) or {}
     exempt = set()
     if not object_type.get("is_statusable"):
         exempt |= {"status_id", "status"}
@@ -155,7 +153,7 @@ def keeps_removed_members(writer: Writer, target: EntityType, inverse: str) -> b
 
 def _check_project_name(writer: Writer, project_id: str, name: Any) -> None:
     """Project names are unique (the database enforces it too; this names the clash)."""
-    context = _table(writer, "Context")
+    context = workflows.type_table(writer, "Context")
     statement = sa.select(context.c.id).where(
         context.c.context_type == "show", context.c.name == name, context.c.id != project_id
     )
@@ -178,10 +176,6 @@ def _project_of_parent(writer: Writer, parent_id: str) -> str:
     return _memo(writer, ("project", parent_id), lookup)
 
 
-def _object_type(writer: Writer, object_type_id: Any) -> Row | None:
-    return _memo(writer, ("object_type", object_type_id), lambda: writer.fetch_by_id("ObjectType", object_type_id))
-
-
 def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
     parent_id = row.get("parent_id")
     if not parent_id:
@@ -192,25 +186,25 @@ def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) ->
     if row.get("project_id") not in (None, project_id):
         raise ValidationError(f"project_id {row['project_id']} disagrees with the parent's project {project_id}.")
     row["project_id"] = project_id
-    object_type = _object_type(writer, row.get("object_type_id"))
+    object_type = workflows.object_type_row(writer, row.get("object_type_id"))
     statusable = bool(object_type and object_type.get("is_statusable"))
     typeable = bool(object_type and object_type.get("is_typeable"))
     exempt = set()
-    schema_id = _memo(writer, ("schema", project_id), lambda: _project_schema_id(writer, project_id))
+    schema_id = _memo(writer, ("schema", project_id), lambda: workflows.project_schema_id(writer, project_id))
     kind = row.get("object_type_id")
-    types = _memo(writer, ("types", schema_id, kind), lambda: _types(writer, schema_id, kind)) if typeable else []
+    types = _memo(writer, ("types", schema_id, kind), lambda: workflows.allowed_types(writer, schema_id, kind)) if typeable else []
     if typeable and not row.get("type_id"):
         row["type_id"] = types[0] if types else None
     elif row.get("type_id") and row["type_id"] not in types:
-        _check_workflow_later(writer, entity_type, row["id"])
+        workflows.check_later(writer, entity_type, row["id"])
     if statusable:
-        statuses = _allowed_statuses(writer, schema_id, kind, row.get("type_id"))
+        statuses = workflows.allowed_statuses(writer, schema_id, kind, row.get("type_id"))
         if not row.get("status_id"):
             row["status_id"] = statuses[0] if statuses else None
         elif row["status_id"] not in statuses:
-            _check_workflow_later(writer, entity_type, row["id"])
+            workflows.check_later(writer, entity_type, row["id"])
     elif row.get("status_id"):
-        _check_workflow_later(writer, entity_type, row["id"])  # a kind without statuses
+        workflows.check_later(writer, entity_type, row["id"])  # a kind without statuses
     if not statusable or not row.get("status_id"):
         exempt |= {"status_id", "status"}
     if not typeable or not row.get("type_id"):
@@ -241,90 +235,14 @@ def _descendant_ids(writer: Writer, context_id: str) -> list[str]:
     return [r[0] for r in writer.connection.execute(statement)]
 
 
-# -- workflows -------------------------------------------------------------------------------
-
-def _table(writer: Writer, type_name: str) -> sa.Table:
-    return writer.catalog.table(writer.registry.get(type_name))
-
-
-def _project_schema_id(writer: Writer, project_id: str) -> str | None:
-    project = writer.fetch_by_id("Project", project_id)
-    return project.get("project_schema_id") if project else None
-
-
-def _workflow_statuses(writer: Writer, workflow_id: str | None) -> list[str]:
-    if not workflow_id:
-        return []
-    link, status = _table(writer, "WorkflowSchemaStatus"), _table(writer, "Status")
-    statement = (
-        sa.select(status.c.id).join(link, link.c.status_id == status.c.id)
-        .where(link.c.workflow_schema_id == workflow_id).order_by(status.c.sort, status.c.name)
-    )
-    return [r[0] for r in writer.connection.execute(statement)]
-
-
-def _object_schema_id(writer: Writer, schema_id: str | None, object_type_id: Any) -> str | None:
-    schema = _table(writer, "Schema")
-    statement = sa.select(schema.c.id).where(schema.c.project_schema_id == schema_id, schema.c.type_id == object_type_id)
-    return writer.connection.execute(statement).scalar()
-
-
-def _allowed_statuses(writer: Writer, schema_id: str | None, object_type_id: Any, type_id: Any) -> list[str]:
-    key = ("statuses", schema_id, object_type_id, type_id if object_type_id == TASK_OBJECT_TYPE else None)
-    return _memo(writer, key, lambda: _statuses(writer, schema_id, object_type_id, type_id))
-
-
-def _task_workflow(writer: Writer, project_schema: Row, type_id: Any) -> str | None:
-    """The workflow of tasks of type ``type_id``: the schema's override for it, else the default."""
-    if type_id:
-        override = _table(writer, "ProjectSchemaOverride")
-        statement = sa.select(override.c.workflow_schema_id).where(
-            override.c.project_schema_id == project_schema["id"], override.c.type_id == type_id
-        )
-        workflow_id = writer.connection.execute(statement).scalar()
-        if workflow_id:
-            return workflow_id
-    return project_schema.get("task_workflow_schema_id")
-
-
-def _statuses(writer: Writer, schema_id: str | None, object_type_id: Any, type_id: Any = None) -> list[str]:
-    """Allowed status ids for an object type (a task: of a task type) in a project schema, in order."""
-    project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
-    if project_schema is None:
-        return []
-    if object_type_id == TASK_OBJECT_TYPE:
-        return _workflow_statuses(writer, _task_workflow(writer, project_schema, type_id))
-    link, status = _table(writer, "SchemaStatus"), _table(writer, "Status")
-    statement = (
-        sa.select(status.c.id).join(link, link.c.status_id == status.c.id)
-        .where(link.c.schema_id == _object_schema_id(writer, schema_id, object_type_id))
-        .order_by(link.c.sort, status.c.sort, status.c.name)
-    )
-    return [r[0] for r in writer.connection.execute(statement)]
-
-
-def _types(writer: Writer, schema_id: str | None, object_type_id: Any) -> list[str]:
-    """Allowed type ids for an object type in a project schema, in order."""
-    project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
-    if project_schema is None:
-        return []
-    kind = _table(writer, "Type")
-    if object_type_id == TASK_OBJECT_TYPE:
-        link = _table(writer, "TaskTypeSchemaType")
-        condition = link.c.task_type_schema_id == project_schema.get("task_type_schema_id")
-    else:
-        link = _table(writer, "SchemaType")
-        condition = link.c.schema_id == _object_schema_id(writer, schema_id, object_type_id)
-    statement = sa.select(kind.c.id).join(link, link.c.type_id == kind.c.id).where(condition).order_by(kind.c.sort, kind.c.name)
-    return [r[0] for r in writer.connection.execute(statement)]
-
+# -- versions ----------------------------------------------------------------------------------
 
 def _prepare_version(writer: Writer, row: Row) -> None:
     asset_id = row.get("asset_id")
     asset = writer.fetch_by_id("Asset", asset_id) if asset_id else None
     if asset is None:
         raise ValidationError("Cannot create AssetVersion: it needs an existing asset.")
-    version = _table(writer, "AssetVersion")
+    version = workflows.type_table(writer, "AssetVersion")
     if row.get("version") is None:
         highest = writer.connection.execute(
             sa.select(sa.func.max(version.c.version)).where(version.c.asset_id == asset_id)
@@ -332,93 +250,8 @@ def _prepare_version(writer: Writer, row: Row) -> None:
         row["version"] = (highest or 0) + 1
     if row.get("user_id") is None:
         row["user_id"] = writer.user_id
-    statuses = _version_statuses(writer, asset)
+    statuses = workflows.version_statuses(writer, asset)
     if row.get("status_id") is None:
         row["status_id"] = statuses[0] if statuses else None
     elif row["status_id"] not in statuses:
-        _check_workflow_later(writer, writer.registry.get("AssetVersion"), row["id"])
-
-
-def _version_schema(writer: Writer, asset: Row) -> Row | None:
-    """The project schema of an asset's project."""
-    context = writer.fetch_by_id("Context", asset.get("context_id")) if asset.get("context_id") else None
-    project_id = None if context is None else (context["id"] if context["context_type"] == "show" else context["project_id"])
-    return writer.fetch_by_id("ProjectSchema", _project_schema_id(writer, project_id)) if project_id else None
-
-
-def _version_statuses(writer: Writer, asset: Row) -> list[str]:
-    schema = _version_schema(writer, asset)
-    return _workflow_statuses(writer, schema.get("asset_version_workflow_schema_id")) if schema else []
-
-
-# -- workflow checks -------------------------------------------------------------------------
-
-def _check_workflow_later(writer: Writer, entity_type: EntityType, entity_id: str) -> None:
-    """Check the type and status of ``entity_id`` against its project schema when the batch ends."""
-    writer.checks.defer(("workflow", entity_id), lambda: _check_workflow(writer, entity_type, entity_id))
-
-
-def _check_workflow(writer: Writer, entity_type: EntityType, entity_id: str) -> None:
-    row = writer.fetch(entity_type, [entity_id])
-    if row is None:
-        return
-    entity_type = writer.concrete_type(entity_type, row)
-    if entity_type.name != "AssetVersion" and row.get("type_id"):
-        _check_type(writer, entity_type, row)
-    if row.get("status_id"):
-        _check_status(writer, entity_type, row)
-
-
-def _check_type(writer: Writer, entity_type: EntityType, row: Row) -> None:
-    project = writer.fetch_by_id("Project", row.get("project_id")) or {}
-    schema = writer.fetch_by_id("ProjectSchema", project.get("project_schema_id"))
-    object_type = _object_type(writer, row.get("object_type_id")) or {}
-    typeable = object_type.get("is_typeable")
-    allowed = _types(writer, project.get("project_schema_id"), row.get("object_type_id")) if typeable else []
-    if schema is None or row["type_id"] in allowed:
-        return
-    names = _names(writer, "Type", [row["type_id"], *allowed])
-    raise ValidationError(
-        f"Cannot set the type of {entity_type.name} {row.get('name', row['id'])!r} to {names[0]!r}: "
-        f"project schema {schema.get('name')!r} allows {', '.join(repr(n) for n in names[1:]) or 'no type'} "
-        f"for {object_type.get('name', entity_type.name)} objects."
-    )
-
-
-def _check_status(writer: Writer, entity_type: EntityType, row: Row) -> None:
-    entity_id = row["id"]
-    if entity_type.name == "AssetVersion":
-        asset = writer.fetch_by_id("Asset", row.get("asset_id")) or {}
-        schema = _version_schema(writer, asset)
-        allowed = _version_statuses(writer, asset)
-        kind = "asset versions"
-    else:
-        project = writer.fetch_by_id("Project", row.get("project_id")) or {}
-        schema = writer.fetch_by_id("ProjectSchema", project.get("project_schema_id"))
-        allowed = _statuses(writer, project.get("project_schema_id"), row.get("object_type_id"), row.get("type_id"))
-        if not (_object_type(writer, row.get("object_type_id")) or {}).get("is_statusable"):
-            allowed = []
-        kind = _kind_text(writer, entity_type, row)
-    if schema is None or row["status_id"] in allowed:
-        return
-    names = _names(writer, "Status", [row["status_id"], *allowed])
-    raise ValidationError(
-        f"Cannot set the status of {entity_type.name} {row.get('name', entity_id)!r} to "
-        f"{names[0]!r}: the workflow of project schema {schema.get('name')!r} for {kind} allows "
-        f"{', '.join(repr(n) for n in names[1:]) or 'no status'}."
-    )
-
-
-def _kind_text(writer: Writer, entity_type: EntityType, row: Row) -> str:
-    if row.get("object_type_id") == TASK_OBJECT_TYPE and row.get("type_id"):
-        return f"tasks of type {_names(writer, 'Type', [row['type_id']])[0]!r}"
-    object_type = _object_type(writer, row.get("object_type_id")) or {}
-    return f"{object_type.get('name', entity_type.name)} objects"
-
-
-def _names(writer: Writer, type_name: str, ids: list[str]) -> list[str]:
-    """The names of rows of ``type_name`` (the id when a row is missing), in the given order."""
-    table = _table(writer, type_name)
-    found = dict(writer.connection.execute(sa.select(table.c.id, table.c.name).where(table.c.id.in_(ids))).all())
-    return [found.get(i, i) for i in ids]
-
+        workflows.check_later(writer, writer.registry.get("AssetVersion"), row["id"])

@@ -313,9 +313,9 @@ def test_a_type_must_be_allowed_for_the_object_type(api, make_project, names, re
     character = names["type"]["Character"]  # an asset build type, not a task type
     error = refused(create("Task", name="t", parent=ref(shot), type_id=character["id"]))
     assert "Cannot set the type of Task 't' to 'Character'" in error["content"]
-    assert "project schema 'VFX Scheme' allows 'Generic'" in error["content"] and "for Task objects" in error["content"]
+    assert "project schema 'VFX Scheme' for Task objects allows 'Generic'" in error["content"]
     error = refused(update("Shot", shot["entity_data"]["id"], type_id=character["id"]))
-    assert "allows no type for Shot objects" in error["content"]
+    assert "for Shot objects allows no type" in error["content"]
     build = create("AssetBuild", name="hero", parent=ref(project), type_id=character["id"])
     api.call(build)
 
