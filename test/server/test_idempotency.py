@@ -1,8 +1,5 @@
 """Write batches applied once: idempotency keys, replays, and a server killed before answering."""
 
-import os
-import subprocess
-import sys
 import threading
 import uuid
 from pathlib import Path
@@ -15,9 +12,9 @@ from clapboard_server import embedded
 from clapboard_server.folder_lock import FolderInUseError
 from crashing_server import CRASH_STATUS
 from server_api import Api, create
+from server_process import ServerProcess
 
 HERE = Path(__file__).resolve().parent
-SOURCE = str(HERE.parents[1] / "source")
 
 
 def keyed(api, key, *operations):
@@ -72,7 +69,7 @@ def test_unusable_keys_are_refused(api, bad_key):
 
 
 def test_another_users_key_is_refused_without_revealing_its_response(server, api):
-    user = create("User", username=f"idem-{uuid.uuid4().hex[:6]}")
+    user = create("User", username=f"idem-{uuid.uuid4().hex[:6]}", is_active=True)
     api.call(user)
     reset = api.call({"action": "reset_remote", "reset_type": "api_key", "entity_type": "User",
                       "entity_key": user["entity_data"]["id"]})
@@ -85,40 +82,9 @@ def test_another_users_key_is_refused_without_revealing_its_response(server, api
     assert f"admin-{key[:8]}" not in str(error)
 
 
-def _environment():
-    environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [SOURCE, str(HERE), environment.get("PYTHONPATH")]))
-    return environment
-
-
-class ServerProcess:
-    """``clapboard server`` (or the crashing variant) in a child process."""
-
-    def __init__(self, data_dir, port=0, crashing=False):
-        script = [str(HERE / "crashing_server.py")] if crashing else ["-m", "clapboard.cli"]
-        command = [sys.executable, *script, "server", "--data-dir", str(data_dir), "--port", str(port)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env=_environment())
-        lines = []
-        for line in self.process.stdout:
-            lines.append(line)
-            if line.startswith("Press Ctrl+C"):
-                break
-        output = "".join(lines)
-        assert "listening on " in output, output
-        self.url = output.split("listening on ")[1].split()[0]
-        self.port = int(self.url.rsplit(":", 1)[1])
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-        self.process.wait(timeout=30)
-        self.process.stdout.close()
-
-
 @pytest.mark.backends("sqlite")
 def test_a_commit_whose_response_was_lost_is_retried_and_applied_once(tmp_path, backend):
-    first = ServerProcess(tmp_path, crashing=True)
+    first = ServerProcess(tmp_path, script=HERE / "crashing_server.py")
     try:
         api_key = (tmp_path / "admin-api-key").read_text().strip()
         session = clapboard.Session(first.url, api_key, "admin", schema_cache_path=False,
@@ -155,7 +121,7 @@ def test_a_commit_whose_response_was_lost_is_retried_and_applied_once(tmp_path, 
 
 @pytest.mark.backends("sqlite")
 def test_a_replayed_batch_answers_what_the_lost_response_said(tmp_path, backend):
-    first = ServerProcess(tmp_path, crashing=True)
+    first = ServerProcess(tmp_path, script=HERE / "crashing_server.py")
     api_key = (tmp_path / "admin-api-key").read_text().strip()
     headers = {"ftrack-user": "admin", "ftrack-api-key": api_key, "Idempotency-Key": uuid.uuid4().hex}
     batch = [create("Scope", name=f"lost-{uuid.uuid4().hex[:8]}")]
