@@ -65,12 +65,18 @@ def before_update(writer: Writer, entity_type: EntityType, existing: Row, change
         custom_values.prepare_configuration(writer, {**existing, **changes}, existing, changes)
     if _is(writer, entity_type, "Project") and changes.get("name", existing.get("name")) != existing.get("name"):
         _check_project_name(writer, existing["id"], changes["name"])
-    workflow_columns = ("status_id", "type_id", "parent_id", "asset_id")
-    has_workflow = entity_type.name == "AssetVersion" or _is(writer, entity_type, "TypedContext")
-    if has_workflow and any(changes.get(c, existing.get(c)) != existing.get(c) for c in workflow_columns):
-        workflows.check_later(writer, entity_type, existing["id"])
-    if not _is(writer, entity_type, "TypedContext") or "parent_id" not in changes:
-        return
+    if _is(writer, entity_type, "TypedContext") and "parent_id" in changes:
+        _before_move(writer, entity_type, existing, changes)
+    workflow_columns = ("status_id", "type_id", "project_id", "asset_id")
+    if any(changes.get(c, existing.get(c)) != existing.get(c) for c in workflow_columns):
+        if _is(writer, entity_type, "TypedContext"):
+            if not workflows.context_fits(writer, {**existing, **changes}):
+                workflows.check_later(writer, entity_type, existing["id"])  # a later operation may fix it
+        elif entity_type.name == "AssetVersion":
+            workflows.check_later(writer, entity_type, existing["id"])
+
+
+def _before_move(writer: Writer, entity_type: EntityType, existing: Row, changes: Row) -> None:
     parent_id = changes["parent_id"]
     if parent_id == existing.get("parent_id"):
         return
@@ -163,17 +169,13 @@ def _check_project_name(writer: Writer, project_id: str, name: Any) -> None:
 
 # -- the context tree ------------------------------------------------------------------------
 
-def _memo(writer: Writer, key: Any, compute) -> Any:
-    return writer.remember(key, compute)
-
-
 def _project_of_parent(writer: Writer, parent_id: str) -> str:
     def lookup() -> str:
         parent = writer.fetch_by_id("Context", parent_id)
         if parent is None:
             raise ValidationError(f"'parent' refers to Context {parent_id}, which does not exist.")
         return parent["id"] if parent["context_type"] == "show" else parent["project_id"]
-    return _memo(writer, ("project", parent_id), lookup)
+    return writer.remember(("project", parent_id), lookup)
 
 
 def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
@@ -190,9 +192,9 @@ def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) ->
     statusable = bool(object_type and object_type.get("is_statusable"))
     typeable = bool(object_type and object_type.get("is_typeable"))
     exempt = set()
-    schema_id = _memo(writer, ("schema", project_id), lambda: workflows.project_schema_id(writer, project_id))
+    schema_id = workflows.schema_of_project(writer, project_id)
     kind = row.get("object_type_id")
-    types = _memo(writer, ("types", schema_id, kind), lambda: workflows.allowed_types(writer, schema_id, kind)) if typeable else []
+    types = workflows.allowed_types(writer, schema_id, kind) if typeable else []
     if typeable and not row.get("type_id"):
         row["type_id"] = types[0] if types else None
     elif row.get("type_id") and row["type_id"] not in types:

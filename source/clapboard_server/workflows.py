@@ -37,6 +37,26 @@ def project_schema_id(writer: Writer, project_id: str) -> str | None:
     return project.get("project_schema_id") if project else None
 
 
+def schema_of_project(writer: Writer, project_id: str) -> str | None:
+    """The project schema id of a project, memoised for the batch."""
+    return writer.remember(("schema", project_id), lambda: project_schema_id(writer, project_id))
+
+
+def context_fits(writer: Writer, row: Row) -> bool:
+    """Whether a typed context's type and status are allowed by its project schema (from
+    memoised lookups: cheap for a batch of many contexts)."""
+    kind = row.get("object_type_id")
+    schema_id = schema_of_project(writer, row.get("project_id"))
+    object_type = object_type_row(writer, kind) or {}
+    if row.get("type_id") and not (
+        object_type.get("is_typeable") and row["type_id"] in allowed_types(writer, schema_id, kind)
+    ):
+        return False
+    return not row.get("status_id") or bool(
+        object_type.get("is_statusable") and row["status_id"] in allowed_statuses(writer, schema_id, kind, row.get("type_id"))
+    )
+
+
 def _workflow_statuses(writer: Writer, workflow_id: str | None) -> list[str]:
     if not workflow_id:
         return []
@@ -89,7 +109,11 @@ def _statuses(writer: Writer, schema_id: str | None, object_type_id: Any, type_i
 
 
 def allowed_types(writer: Writer, schema_id: str | None, object_type_id: Any) -> list[str]:
-    """Allowed type ids for an object type in a project schema, in order."""
+    """Allowed type ids for an object type in a project schema, in order (memoised)."""
+    return writer.remember(("types", schema_id, object_type_id), lambda: _types(writer, schema_id, object_type_id))
+
+
+def _types(writer: Writer, schema_id: str | None, object_type_id: Any) -> list[str]:
     project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
     if project_schema is None:
         return []
@@ -139,7 +163,7 @@ def _check_type(writer: Writer, entity_type: EntityType, row: Row) -> None:
     schema = writer.fetch_by_id("ProjectSchema", project.get("project_schema_id"))
     object_type = object_type_row(writer, row.get("object_type_id")) or {}
     typeable = object_type.get("is_typeable")
-    allowed = allowed_types(writer, project.get("project_schema_id"), row.get("object_type_id")) if typeable else []
+    allowed = _types(writer, project.get("project_schema_id"), row.get("object_type_id")) if typeable else []
     scope = f"project schema {(schema or {}).get('name')!r} for {object_type.get('name', entity_type.name)} objects"
     _refuse_unless_allowed(writer, entity_type, row, "type", allowed, schema, scope)
 
