@@ -13,6 +13,7 @@ from .auth import Authenticator
 from .database import Database
 from .errors import ApiError
 from .events import EventHub
+from .policy import Policy
 from .schema import Registry, default_registry
 from .storage import Storage
 
@@ -31,6 +32,8 @@ class Server:
         url = database_url or f"sqlite:///{self.data_dir / 'clapboard.db'}"
         self.database = Database(url, self.registry)
         self.authenticator = Authenticator(self.database)
+        #: Authorization: what each user may read and do.
+        self.policy = Policy(self.database)
         self.admin_user = admin_user
         self.admin_key: str | None = None
         self.new_admin_key = False

@@ -37,4 +37,4 @@ def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
     expression = operation.get("expression")
     if not isinstance(expression, str) or not expression.strip():
         raise ValidationError("The query action needs an 'expression' string.")
-    return select.execute(context.server.database.catalog, context.connection, parse(expression))
+    return select.execute(context.server.database.catalog, context.connection, parse(expression), context.rules)

@@ -117,7 +117,7 @@ def _membership(node: ast.Membership) -> Leaf:
         column, data_type = _leaf_column(scope, entity_type, alias, prop)
         if node.subquery is not None:
             from .select import subquery_values
-            values = subquery_values(scope.catalog, node.subquery)
+            values = subquery_values(scope.catalog, node.subquery, scope.rules)
             condition = column.in_(values)
         else:
             values = [_convert(entity_type, prop, data_type, v) for v in node.values if v is not None]
