@@ -38,7 +38,7 @@ class Server:
         self.admin_key: str | None = None
         self.new_admin_key = False
         #: The event hub; started by :meth:`prepare`.
-        self.events = EventHub(self.database, self.authenticator)
+        self.events = EventHub(self.database, self.authenticator, policy=self.policy)
         #: Component data of the ``ftrack.server`` location.
         self.storage = Storage(self.data_dir)
 

@@ -89,8 +89,8 @@ class WriteGuard:
         if row is None:
             if action == "read":
                 return  # nothing to reveal: the file is answered as missing
-            row = {"id": component_id}  # not committed yet: needs the permission on some project
-            action = "create"
+            row = {"id": component_id}  # not committed (or deleted): needs the permission on some project
+            action = "create" if action == "update" else action
         self.check(action, component_type, dict(row))
 
 

@@ -29,6 +29,8 @@ def row_project(catalog: Catalog, spec: Anchor, alias: sa.FromClause) -> sa.Colu
     if spec.kind == POLYMORPHIC:
         whens = []
         for table, names in parent_type_names(catalog).items():
+            if anchor(table) is spec:
+                continue  # notes do not annotate notes (replies use in_reply_to)
             whens.append((alias.c[spec.type_column].in_(names), project_of(catalog, table, alias.c[spec.column])))
         return sa.case(*whens, else_=sa.null())
     if spec.kind == ANY_OF:

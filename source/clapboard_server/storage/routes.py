@@ -12,6 +12,7 @@ whether or not data was stored (``"removed"`` tells which), so a retried removal
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import unquote, unquote_plus
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -80,8 +81,14 @@ def _optional_int(request: Request, header: str) -> int | None:
     return int(value)
 
 
-def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
-    """The Starlette routes serving ``storage``, checking credentials with ``authenticator``."""
+#: ``authorize(user_id, component_id, action)`` raises unless the user may ``action`` (``read`` or
+#: ``delete``) the component's data: the policy's decision (:meth:`Policy.authorize_file`).
+Authorize = Callable[[str, str, str], None]
+
+
+def routes(storage: Storage, authenticator: Authenticator, authorize: Authorize) -> list[BaseRoute]:
+    """The Starlette routes serving ``storage``, checking credentials with ``authenticator`` and
+    permissions with ``authorize``."""
 
     async def put(request: Request) -> Response:
         try:
@@ -103,7 +110,8 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
     async def get(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
-            await run_in_threadpool(_authenticate, authenticator, request)
+            user_id = await run_in_threadpool(_authenticate, authenticator, request)
+            await run_in_threadpool(authorize, user_id, resource_id, "read")
             stored = await run_in_threadpool(storage.files.open, resource_id)
         except ApiError as error:
             return _error(error)
@@ -115,7 +123,8 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
     async def remove(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
-            await run_in_threadpool(_authenticate, authenticator, request)
+            user_id = await run_in_threadpool(_authenticate, authenticator, request)
+            await run_in_threadpool(authorize, user_id, resource_id, "delete")
             removed = await run_in_threadpool(storage.files.remove, resource_id)
         except ApiError as error:
             return _error(error)
