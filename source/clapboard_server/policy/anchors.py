@@ -35,6 +35,8 @@ class Anchor:
     split: tuple[str, str, str] | None = None
     #: Rows whose project cannot be found are readable by everyone (user-level values, feed events).
     unscoped_readable: bool = False
+    #: Shared rows that name a project in this column are readable only with that project.
+    read_project: str | None = None
     #: Column holding the context checked for ASSIGNED grants (a hop when ``assigned_table`` is set).
     assigned: str | None = None
     assigned_table: str | None = None
@@ -67,7 +69,9 @@ ANCHORS: dict[str, Anchor] = {
     "status_change": Anchor(POLYMORPHIC, "statuses", column="parent_id", type_column="parent_type",
                             assigned="parent_id"),
     "list": Anchor(PROJECT, "lists", column="project_id"),
-    "list_object": _hop("lists", "list_id", "list"),
+    "list_object": _hop("lists", "list_id", "list", also=Anchor(ANY_OF, "lists", column="entity_id",
+                                                                tables=("context", "asset_version"),
+                                                                unscoped_readable=True)),
     "custom_attribute_value": Anchor(ANY_OF, "custom_attributes", column="entity_id", tables=_ENTITY_TABLES,
                                      unscoped_readable=True, assigned="entity_id"),
     "custom_attribute_link": Anchor(ANY_OF, "custom_attributes", column="from_id", tables=_ENTITY_TABLES,
@@ -88,7 +92,7 @@ ANCHORS: dict[str, Anchor] = {
     "membership": Anchor(GLOBAL, "users"),
     "security_role": Anchor(GLOBAL, "roles"),
     "user_security_role": Anchor(GLOBAL, "roles"),
-    "user_security_role_project": Anchor(GLOBAL, "roles"),
+    "user_security_role_project": Anchor(GLOBAL, "roles", read_project="project_id"),
     "job": Anchor(OWNER, column="user_id"),
     "job_component": _hop("versions", "component_id", "component", unscoped_readable=True),
     "user_application_state": Anchor(OWNER, column="user_id"),

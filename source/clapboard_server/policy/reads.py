@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ..schema import EntityType
 from . import sql
-from .anchors import GLOBAL, OPEN, OWNER, Anchor, anchor
+from .anchors import GLOBAL, OPEN, OWNER, PROJECT, Anchor, anchor
 from .grants import Grant, Grants
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ class ReadRules:
         if self.grants.superuser:
             return None
         spec = anchor(entity_type.table)
+        if spec.kind == GLOBAL and spec.read_project:
+            return self._reach(Anchor(PROJECT, "projects", column=spec.read_project), alias, "projects", None)
         if spec.kind in (GLOBAL, OPEN):
             return None
         if spec.kind == OWNER:
