@@ -56,6 +56,7 @@ class Writer:
     def check(self, action: str, entity_type: EntityType, row: Row, changed: Sequence[str] = ()) -> None:
         """Refuse a write the acting user may not make (see :mod:`clapboard_server.policy`)."""
         if self.guard.unrestricted:
+            self.guard.validate(entity_type, row, action)
             return
         if action == "create" and row.get("id") in self.pending:  # placed once its parent is known
             self._unchecked_creates.append((entity_type, row["id"]))

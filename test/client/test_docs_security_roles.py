@@ -49,7 +49,7 @@ def test_working_with_user_security_roles(session, server, capsys):
             result_string = "all projects"
         else:
             result_string = ", ".join(sorted(project["full_name"] for project in user_security_role["projects"]))
-        print('User has security role "{0}" which is valid on {1}.'.format(
+        print('User has security role "{}" which is valid on {}.'.format(
             user_security_role["security_role"]["name"], result_string))
     assert capsys.readouterr().out == (
         f'User has security role "Project Manager" which is valid on '

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..errors import PermissionDeniedError
+from ..errors import PermissionDeniedError, ValidationError
 from ..schema import EntityType
 from .anchors import GLOBAL
 from .decide import Decider
 from .grants import Grants
 from .locate import Locator, Place
-from .vocabulary import PROFILE_ATTRIBUTES, STATUS_ATTRIBUTES
+from .vocabulary import GROUPS, PROFILE_ATTRIBUTES, STATUS_ATTRIBUTES, invalid_permissions
 
 if TYPE_CHECKING:
     from ..query.scope import Catalog
@@ -37,6 +38,7 @@ class WriteGuard:
 
     def check(self, action: str, entity_type: EntityType, row: dict[str, Any], changed: Iterable[str] = ()) -> None:
         """Refuse ``action`` on ``row`` (a stored or about-to-be-stored row) when not permitted."""
+        self.validate(entity_type, row, action)
         if self.grants.superuser:
             return
         place = self.place(entity_type, row)
@@ -49,6 +51,12 @@ class WriteGuard:
         missing = self.decider.may(action, place, alternatives)
         if missing is not None and not self._own_profile(action, entity_type, row, changed):
             raise denied(action, entity_type, row, place, missing)
+
+    @staticmethod
+    def validate(entity_type: EntityType, row: dict[str, Any], action: str) -> None:
+        """Checks of data the policy reads: a role's permissions must be in the vocabulary."""
+        if entity_type.table == "security_role" and action != "delete":
+            validate_role(row)
 
     def _check_global(self, action: str, entity_type: EntityType, row: dict[str, Any], changed: set[str]) -> None:
         if entity_type.table == "user_security_role" and row.get("user_id") == self.grants.user_id:
@@ -92,6 +100,24 @@ class WriteGuard:
             row = {"id": component_id}  # not committed (or deleted): needs the permission on some project
             action = "create" if action == "update" else action
         self.check(action, component_type, dict(row))
+
+
+def validate_role(row: dict[str, Any]) -> None:
+    """A role's permissions must be a list in the vocabulary (see :mod:`.vocabulary`)."""
+    value = row.get("permissions")
+    if value is None:
+        return
+    try:
+        permissions = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        permissions = value
+    bad = invalid_permissions(permissions)
+    if bad:
+        raise ValidationError(
+            f"SecurityRole {row.get('name')!r}: unknown permission(s) {', '.join(bad)}; permissions are a list of "
+            f"'<group>.<action>' with a group among {', '.join(sorted(GROUPS))} (or '*') and an action among "
+            f"read, create, update, delete (or '*')."
+        )
 
 
 def _anchor_kind(place: Place) -> str:

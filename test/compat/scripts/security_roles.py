@@ -30,7 +30,7 @@ def main():
 
     # ... or for certain projects only like this:
     projects = session.query(
-        'Project where full_name is "{0}" or full_name is "{1}"'.format(names[0], names[1])
+        f'Project where full_name is "{names[0]}" or full_name is "{names[1]}"'
     ).all()[:]
     session.create("UserSecurityRole", {
         "user": user,
@@ -48,11 +48,11 @@ def main():
             result_string = ", ".join(
                 sorted(project["full_name"] for project in user_security_role["projects"])
             )
-        lines.append('User has security role "{0}" which is valid on {1}.'.format(
+        lines.append('User has security role "{}" which is valid on {}.'.format(
             user_security_role["security_role"]["name"], result_string
         ))
     print("\n".join(lines))
-    assert lines == ['User has security role "Project Manager" which is valid on {0}, {1}.'.format(*names[:2])]
+    assert lines == ['User has security role "Project Manager" which is valid on {}, {}.'.format(*names[:2])]
 
     key = session.reset_remote("api_key", user)["api_key"]
     artist = ftrack_api.Session(
@@ -61,7 +61,7 @@ def main():
     )
     # ... or query them directly like this:
     user_security_roles = artist.query(
-        'UserSecurityRole where user.username is "{0}"'.format(artist.api_user)
+        f'UserSecurityRole where user.username is "{artist.api_user}"'
     ).all()
     assert [r["security_role"]["name"] for r in user_security_roles] == ["Project Manager"]
     visible = {project["name"] for project in artist.query("Project")}
@@ -74,7 +74,7 @@ def main():
         "security_role": project_manager_role,
     })
     session.commit()
-    other = artist.query('Project where name is "{0}"'.format(names[2])).one()
+    other = artist.query(f'Project where name is "{names[2]}"').one()
     artist.create("Sequence", {"name": "sq010", "parent": other})
     artist.commit()
     print("all projects grant works:", other["name"])

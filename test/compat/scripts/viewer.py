@@ -31,7 +31,7 @@ def main():
         server_url=os.environ["FTRACK_SERVER"], api_user=viewer_user["username"], api_key=key,
         auto_connect_event_hub=False,
     )
-    seen = viewer.query('select name, parent.name from Shot where project.name is "{0}"'.format(name)).one()
+    seen = viewer.query(f'select name, parent.name from Shot where project.name is "{name}"').one()
     assert seen["name"] == "sh010" and seen["parent"]["name"] == "sq010"
     print("viewer reads:", seen["name"])
 
@@ -49,7 +49,7 @@ def main():
     check = ftrack_api.Session(auto_connect_event_hub=False)
     stored = check.get("Shot", shot["id"])
     assert stored["name"] == "sh010", stored["name"]
-    assert check.query('Note where parent_id is "{0}"'.format(shot["id"])).all() == []
+    assert check.query('Note where parent_id is "{}"'.format(shot["id"])).all() == []
 
 
 if __name__ == "__main__":
