@@ -168,3 +168,12 @@ def test_one_update_event_is_filtered_per_subscriber(server, api, trees):
         api.call(update("Shot", other["Shot"], description=uuid.uuid4().hex))
         listener.barrier()
         assert all(other["Shot"] not in str(e) for e in listener.events("ftrack.update"))
+
+
+def test_a_wrong_parent_type_does_not_move_a_note_out_of_its_project(server, api, trees):
+    granted, other = trees
+    _, me, _ = make_user(server, api, "User", projects=[granted["Project"]])
+    for parent_type in ("User", "AssetVersion", "Nonsense"):
+        spoofed = create("Note", content="spoofed", parent_id=other["Task"], parent_type=parent_type)
+        assert me.error(spoofed)["exception"] == "PermissionError", parent_type
+    assert count(api, f'Note where parent_id is "{other["Task"]}" and content is "spoofed"') == 0

@@ -41,7 +41,8 @@ class Decider:
         return wanted
 
     def _holds(self, wanted: str, place: Place, action: str) -> bool:
-        unscoped = place.project_id is None and anchor(place.table).kind != GLOBAL
+        spec = anchor(place.table)
+        unscoped = place.project_id is None and spec.kind != GLOBAL and spec.unscoped_readable
         for grant in self.grants.holding(wanted):
             if grant.assigned:
                 if place.context_id is None or place.context_id not in self.assigned_tasks():

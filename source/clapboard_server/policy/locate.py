@@ -59,8 +59,12 @@ class Locator:
         if spec.kind == HOP:
             return self._project_of(spec.table, value)
         if spec.kind == POLYMORPHIC:
-            for table, names in sql.parent_type_names(self.catalog).items():
-                if row.get(spec.type_column) in names:
+            # The declared type's table first; then by id anywhere, so a wrong type cannot
+            # move a row out of the project it really hangs from.
+            tables = [t for t in sql.parent_type_names(self.catalog) if anchor(t) is not spec]
+            declared = [t for t in tables if row.get(spec.type_column) in sql.parent_type_names(self.catalog)[t]]
+            for table in declared + [t for t in tables if t not in declared]:
+                if self._exists(table, value):
                     return self._project_of(table, value)
             return None
         if spec.kind == ANY_OF:
@@ -83,6 +87,14 @@ class Locator:
             self._memo[key] = None if expression is None else self.connection.execute(
                 sa.select(expression).where(target.c.id == value)
             ).scalar()
+        return self._memo[key]
+
+    def _exists(self, table: str, value: Any) -> bool:
+        key = ("exists", table, value)
+        if key not in self._memo:
+            target = self.catalog.tables[table]
+            self._memo[key] = self.connection.execute(
+                sa.select(sa.literal(1)).where(target.c.id == value)).first() is not None
         return self._memo[key]
 
     def _project_of(self, table: str, value: Any) -> str | None:
