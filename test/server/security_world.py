@@ -37,6 +37,18 @@ def grant(api, user_id, role, projects=(), all_projects=False):
     return operation["entity_data"]["id"]
 
 
+def task_text_attribute(api, label, roles=None):
+    """A text custom attribute configuration on tasks (not yet sent), readable and writable by
+    ``roles`` (security role references; every role by default)."""
+    if roles is None:
+        roles = [{"__entity_type__": "SecurityRole", "id": r["id"]} for r in api.query("select id from SecurityRole")]
+    text = api.one('select id from CustomAttributeType where name is "text"')
+    task_type = api.one('select id from ObjectType where name is "Task"')
+    return create("CustomAttributeConfiguration", key=f"{label.lower()}_{uuid.uuid4().hex[:6]}", label=label,
+                  entity_type="task", object_type=ref(task_type), type=ref(text), default="", config="{}",
+                  read_security_roles=roles, write_security_roles=roles)
+
+
 def build_tree(api, project_schema, name=None):
     """Project > sequence > shot > task, an asset with a version and component, a note and a
     time log on the task, and a list: ``{kind: id}``."""

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 import requests
-from security_world import ALL_PROJECT_ROLES, ROLES, build_tree, grant, make_user
+from security_world import ALL_PROJECT_ROLES, ROLES, build_tree, grant, make_user, task_text_attribute
 from server_api import create, ref
 from socketio_client import Client
 
@@ -53,12 +53,7 @@ def expected(role, granted):
 @pytest.fixture(scope="module")
 def setting(server, api, project_schema):
     """A custom attribute on tasks every seeded role may read and write, and a decoy project."""
-    roles = [{"__entity_type__": "SecurityRole", "id": r["id"]} for r in api.query("select id from SecurityRole")]
-    text = api.one('select id from CustomAttributeType where name is "text"')
-    task_type = api.one('select id from ObjectType where name is "Task"')
-    configuration = create("CustomAttributeConfiguration", key=f"matrix_{uuid.uuid4().hex[:6]}", label="Matrix",
-                           entity_type="task", object_type=ref(task_type), type=ref(text), default="",
-                           config="{}", read_security_roles=roles, write_security_roles=roles)
+    configuration = task_text_attribute(api, "Matrix")
     decoy = build_tree(api, project_schema)
     api.call(configuration)
     schema = api.one(f'select task_workflow_schema_id from ProjectSchema where id is "{project_schema["id"]}"')

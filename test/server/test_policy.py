@@ -5,7 +5,7 @@ profiles, and per-subscriber filtering of one ``ftrack.update``."""
 import uuid
 
 import pytest
-from security_world import build_tree, make_user, role_id
+from security_world import build_tree, make_user, role_id, task_text_attribute
 from server_api import create, ref
 from socketio_client import Client
 
@@ -79,14 +79,10 @@ def test_moves_are_checked_where_an_entity_is_and_where_it_goes(server, api, pro
 
 def test_custom_attribute_security_roles_are_honoured(server, api, trees):
     granted, _ = trees
-    text = api.one('select id from CustomAttributeType where name is "text"')
-    task_type = api.one('select id from ObjectType where name is "Task"')
     viewer = {"__entity_type__": "SecurityRole", "id": role_id(api, "Viewer")}
     user = {"__entity_type__": "SecurityRole", "id": role_id(api, "User")}
-    key = f"restricted_{uuid.uuid4().hex[:6]}"
-    configuration = create("CustomAttributeConfiguration", key=key, label="Restricted", entity_type="task",
-                           object_type=ref(task_type), type=ref(text), default="", config="{}",
-                           read_security_roles=[viewer], write_security_roles=[viewer])
+    configuration = task_text_attribute(api, "Restricted", roles=[viewer])
+    key = configuration["entity_data"]["key"]
     api.call(configuration)
     api.call({"action": "update", "entity_type": "ContextCustomAttributeValue",
               "entity_key": [configuration["entity_data"]["id"], granted["Task"]], "entity_data": {"value": "v"}})

@@ -10,7 +10,7 @@ import json
 import uuid
 
 import pytest
-from security_world import build_tree, make_user
+from security_world import build_tree, make_user, task_text_attribute
 from server_api import create, ref
 
 MARK = f"SECRET{uuid.uuid4().hex[:6]}"
@@ -112,12 +112,7 @@ def secret(server, api, project_schema):
                             ("Timelog", "comment"), ("List", "name")]
     ]
     api.call(*renames)
-    roles = [{"__entity_type__": "SecurityRole", "id": r["id"]} for r in api.query("select id from SecurityRole")]
-    text = api.one('select id from CustomAttributeType where name is "text"')
-    task_type = api.one('select id from ObjectType where name is "Task"')
-    configuration = create("CustomAttributeConfiguration", key=f"bypass_{uuid.uuid4().hex[:6]}", label="Bypass",
-                           entity_type="task", object_type=ref(task_type), type=ref(text), default="",
-                           config="{}", read_security_roles=roles, write_security_roles=roles)
+    configuration = task_text_attribute(api, "Bypass")
     status = api.query("select id from Status")[0]
     category = api.query("select id from ListCategory")[0]
     user = api.one(f'select id from User where username is "{server.api_user}"')
