@@ -173,3 +173,29 @@ def test_a_wrong_parent_type_does_not_move_a_note_out_of_its_project(server, api
         spoofed = create("Note", content="spoofed", parent_id=other["Task"], parent_type=parent_type)
         assert me.error(spoofed)["exception"] == "PermissionError", parent_type
     assert count(api, f'Note where parent_id is "{other["Task"]}" and content is "spoofed"') == 0
+
+
+@pytest.mark.backends("sqlite")
+def test_a_database_from_before_roles_gains_them_and_its_admin_is_administrator(backend, tmp_path):
+    import sqlalchemy as sa
+    from clapboard_server.server import Server
+
+    old = Server(tmp_path)
+    old.prepare()
+    with old.database.engine.begin() as connection:  # as an older version left it
+        connection.exec_driver_sql("DELETE FROM user_security_role")
+        connection.exec_driver_sql("DELETE FROM security_role WHERE name NOT IN ('API', 'Project Manager', 'Assigned')")
+        connection.exec_driver_sql("ALTER TABLE security_role DROP COLUMN permissions")
+    old.close()
+    new = Server(tmp_path)
+    new.prepare()
+    try:
+        with new.database.engine.connect() as connection:
+            roles = dict(connection.execute(sa.text("select name, permissions from security_role")).all())
+        assert set(roles) == {"Administrator", "API", "Project Manager", "Supervisor", "User", "Viewer", "Assigned"}
+        assert all(roles.values())
+        admin_id = new.authenticator.authenticate(new.admin_user, new.admin_key)
+        with new.database.engine.connect() as connection:
+            assert new.policy.grants(connection, admin_id).superuser
+    finally:
+        new.close()
