@@ -100,7 +100,8 @@ def measure_query(module_name: str, project: str) -> dict:
     }
 
 
-def measure_unit_of_work(module_name: str) -> dict:
+def measure_unit_of_work(module_name: str, sequences: str = "10", shots: str = "10", tasks: str = "10") -> dict:
+    """Build a project tree of ``sequences`` x ``shots`` x ``tasks`` in one session, then commit it."""
     timer = RequestTimer()
     _, session, _ = start(module_name, os.environ.get("BENCH_SCHEMA_CACHE"))
     schema = session.query("ProjectSchema").first()
@@ -109,13 +110,13 @@ def measure_unit_of_work(module_name: str) -> dict:
     project = session.create("Project", {"name": f"uow-{uuid.uuid4().hex[:8]}", "full_name": "uow",
                                          "project_schema": schema})
     created = 1
-    for s in range(10):
+    for s in range(int(sequences)):
         sequence = session.create("Sequence", {"name": f"sq{s:03d}", "parent": project})
         created += 1
-        for h in range(10):
+        for h in range(int(shots)):
             shot = session.create("Shot", {"name": f"sh{h:03d}", "parent": sequence})
             created += 1
-            for t in range(10):
+            for t in range(int(tasks)):
                 session.create("Task", {"name": f"task{t:02d}", "parent": shot})
                 created += 1
     build_seconds = time.perf_counter() - started
@@ -131,16 +132,47 @@ def measure_unit_of_work(module_name: str) -> dict:
     }
 
 
+def measure_round_trip(module_name: str, project: str, repeat: str = "200") -> dict:
+    """Median time of a one-row query on a kept-alive connection (after a warm-up)."""
+    _, session, _ = start(module_name, os.environ.get("BENCH_SCHEMA_CACHE"))
+    expression = f'select id, name from Project where name is "{project}"'
+    session.query(expression).one()
+    timings = []
+    for _ in range(int(repeat)):
+        started = time.perf_counter()
+        session.query(expression).one()
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    return {"seconds": timings[len(timings) // 2], "p90_seconds": timings[int(len(timings) * 0.9)]}
+
+
+def measure_lazy_loop(module_name: str, project: str) -> dict:
+    """The shell user's loop: each task's parent and status name, loaded lazily one by one."""
+    timer = RequestTimer()
+    _, session, _ = start(module_name, os.environ.get("BENCH_SCHEMA_CACHE"))
+    tasks = session.query(f'Task where project.name is "{project}"').all()
+    calls_before = timer.calls
+    started = time.perf_counter()
+    lines = [(task["parent"]["name"], task["status"]["name"]) for task in tasks]
+    seconds = time.perf_counter() - started
+    assert len(lines) == len(tasks) and all(all(line) for line in lines)
+    return {"seconds": seconds, "tasks": len(tasks), "requests": timer.calls - calls_before}
+
+
+MEASUREMENTS = {
+    "start": measure_start,
+    "query": measure_query,
+    "unit_of_work": measure_unit_of_work,
+    "round_trip": measure_round_trip,
+    "lazy_loop": measure_lazy_loop,
+}
+
+
 def main() -> None:
     module_name, measurement = sys.argv[1], sys.argv[2]
-    if measurement == "start":
-        result = measure_start(module_name, sys.argv[3])
-    elif measurement == "query":
-        result = measure_query(module_name, sys.argv[3])
-    elif measurement == "unit_of_work":
-        result = measure_unit_of_work(module_name)
-    else:
+    if measurement not in MEASUREMENTS:
         raise SystemExit(f"unknown measurement {measurement!r}")
+    result = MEASUREMENTS[measurement](module_name, *sys.argv[3:])
     print(json.dumps(result))
 
 

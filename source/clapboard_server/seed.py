@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from .auth import Authenticator
 from .database import Database
+from .errors import DuplicateEntryError
 from .schema import resource_path
 from .writes import Writer
 
@@ -50,6 +51,13 @@ def ensure_roles(database: Database) -> None:
     """Add built-in security roles a database seeded by an older version lacks, and their
     permissions where a role has none yet (roles an administrator edited are left alone)."""
     roles = database.catalog.table(database.registry.get("SecurityRole"))
+    try:
+        _add_roles(database, roles)
+    except (sa.exc.IntegrityError, DuplicateEntryError):  # another process added them just now
+        pass
+
+
+def _add_roles(database: Database, roles: sa.Table) -> None:
     with database.transaction() as connection:
         stored = {row.id: row for row in connection.execute(sa.select(roles.c.id, roles.c.name, roles.c.permissions))}
         names = {row.name for row in stored.values()}
@@ -66,19 +74,27 @@ def ensure_roles(database: Database) -> None:
 
 
 def ensure_admin(database: Database, authenticator: Authenticator, username: str = "admin") -> str | None:
-    """Create the admin user if missing (an Administrator on all projects); return a new API key
-    when one was created."""
+    """Create the admin user if missing (an Administrator on all projects); return its API key
+    when it was created now.
+
+    An existing admin keeps its key: a second server process on the same database must not
+    invalidate the key the first one printed (``clapboard key reset`` issues a new one).
+    """
     ensure_roles(database)
-    user_id = find_user(database, username)
     key = None
+    if find_user(database, username) is None:
+        try:
+            with database.transaction() as connection:
+                writer = Writer(database.catalog, connection, user_id=None)
+                user = writer.create("User", {
+                    "username": username, "first_name": "Admin", "last_name": "", "is_active": True,
+                })
+                key = authenticator.issue(connection, user["id"])
+        except (sa.exc.IntegrityError, DuplicateEntryError):  # another process created it just now
+            key = None
     with database.transaction() as connection:
-        writer = Writer(database.catalog, connection, user_id=None)
-        if user_id is None:
-            user_id = writer.create("User", {
-                "username": username, "first_name": "Admin", "last_name": "", "is_active": True,
-            })["id"]
-            key = authenticator.issue(connection, user_id)
-        grant_all_projects(writer, user_id, ADMINISTRATOR_ROLE)
+        grant_all_projects(Writer(database.catalog, connection, user_id=None), find_user(database, username),
+                           ADMINISTRATOR_ROLE)
     return key
 
 
@@ -94,9 +110,3 @@ def grant_all_projects(writer: Writer, user_id: str, role_name: str) -> None:
         writer.create("UserSecurityRole", {
             "user_id": user_id, "security_role_id": role_id, "is_all_projects": True,
         })
-
-
-def reissue_key(database: Database, authenticator: Authenticator, username: str) -> str:
-    user_id = find_user(database, username)
-    with database.transaction() as connection:
-        return authenticator.issue(connection, user_id)

@@ -18,6 +18,6 @@ def get_upload_metadata(context: CallContext, operation: dict[str, Any]) -> dict
     if isinstance(component_id, str):
         context.guard.check_component("update", component_id)
     return context.server.storage.upload_metadata(
-        context.server_url, operation.get("component_id"), operation.get("file_name"),
+        context.server_url, context.user_id, operation.get("component_id"), operation.get("file_name"),
         operation.get("file_size"), operation.get("checksum"),
     )
