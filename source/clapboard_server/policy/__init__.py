@@ -20,6 +20,7 @@ from .anchors import Anchor, anchor, group_of
 from .decide import Decider
 from .grants import SYSTEM, Grant, Grants
 from .grants import load as load_grants
+from .grants import statement as grants_statement
 from .guard import WriteGuard
 from .locate import Locator, Place
 from .reads import ReadRules
@@ -36,11 +37,12 @@ class Policy:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.catalog: Catalog = database.catalog
+        self._grants_statement = grants_statement(self.catalog)
 
     def grants(self, connection: sa.Connection, user_id: str | None) -> Grants:
         if user_id is None:
             return SYSTEM
-        return load_grants(self.catalog, connection, user_id)
+        return load_grants(self.catalog, connection, user_id, self._grants_statement)
 
     def rules(self, connection: sa.Connection, user_id: str | None) -> ReadRules:
         return ReadRules(self.catalog, self.grants(connection, user_id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -54,7 +55,7 @@ class Grants:
     #: Internal writes (seeding, administration commands) that no user makes.
     system: bool = False
 
-    @property
+    @cached_property
     def superuser(self) -> bool:
         """Everything everywhere: a grant on all projects of a role with the ``*`` permission."""
         return self.system or any(g.all_projects and not g.assigned and "*" in g.permissions for g in self.grants)
@@ -81,23 +82,28 @@ def decode_permissions(value: object) -> frozenset[str]:
     return frozenset(v for v in value if isinstance(v, str))
 
 
-def load(catalog: Catalog, connection: sa.Connection, user_id: str) -> Grants:
-    """The grants of ``user_id`` as stored now."""
+def statement(catalog: Catalog) -> sa.Select:
+    """The query of one user's grants (user id bound as ``user_id``): built once per server."""
     registry = catalog.registry
     grant = catalog.table(registry.get("UserSecurityRole"))
     role = catalog.table(registry.get("SecurityRole"))
     link = catalog.table(registry.get("UserSecurityRoleProject"))
     all_projects = registry.get("UserSecurityRole").properties["is_all_projects"].column
-    statement = (
+    return (
         sa.select(grant.c.id, grant.c[all_projects], role.c.id, role.c.name, role.c.type, role.c.permissions,
                   link.c.project_id)
         .join(role, role.c.id == grant.c.security_role_id)
         .outerjoin(link, link.c.user_security_role_id == grant.c.id)
-        .where(grant.c.user_id == user_id)
+        .where(grant.c.user_id == sa.bindparam("user_id"))
     )
+
+
+def load(catalog: Catalog, connection: sa.Connection, user_id: str, prepared: sa.Select | None = None) -> Grants:
+    """The grants of ``user_id`` as stored now (``prepared``: :func:`statement`'s result)."""
+    rows = connection.execute(prepared if prepared is not None else statement(catalog), {"user_id": user_id})
     found: dict[str, tuple] = {}
     projects: dict[str, set[str]] = {}
-    for grant_id, everywhere, role_id, name, kind, permissions, project_id in connection.execute(statement):
+    for grant_id, everywhere, role_id, name, kind, permissions, project_id in rows:
         found.setdefault(grant_id, (role_id, name, kind, decode_permissions(permissions), bool(everywhere)))
         bucket = projects.setdefault(grant_id, set())
         if project_id is not None:
