@@ -9,7 +9,7 @@ ASSIGNED-type grant is checked against.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Kinds of anchors.
 PROJECT = "project"  # ``column`` holds the project id itself
@@ -40,7 +40,6 @@ class Anchor:
     #: Column holding the context checked for ASSIGNED grants (a hop when ``assigned_table`` is set).
     assigned: str | None = None
     assigned_table: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _hop(group: str, column: str, table: str, **options) -> Anchor:

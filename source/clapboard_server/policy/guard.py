@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ..errors import PermissionDeniedError, ValidationError
 from ..schema import EntityType
-from .anchors import GLOBAL
+from .anchors import GLOBAL, anchor
 from .decide import Decider
 from .grants import Grants
 from .locate import Locator, Place
@@ -43,8 +43,8 @@ class WriteGuard:
             return
         place = self.place(entity_type, row)
         changed = set(changed) - {"__entity_type__"}
-        if place.group is not None and _anchor_kind(place) == GLOBAL:
-            self._check_global(action, entity_type, row, changed)
+        if anchor(place.table).kind == GLOBAL:
+            self._refuse_self_grant(action, entity_type, row)
         alternatives: tuple[str, ...] = ()
         if action == "update" and place.group in ("contexts", "versions") and changed and changed <= STATUS_ATTRIBUTES:
             alternatives = ("statuses.update",)
@@ -58,7 +58,7 @@ class WriteGuard:
         if entity_type.table == "security_role" and action != "delete":
             validate_role(row)
 
-    def _check_global(self, action: str, entity_type: EntityType, row: dict[str, Any], changed: set[str]) -> None:
+    def _refuse_self_grant(self, action: str, entity_type: EntityType, row: dict[str, Any]) -> None:
         if entity_type.table == "user_security_role" and row.get("user_id") == self.grants.user_id:
             raise PermissionDeniedError(
                 f"Permission denied: cannot {action} UserSecurityRole {row.get('id')}: users cannot grant "
@@ -118,11 +118,6 @@ def validate_role(row: dict[str, Any]) -> None:
             f"'<group>.<action>' with a group among {', '.join(sorted(GROUPS))} (or '*') and an action among "
             f"read, create, update, delete (or '*')."
         )
-
-
-def _anchor_kind(place: Place) -> str:
-    from .anchors import anchor
-    return anchor(place.table).kind
 
 
 def denied(action: str, entity_type: EntityType, row: dict[str, Any], place: Place, missing: str) -> PermissionDeniedError:
