@@ -81,6 +81,11 @@ CORPUS = [
     "select outgoing_links.to_id, incoming_links.from_id from Task",
     "select from_id, to_id from AssetVersionLink",
     "select uses_versions.comment from AssetVersion",
+    # from shared definitions and users into project data
+    "select tasks.name from Status",
+    "select tasks.name from Type",
+    "select tasks.name from ObjectType",
+    "select timelogs.comment from User",
     # assignments, reviews, calendar, status history, grants
     'select context_id from Appointment where context.name like "%{mark}%"',
     'select name from ReviewSession where name like "%{mark}%"',
@@ -118,6 +123,8 @@ def secret(server, api, project_schema):
     user = api.one(f'select id from User where username is "{server.api_user}"')
     location = api.one('select id from Location where name is "ftrack.server"')
     api.call(
+        {"action": "update", "entity_type": "Timelog", "entity_key": [hidden["Timelog"]],
+         "entity_data": {"user": {"__entity_type__": "User", "id": user["id"]}}},
         configuration,
         {"action": "update", "entity_type": "ContextCustomAttributeValue",
          "entity_key": [configuration["entity_data"]["id"], hidden["Task"]], "entity_data": {"value": MARK}},
