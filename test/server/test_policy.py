@@ -5,7 +5,7 @@ profiles, and per-subscriber filtering of one ``ftrack.update``."""
 import uuid
 
 import pytest
-from security_world import build_tree, make_user, role_id, task_text_attribute
+from security_world import build_tree, grant, make_user, role_id, task_text_attribute
 from server_api import create, ref
 from socketio_client import Client
 
@@ -199,3 +199,14 @@ def test_a_database_from_before_roles_gains_them_and_its_admin_is_administrator(
             assert new.policy.grants(connection, admin_id).superuser
     finally:
         new.close()
+
+
+def test_granting_and_revoking_take_effect_on_the_next_request(server, api, trees):
+    granted, _ = trees
+    user_id, me, _ = make_user(server, api, None)
+    query = f'Project where id is "{granted["Project"]}"'
+    assert count(me, query) == 0
+    grant_id = grant(api, user_id, "Viewer", [granted["Project"]])
+    assert count(me, query) == 1
+    api.call({"action": "delete", "entity_type": "UserSecurityRole", "entity_key": [grant_id]})
+    assert count(me, query) == 0
