@@ -30,6 +30,9 @@ class Decider:
         if self.grants.superuser:
             return None
         spec = anchor(place.table)
+        if spec.kind == GLOBAL and action == "read" and spec.read_project:
+            covered = any(g.covers(place.project_id) for g in self.grants.holding("projects.read") if not g.assigned)
+            return None if covered else "projects.read"
         if spec.kind == OPEN or (spec.kind == GLOBAL and action == "read"):
             return None
         if spec.kind == OWNER:

@@ -53,6 +53,8 @@ class Locator:
     def project(self, spec: Anchor, row: dict[str, Any]) -> str | None:
         if spec.kind == PROJECT:
             return row.get(spec.column)
+        if spec.read_project:
+            return row.get(spec.read_project)
         value = row.get(spec.column) if spec.column else None
         if value is None:
             return None
