@@ -20,7 +20,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from . import exception
 from .entity.factory import StandardFactory, complete_inverses, prepare_class
@@ -33,7 +33,7 @@ MINIMUM_SERVER_VERSION = (3, 3, 11)
 Schemas = list[dict[str, Any]]
 #: Asks for the class of a schema, given the schema and all schemas; None lets the standard
 #: factory build it.
-Constructor = Callable[[dict[str, Any], Schemas], type | None]
+Constructor = Callable[[dict[str, Any], Schemas], Optional[type]]  # evaluated at run time: no `|`
 
 
 def _canonical_json(schemas: Schemas) -> bytes:
