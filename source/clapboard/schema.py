@@ -143,7 +143,7 @@ class EntityTypes(Mapping[str, type]):
     event); when it answers None, a
     :class:`~clapboard.entity.factory.StandardFactory` builds it. The classes
     its references point to are constructed too, to complete relationship
-    pairs (see :func:`~clapboard.entity.factory.complete_inverses`).
+    pairs (see ``clapboard.entity.factory.complete_inverses``).
 
     Keys, ``len`` and ``in`` come from the schemas and build nothing;
     ``values()`` and ``items()`` build every class.

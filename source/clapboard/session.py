@@ -155,6 +155,8 @@ class Session:
         self._event_hub = EventHub(self._server_url, api_user, api_key, headers=headers, cookies=cookies)
 
         self.cache_key_maker = cache_key_maker or StringKeyMaker()
+        #: The session's cache: a :class:`~clapboard.cache.LayeredCache` whose first level presents the
+        #: session's entities, and whose second is the *cache* given, if any.
         self.cache = LayeredCache([IdentityMapCache(self)])
         self._entity_cache = EntityCache(self)
         user_cache = cache(self) if callable(cache) and not isinstance(cache, Cache) else cache
@@ -248,7 +250,9 @@ class Session:
         self._record_operations.set(bool(value))
 
     def auto_populating(self, auto_populate: bool) -> AutoPopulatingContext:
-        """Temporarily set auto populate to *auto_populate*::
+        """Temporarily set auto populate to *auto_populate*.
+
+        A context manager::
 
             with session.auto_populating(False):
                 print(entity['name'])
@@ -256,7 +260,9 @@ class Session:
         return AutoPopulatingContext(self, auto_populate)
 
     def operation_recording(self, record_operations: bool) -> OperationRecordingContext:
-        """Temporarily set operation recording to *record_operations*::
+        """Temporarily set operation recording to *record_operations*.
+
+        A context manager::
 
             with session.operation_recording(False):
                 entity['name'] = 'change_not_recorded'
