@@ -20,6 +20,7 @@ def run(example: Example, namespace: dict) -> None:
         test = doctest.DocTestParser().get_doctest(example.code, namespace, where, str(example.path), example.line)
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         runner.run(test, clear_globs=False)
+        namespace.update(test.globs)  # the doctest ran in a copy of the namespace
         assert not runner.failures, f"the doctest at {where} failed (its report is above)"
         return
     exec(compile(example.code, where, "exec"), namespace)  # noqa: S102 - the documentation's own code
