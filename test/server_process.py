@@ -45,7 +45,7 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> ServerProcess:  # noqa: PYI034 - not subclassed
         return self
 
     def __exit__(self, *exc_info) -> None:

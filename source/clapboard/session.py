@@ -15,7 +15,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import exception, merge, plugin, schema
 from .attribute import relink
@@ -40,6 +40,9 @@ from .symbol import (
 )
 from .transport import HttpTransport, SessionAuthentication, Transport
 from .unit_of_work import OperationPayload, compress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .entity.location import Location
 
 __all__ = [
     "AutoPopulatingContext",
@@ -145,7 +148,7 @@ class Session:
         self._identity_map: dict[tuple[Any, ...], Entity] = {}
         self._with_local: dict[int, Entity] = {}
         self._memoised: dict[Any, Any] = {}
-        self.types: Mapping[str, type] = {}
+        self.types: Mapping[str, type[Entity]] = {}
         self.schemas: list[dict[str, Any]] = []
 
         self._transport = transport or HttpTransport(
@@ -372,7 +375,7 @@ class Session:
 
     # Creating, deleting, reading -----------------------------------------------------------------
 
-    def _entity_class(self, entity_type: str) -> type:
+    def _entity_class(self, entity_type: str) -> type[Entity]:
         cls = self.types.get(entity_type)
         if cls is None:
             raise exception.UnrecognisedEntityTypeError(entity_type)
@@ -524,12 +527,11 @@ class Session:
         to reload them. Entities created and not yet committed are skipped.
         All entities must be of the same type.
         """
-        if isinstance(entities, Entity):
-            entities = [entities]
+        items: list[Entity] = [entities] if isinstance(entities, Entity) else list(entities)
         if not isinstance(projections, str):
             projections = ", ".join(projections)
         states = self.recorded_operations
-        pending = [entity for entity in entities if states.state(entity._identity) is not CREATED]
+        pending = [entity for entity in items if states.state(entity._identity) is not CREATED]
         if not pending:
             return
         entity_type = pending[0].entity_type
@@ -731,7 +733,7 @@ class Session:
             "keep_original": keep_original,
         }
         job_id = self._action([operation])[0]["job_id"]
-        return self.get("Job", job_id)
+        return cast("Entity", self.get("Job", job_id))
 
     def get_upload_metadata(
         self, component_id: str, file_name: str, file_size: int, checksum: str | None = None
@@ -803,14 +805,14 @@ class Session:
              ServerAccessor(self), EntityIdStructure(), 150),
         ]
         for location_id, name, mixin_class, accessor, structure, priority in builtins:
-            location = self.create("Location", {"id": location_id, "name": name}, reconstructing=True)
+            location = cast("Location", self.create("Location", {"id": location_id, "name": name}, reconstructing=True))
             mixin(location, mixin_class)
             location.accessor = accessor
             location.structure = structure
             location.resource_identifier_transformer = ResourceIdentifierTransformer(self)
             location.priority = priority
 
-    def _configured_locations(self) -> list[Entity]:
+    def _configured_locations(self) -> list[Location]:
         """Return Location instances of this session that carry configuration or registrations."""
         from .entity.location import Location
 
@@ -820,13 +822,13 @@ class Session:
             if isinstance(entity, Location) and vars(entity)  # configured attributes or registrations
         ]
 
-    def _get_locations(self, filter_inaccessible: bool = True) -> list[Entity]:
+    def _get_locations(self, filter_inaccessible: bool = True) -> list[Location]:
         """Return all locations, highest priority (lowest number) first.
 
         With *filter_inaccessible*, keep only those configured with an
         accessor in this session.
         """
-        locations = self.query("select id, name from Location").all()
+        locations = cast("list[Location]", self.query("select id, name from Location").all())
         if filter_inaccessible:
             locations = [location for location in locations if location.accessor not in (NOT_SET, None)]
         return sorted(locations, key=lambda location: location.priority)
@@ -908,7 +910,7 @@ class Session:
                 data["size"] = 0
         data.setdefault("file_type", os.path.splitext(path)[-1])
         component = self.create(entity_type, data)
-        origin = self.get("Location", ORIGIN_LOCATION_ID)
+        origin = cast("Location", self.get("Location", ORIGIN_LOCATION_ID))
         origin.add_component(component, path, recursive=False)
         if location is not None:
             location.add_component(component, origin, recursive=True)
@@ -984,13 +986,14 @@ class AutoPopulatingContext:
         """Initialise context."""
         self._session = session
         self._auto_populate = auto_populate
-        self._token: contextvars.Token | None = None
+        self._token: contextvars.Token[bool] | None = None
 
     def __enter__(self) -> None:
         self._token = self._session._auto_populate.set(bool(self._auto_populate))
 
     def __exit__(self, *exc_info: object) -> None:
-        self._session._auto_populate.reset(self._token)
+        if self._token is not None:
+            self._session._auto_populate.reset(self._token)
 
 
 class OperationRecordingContext:
@@ -1000,10 +1003,11 @@ class OperationRecordingContext:
         """Initialise context."""
         self._session = session
         self._record_operations = record_operations
-        self._token: contextvars.Token | None = None
+        self._token: contextvars.Token[bool] | None = None
 
     def __enter__(self) -> None:
         self._token = self._session._record_operations.set(bool(self._record_operations))
 
     def __exit__(self, *exc_info: object) -> None:
-        self._session._record_operations.reset(self._token)
+        if self._token is not None:
+            self._session._record_operations.reset(self._token)

@@ -13,7 +13,7 @@ import clapboard
 import clapboard.event.base
 import pytest
 from clapboard import exception
-from event_support import wait_for, wait_until
+from event_support import wait_for
 from live_server import new_session
 
 

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "doc"))
 
-import api_pages  # noqa: E402
+import api_pages
 
 
 def modules_on_disk() -> set[str]:
