@@ -36,7 +36,13 @@ for version in "${versions[@]}"; do
         echo "client-pythons: building $venv"
         rm -rf "$venv"
         "$interpreter" -m venv "$venv"
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e . "pytest>=7"
+        if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e . "pytest>=7" \
+            >"$venv.log" 2>&1; then
+            cat "$venv.log" >&2
+            echo "client-pythons: installing into $venv failed" >&2
+            status=1
+            continue
+        fi
         echo "$stamp" >"$venv/.stamp"
     fi
     echo "client-pythons: test/client on $("$venv/bin/python" --version)"
