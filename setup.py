@@ -16,6 +16,7 @@ RESOURCE_PACKAGE = "clapboard_server.resource"
 
 SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12"]
 POSTGRES = ["psycopg[binary]>=3.2"]
+SHELL = ["ipython>=8"]
 DOCS = ["sphinx>=7"]
 PACKAGING = ["build>=1", "twine>=5", "mypy>=1.8"]
 
@@ -39,7 +40,8 @@ setup(
     extras_require={
         "server": SERVER,
         "postgres": POSTGRES,
-        "test": [*SERVER, *POSTGRES, "pytest>=7", "ruff>=0.4", *DOCS, *PACKAGING],
+        "shell": SHELL,
+        "test": [*SERVER, *POSTGRES, *SHELL, "pytest>=7", "ruff>=0.4", *DOCS, *PACKAGING],
         "docs": DOCS,
     },
 )

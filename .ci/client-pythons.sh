@@ -9,7 +9,7 @@
 # (editable, with its runtime dependencies) and pytest; it is rebuilt when pyproject.toml or
 # setup.py change. The embedded server needs Python 3.11: the tests start each server in a
 # child process of this script's "python" (CLAPBOARD_TEST_SERVER_PYTHON, see
-# test/server_process.py). Exits non-zero if an interpreter is missing or a suite fails.
+# test/external_server.py). Exits non-zero if an interpreter is missing or a suite fails.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

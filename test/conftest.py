@@ -16,7 +16,7 @@ Tests that need a server of their own (an empty database) use
 Server imports are lazy so this file loads before the server package exists.
 
 When :envvar:`CLAPBOARD_TEST_SERVER_PYTHON` names another interpreter (see
-``test/server_process.py``), servers run in child processes of that interpreter, on SQLite:
+``test/external_server.py``), servers run in child processes of that interpreter, on SQLite:
 that is how the client tests run on Pythons the server does not support.
 """
 
@@ -25,8 +25,8 @@ import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+import external_server
 import pytest
-import server_process
 
 POSTGRES_URL_VARIABLE = "CLAPBOARD_TEST_POSTGRES_URL"
 
@@ -34,7 +34,7 @@ POSTGRES_URL_VARIABLE = "CLAPBOARD_TEST_POSTGRES_URL"
 def available_backends():
     """Return the names of the database backends this test run can use."""
     backends = ["sqlite"]
-    if os.environ.get(POSTGRES_URL_VARIABLE) and not server_process.external_python():
+    if os.environ.get(POSTGRES_URL_VARIABLE) and not external_server.external_python():
         backends.append("postgresql")
     return backends
 
@@ -74,11 +74,11 @@ def server_factory(tmp_path_factory):
     @contextlib.contextmanager
     def start(backend="sqlite", data_dir=None, port=0, heartbeat=None):
         data_dir = data_dir or tmp_path_factory.mktemp(f"server-{backend}")
-        python = server_process.external_python()
+        python = external_server.external_python()
         if python:
             if backend != "sqlite":
                 raise ValueError(f"servers in a child process run on SQLite only, not {backend}")
-            with server_process.start(python, data_dir, port, heartbeat) as handle:
+            with external_server.start(python, data_dir, port, heartbeat) as handle:
                 yield handle
             return
         from clapboard_server import embedded
@@ -99,6 +99,13 @@ def server(backend, server_factory):
     """An embedded server on *backend*, shared by every test of the session."""
     with server_factory(backend) as handle:
         yield handle
+
+
+@pytest.fixture
+def database_url(backend):
+    """The ``database`` argument of a server on *backend*: None for SQLite, else a new database's URL."""
+    with _database(backend) as url:
+        yield url
 
 
 @contextlib.contextmanager

@@ -2,13 +2,15 @@
 
 Each page gets a server of its own (an empty database with the built-in records), the
 environment variables ``CLAPBOARD_SERVER``, ``CLAPBOARD_API_USER`` and ``CLAPBOARD_API_KEY``
-pointing at it, as a reader's shell would have, and an empty current folder.
+pointing at it, as a reader's shell would have, an empty current folder, and ``session``: a
+session connected to it (as ``clapboard shell`` gives), which a page may use or replace.
 """
 
 from __future__ import annotations
 
 import doctest
 
+import clapboard
 import pytest
 from examples import DOC, Example, examples, pages
 
@@ -36,7 +38,8 @@ def test_page_examples_run(page, server_factory, tmp_path, monkeypatch):
         work = tmp_path / "work"
         work.mkdir()
         monkeypatch.chdir(work)
-        namespace = {"__name__": "__doc_example__"}
-        for example in examples(page):
-            if example.runs:
-                run(example, namespace)
+        with clapboard.Session(schema_cache_path=False) as session:
+            namespace = {"__name__": "__doc_example__", "session": session}
+            for example in examples(page):
+                if example.runs:
+                    run(example, namespace)

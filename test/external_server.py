@@ -5,7 +5,7 @@ The client supports Python 3.9 and later, the server 3.11 and later. When
 ``source/`` on its path and the ``server`` extra installed), the test fixtures start each server
 with :func:`start`, which runs this file with that interpreter::
 
-    python test/server_process.py --data-dir DIR [--port P] [--heartbeat INTERVAL,TIMEOUT]
+    python test/external_server.py --data-dir DIR [--port P] [--heartbeat INTERVAL,TIMEOUT]
 
 The child prints one JSON line (``server_url``, ``api_user``, ``api_key``, ``port``) once it
 accepts requests, then serves until its standard input is closed.
@@ -24,7 +24,7 @@ PYTHON_VARIABLE = "CLAPBOARD_TEST_SERVER_PYTHON"
 SOURCE = Path(__file__).resolve().parent.parent / "source"
 
 
-class ServerProcess:
+class ExternalServer:
     """Handle of a server running in a child process; the attributes of an embedded server's."""
 
     def __init__(self, process: subprocess.Popen, details: dict, data_dir: Path):
@@ -45,7 +45,7 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> ServerProcess:  # noqa: PYI034 - not subclassed
+    def __enter__(self) -> ExternalServer:  # noqa: PYI034 - not subclassed
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -57,7 +57,7 @@ def external_python() -> str | None:
     return os.environ.get(PYTHON_VARIABLE) or None
 
 
-def start(python: str, data_dir: Path, port: int = 0, heartbeat: tuple[float, float] | None = None) -> ServerProcess:
+def start(python: str, data_dir: Path, port: int = 0, heartbeat: tuple[float, float] | None = None) -> ExternalServer:
     """Start a server on *data_dir* with the interpreter *python*; return once it serves."""
     command = [python, __file__, "--data-dir", str(data_dir), "--port", str(port)]
     if heartbeat:
@@ -68,7 +68,7 @@ def start(python: str, data_dir: Path, port: int = 0, heartbeat: tuple[float, fl
     if not line:
         process.wait()
         raise RuntimeError(f"the server process exited with status {process.returncode}; see its output above")
-    return ServerProcess(process, json.loads(line), data_dir)
+    return ExternalServer(process, json.loads(line), data_dir)
 
 
 def main() -> None:
