@@ -6,10 +6,10 @@
 #
 # Interpreters come from $(pyenv root)/versions/VERSION; a missing one is an error. Each gets a
 # virtual environment in ~/.cache/clapboard/client-venv-VERSION with the client installed
-# (editable, with its runtime dependencies) and pytest; it is rebuilt when pyproject.toml or
-# setup.py change. The embedded server needs Python 3.11: the tests start each server in a
-# child process of this script's "python" (CLAPBOARD_TEST_SERVER_PYTHON, see
-# test/external_server.py). Exits non-zero if an interpreter is missing or a suite fails.
+# (editable, with its runtime dependencies and the shell extra) and pytest; it is rebuilt when
+# pyproject.toml, setup.py or this script change. The embedded server needs Python 3.11: the
+# tests start each server in a child process of this script's "python"
+# (CLAPBOARD_TEST_SERVER_PYTHON, see test/external_server.py). Exits non-zero if an interpreter is missing or a suite fails.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ fi
 pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
 server_python=$(python -c 'import sys; print(sys.executable)')
 cache="$HOME/.cache/clapboard"
-stamp=$(cat pyproject.toml setup.py | sha256sum | cut -c1-16)
+stamp=$(cat pyproject.toml setup.py "$0" | sha256sum | cut -c1-16)
 mkdir -p "$cache"
 
 status=0
@@ -36,7 +36,7 @@ for version in "${versions[@]}"; do
         echo "client-pythons: building $venv"
         rm -rf "$venv"
         "$interpreter" -m venv "$venv"
-        if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e . "pytest>=7" \
+        if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[shell]" "pytest>=7" \
             >"$venv.log" 2>&1; then
             cat "$venv.log" >&2
             echo "client-pythons: installing into $venv failed" >&2
