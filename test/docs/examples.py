@@ -35,6 +35,12 @@ class Example:
     runs: bool
 
     @property
+    def location(self) -> str:
+        """``page:line``, the page relative to ``doc/`` when it is there."""
+        page = self.path.relative_to(DOC) if DOC in self.path.parents else self.path.name
+        return f"{page}:{self.line}"
+
+    @property
     def is_doctest(self) -> bool:
         return self.code.lstrip().startswith(">>>")
 
@@ -62,8 +68,9 @@ def examples(path: Path) -> list[Example]:
         start = index
         while index < len(lines) and (not lines[index].strip() or _indentation(lines[index]) > indent):
             index += 1
+        first = next((number for number in range(start, index) if lines[number].strip()), start)
         code = textwrap.dedent("\n".join(lines[start:index])).strip("\n")
-        found.append(Example(path, start + 1, code + "\n", NOT_RUN not in options.get("class", [])))
+        found.append(Example(path, first + 1, code + "\n", NOT_RUN not in options.get("class", [])))
     return found
 
 
