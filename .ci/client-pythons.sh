@@ -5,11 +5,12 @@
 #   .ci/client-pythons.sh [VERSION...]     default: 3.9.18 3.12.1 3.13.0
 #
 # Interpreters come from $(pyenv root)/versions/VERSION; a missing one is an error. Each gets a
-# virtual environment in ~/.cache/clapboard/client-venv-VERSION with the client installed
-# (editable, with its runtime dependencies and the shell extra) and pytest; it is rebuilt when
-# pyproject.toml, setup.py or this script change. The embedded server needs Python 3.11: the
-# tests start each server in a child process of this script's "python"
-# (CLAPBOARD_TEST_SERVER_PYTHON, see test/external_server.py). Exits non-zero if an interpreter is missing or a suite fails.
+# virtual environment in ~/.cache/clapboard/client-venv-VERSION-CHECKOUT with the client installed
+# (editable, so one per checkout; with its runtime dependencies and the shell extra) and pytest;
+# it is rebuilt when pyproject.toml, setup.py or this script change. The embedded server needs
+# Python 3.11: the tests start each server in a child process of this script's "python"
+# (CLAPBOARD_TEST_SERVER_PYTHON, see test/external_server.py). The suites run side by side.
+# Exits non-zero if an interpreter is missing or a suite fails.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ fi
 pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
 server_python=$(python -c 'import sys; print(sys.executable)')
 cache="$HOME/.cache/clapboard"
+checkout=$(pwd | sha256sum | cut -c1-8)
 stamp=$(cat pyproject.toml setup.py "$0" | sha256sum | cut -c1-16)
 mkdir -p "$cache"
 
@@ -32,7 +34,7 @@ for version in "${versions[@]}"; do
         status=1
         continue
     fi
-    venv="$cache/client-venv-$version"
+    venv="$cache/client-venv-$version-$checkout"
     if [[ "$(cat "$venv/.stamp" 2>/dev/null)" != "$stamp" ]]; then
         echo "client-pythons: building $venv"
         rm -rf "$venv"
@@ -54,7 +56,7 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 pids=()
 for version in "${ready[@]}"; do
-    venv="$cache/client-venv-$version"
+    venv="$cache/client-venv-$version-$checkout"
     echo "client-pythons: test/client on $("$venv/bin/python" --version)"
     CLAPBOARD_TEST_SERVER_PYTHON="$server_python" \
         "$venv/bin/python" -m pytest -q -p no:cacheprovider test/client </dev/null >"$logs/$version" 2>&1 &
