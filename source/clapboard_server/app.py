@@ -70,7 +70,7 @@ def create_app(server: Server) -> Starlette:
     routes = [
         Route("/api", api, methods=["POST"], name="api"),
         *event_routes(server.events),
-        *storage_routes(server.storage, server.authenticator),
+        *storage_routes(server.storage, server.authenticator, server.policy.authorize_file),
     ]
     return Starlette(
         routes=routes,

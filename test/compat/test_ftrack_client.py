@@ -110,3 +110,13 @@ def _handle_until(hub, predicate, timeout=SCRIPT_TIMEOUT):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         hub.wait(0.05)
+
+
+def test_security_roles(ftrack_python, server):
+    """The "Working with user security roles" example; the user then works with its grants."""
+    run_ftrack_script(ftrack_python, server, "security_roles")
+
+
+def test_viewer(ftrack_python, server):
+    """A Viewer reads a granted project with the ftrack client but cannot commit."""
+    run_ftrack_script(ftrack_python, server, "viewer")
