@@ -34,8 +34,11 @@ def public_modules(source: Path) -> list[str]:
 def page(module: str) -> str:
     """The reST page of *module*."""
     title = f"``{module}``"
-    if is_package(module):  # its members are documented on its modules' pages
-        return f"{title}\n{'=' * len(title)}\n\n.. automodule:: {module}\n   :no-members:\n"
+    if is_package(module):  # only what it defines: what it imports from its modules is on their pages
+        return (
+            f"{title}\n{'=' * len(title)}\n\n.. automodule:: {module}\n   :members:\n   :ignore-module-all:\n"
+            "   :show-inheritance:\n"
+        )
     return f"{title}\n{'=' * len(title)}\n\n.. automodule:: {module}\n   :members:\n   :show-inheritance:\n"
 
 
