@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the commands of doc/guide/deployment.rst, in order, as a studio would:
+# Run the commands of doc/server/deployment.rst, in order, as a studio would:
 # clapboard server --workers on PostgreSQL with S3 storage (moto's server) behind nginx (TLS).
 #
 #   .ci/deployment.sh POSTGRES_ADMIN_URL
@@ -74,6 +74,6 @@ export CLAPBOARD_HTTPS_PORT=$(free_port)
 export CLAPBOARD_PORT=$(free_port)
 export CLAPBOARD_HOME="$work/home"
 export CLAPBOARD_PACKAGE="$PWD"
-python .ci/readme_command.py --file doc/guide/deployment.rst --all deployment-step >"$work/steps.sh"
+python .ci/readme_command.py --file doc/server/deployment.rst --all deployment-step >"$work/steps.sh"
 (cd "$work" && bash -euo pipefail "$work/steps.sh")
 echo "deployment guide: every step ran"

@@ -14,7 +14,7 @@ by a comment naming it::
 tells people to run. It exits with status 2 and a message when the marker or
 its literal block is missing, rather than letting CI run nothing.
 
-``python .ci/readme_command.py --file doc/guide/deployment.rst --all deployment-step``
+``python .ci/readme_command.py --file doc/server/deployment.rst --all deployment-step``
 prints every block marked ``.. deployment-step`` in that document, in order, as one
 script (how CI runs a guide's commands).
 """
