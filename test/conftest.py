@@ -56,7 +56,9 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def server_factory(tmp_path_factory):
-    """Return ``start(backend="sqlite")``, a context manager running a new server.
+    """Return ``start(backend="sqlite", **options)``, a context manager running a new server.
+
+    *options* go to the server (``smtp=``, ``ffmpeg=``, ``encode_workers=``).
 
     The server gets its own data folder and, on PostgreSQL, its own database;
     it is stopped and its database dropped when the ``with`` block ends::
@@ -66,12 +68,12 @@ def server_factory(tmp_path_factory):
     """
 
     @contextlib.contextmanager
-    def start(backend="sqlite"):
+    def start(backend="sqlite", **options):
         from clapboard_server import embedded
 
         data_dir = tmp_path_factory.mktemp(f"server-{backend}")
         with _database(backend) as database, embedded.start(
-            data_dir=data_dir, database=database
+            data_dir=data_dir, database=database, **options
         ) as handle:
             yield handle
 

@@ -12,6 +12,7 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -86,18 +87,20 @@ def start(
     database: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    **options: Any,
 ) -> EmbeddedServer:
     """Start a server in a background thread and return its handle once it accepts requests.
 
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
-    folder. ``port=0`` picks a free port.
+    folder. ``port=0`` picks a free port. Other ``options`` go to :class:`~.server.Server`
+    (``ffmpeg``, ``encode_workers``, ``smtp``).
     """
     temporary = None
     if data_dir is None:
         temporary = tempfile.mkdtemp(prefix="clapboard-")
         data_dir = temporary
-    server = Server(Path(data_dir), database)
+    server = Server(Path(data_dir), database, **options)
     try:
         server.prepare()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -8,13 +8,20 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from . import actions, seed
+from . import actions, invites, seed
 from .auth import Authenticator
 from .database import Database
 from .errors import ApiError
 from .events import EventHub
+from .mail import Mailer
+from .media import links
+from .media.ffmpeg import Ffmpeg
+from .media.jobs import EncodeJobs
+from .media.thumbnails import CACHE_FOLDER, Thumbnails
 from .schema import Registry, default_registry
+from .signing import Signer
 from .storage import Storage
+from .widgets import Widgets
 
 log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "admin-api-key"
@@ -24,7 +31,8 @@ class Server:
     """Everything a running server holds, independent of the HTTP layer."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None, registry: Registry | None = None,
-                 admin_user: str = "admin") -> None:
+                 admin_user: str = "admin", *, ffmpeg: str | None = None, encode_workers: int | None = None,
+                 smtp: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry or default_registry()
@@ -38,6 +46,15 @@ class Server:
         self.events = EventHub(self.database, self.authenticator)
         #: Component data of the ``ftrack.server`` location.
         self.storage = Storage(self.data_dir)
+        #: Signs self-authenticating links (widgets, thumbnails).
+        self.signer = Signer.in_folder(self.data_dir)
+        #: Media encoding in background workers, with ``ffmpeg`` (default: imageio-ffmpeg's).
+        self.encoding = EncodeJobs(self, Ffmpeg(ffmpeg), encode_workers)
+        self.thumbnails = Thumbnails(self.storage.files, self.data_dir / CACHE_FOLDER)
+        self.widgets = Widgets(self, self.signer)
+        #: Sends invitations when an SMTP server is configured (``smtp`` or CLAPBOARD_SMTP_URL).
+        self.mailer = Mailer.configured(smtp)
+        invites.define_table(self.database)
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
@@ -70,13 +87,19 @@ class Server:
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
         writes = any(isinstance(o, dict) and o.get("action") in actions.WRITE_ACTIONS for o in operations)
-        with self.database.transaction(write=writes) as connection:
+        with links.component_links(self.signer, server_url, user_id), \
+                self.database.transaction(write=writes) as connection:
             context = actions.CallContext(self, connection, user_id, server_url)
             results = [actions.run(context, operation) for operation in operations]
             if context._writer is not None:
                 context._writer.finish()
         if context._writer is not None and context._writer.changes:
             self.after_commit(context._writer.changes, user_id)
+        for callback in context.on_commit:
+            try:
+                callback()
+            except Exception:
+                log.exception("A post-commit step of an API call failed")
         return results
 
     def after_commit(self, changes: list[dict], user_id: str) -> None:
@@ -85,6 +108,7 @@ class Server:
         self.events.publish_changes(changes, user_id)
 
     def close(self) -> None:
+        self.encoding.close()
         self.events.close()
         self.database.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,8 @@ class CallContext:
     #: The server's public URL as the client reached it (no trailing slash), when known.
     server_url: str | None = None
     _writer: Writer | None = field(default=None, repr=False)
+    #: Called once the call's transaction has committed (background work, events).
+    on_commit: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
     def writer(self) -> Writer:
