@@ -31,13 +31,19 @@ setup(
         "platformdirs>=3.0",
     ],
     extras_require={
-        "server": ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12"],
+        "server": [
+            "starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5",
+            "Pillow>=10",
+        ],
         "postgres": ["psycopg[binary]>=3.2"],
         "test": [
             "starlette>=0.36",
             "uvicorn>=0.27",
             "SQLAlchemy>=2.0",
             "websockets>=12",
+            "imageio-ffmpeg>=0.5",
+            "Pillow>=10",
+            "aiosmtpd>=1.4",
             "psycopg[binary]>=3.2",
             "pytest>=7",
             "ruff>=0.4",

@@ -4,7 +4,10 @@ imageio-ffmpeg ships no ffprobe, so :func:`read_back` parses ``ffmpeg -i`` and d
 frame to the null muxer: a file it reads completely is playable.
 """
 
+import email
+import email.policy
 import re
+import socket
 import subprocess
 import time
 
@@ -68,3 +71,33 @@ def wait_for(predicate, timeout, interval=0.1):
             return value
         assert time.monotonic() < deadline, f"not done within {timeout} s"
         time.sleep(interval)
+
+
+class SmtpSink:
+    """A local SMTP server (aiosmtpd) on 127.0.0.1 keeping every message it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self._controller = Controller(self, hostname="127.0.0.1", port=port)
+        self.port = port
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}?from=review@studio.example"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append({"to": envelope.rcpt_tos, "from": envelope.mail_from, "message": message})
+        return "250 Message accepted for delivery"
+
+    def __enter__(self):
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._controller.stop()

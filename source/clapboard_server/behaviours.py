@@ -46,7 +46,20 @@ def before_create(writer: Writer, entity_type: EntityType, row: Row) -> set[str]
         _prepare_version(writer, row)
     elif _is(writer, entity_type, "User") and not row.get("username"):
         row["username"] = f"user-{row['id'][:8]}"
+    elif entity_type.name == "ReviewSession":
+        exempt.add("end_date")  # open until an end is set (is_open)
+    elif entity_type.name == "ReviewSessionObject" and row.get("sort_order") is None:
+        row["sort_order"] = _next_sort_order(writer, row.get("review_session_id"))
     return exempt
+
+
+def _next_sort_order(writer: Writer, review_session_id: str | None) -> float:
+    """Place a new review-session object after those already in the session."""
+    table = _table(writer, "ReviewSessionObject")
+    count = writer.connection.execute(
+        sa.select(sa.func.count()).select_from(table).where(table.c.review_session_id == review_session_id)
+    ).scalar()
+    return float(count or 0)
 
 
 def after_create(writer: Writer, entity_type: EntityType, row: Row) -> None:

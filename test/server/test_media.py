@@ -6,6 +6,7 @@ the test with the ffmpeg the server uses, and outputs are read back by decoding 
 
 import io
 import json
+import socket
 import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -13,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from clapboard_server.widgets import PURPOSE as WIDGET_PURPOSE
-from media_support import finished_job, make_clip, make_image, read_back
+from media_support import SmtpSink, finished_job, make_clip, make_image, read_back
 from PIL import Image
-from server_api import create, ref
+from server_api import Api, create, ref
 
 SERVER_LOCATION = {"__entity_type__": "Location", "id": "3a372bde-05bc-11e4-8908-20c9d081909b"}
 #: The issue's bound for encoding the 2-second 1080p clip.
@@ -277,3 +278,91 @@ def test_get_widget_url_checks_its_arguments(api):
     assert "needs an entity" in api.error({"action": "get_widget_url", "name": "info"})["content"]
     missing = {"action": "get_widget_url", "name": "info", "entity_type": "Task", "entity_key": [str(uuid.uuid4())]}
     assert "does not exist" in api.error(missing)["content"]
+
+
+# -- invitations -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mailing(backend, server_factory):
+    """(server, api, sink): a server sending email to a local SMTP sink."""
+    with SmtpSink() as sink, server_factory(backend, smtp=sink.url) as mail_server:
+        yield mail_server, Api(mail_server), sink
+
+
+def invitations(server, recipient_id):
+    tables = server.server.database.tables
+    with server.server.database.engine.connect() as connection:
+        table = tables["invitation"]
+        return connection.execute(table.select().where(table.c.recipient_id == recipient_id)).mappings().all()
+
+
+def test_a_review_session_invite_is_recorded_and_emailed(mailing, make_review_session):
+    server, api, sink = mailing
+    invitee_id = make_review_session(api)
+    before = len(sink.messages)
+    assert api.call({"action": "send_review_session_invite", "review_session_invitee_id": invitee_id}) == [
+        {"sent": True, "emailed": True}]
+    message = sink.messages[before]
+    assert message["to"] == ["john.doe@example.com"] and message["from"] == "review@studio.example"
+    assert message["message"]["Subject"] == "Review session: Weekly review"
+    assert "Weekly review" in message["message"].get_content() and "See updates" in message["message"].get_content()
+    assert api.one(f'select last_sent_at from ReviewSessionInvitee where id is "{invitee_id}"')["last_sent_at"]
+    assert [row["emailed"] for row in invitations(server, invitee_id)] == [True]
+
+
+def test_a_user_invite_is_recorded_and_emailed(mailing):
+    server, api, sink = mailing
+    user = create("User", username="artist@mail.vfx-company.com", email="artist@mail.vfx-company.com", is_active=True)
+    api.call(user)
+    before = len(sink.messages)
+    api.call({"action": "send_user_invite", "user_id": user["entity_data"]["id"]})
+    assert sink.messages[before]["to"] == ["artist@mail.vfx-company.com"]
+    assert "artist@mail.vfx-company.com" in sink.messages[before]["message"].get_content()
+    assert len(invitations(server, user["entity_data"]["id"])) == 1
+
+
+def test_without_smtp_an_invite_is_recorded_but_not_emailed(api, server, make_review_session):
+    invitee_id = make_review_session(api)
+    assert api.call({"action": "send_review_session_invite", "review_session_invitee_id": invitee_id}) == [
+        {"sent": True, "emailed": False}]
+    assert [row["emailed"] for row in invitations(server, invitee_id)] == [False]
+
+
+def test_an_invite_that_cannot_be_emailed_fails_and_records_nothing(backend, server_factory, make_review_session):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with server_factory(backend, smtp=f"smtp://127.0.0.1:{port}") as unreachable:
+        api = Api(unreachable)
+        invitee_id = make_review_session(api)
+        error = api.error({"action": "send_review_session_invite", "review_session_invitee_id": invitee_id})
+        assert "could not be sent" in error["content"] and "john.doe@example.com" in error["content"]
+        assert api.one(f'select last_sent_at from ReviewSessionInvitee where id is "{invitee_id}"')["last_sent_at"] is None
+        assert invitations(unreachable, invitee_id) == []
+
+
+def test_invites_need_an_existing_recipient_with_an_email(api):
+    user = create("User", username=f"noemail-{uuid.uuid4().hex[:6]}")
+    api.call(user)
+    assert "no email address" in api.error({"action": "send_user_invite", "user_id": user["entity_data"]["id"]})["content"]
+    missing = {"action": "send_review_session_invite", "review_session_invitee_id": str(uuid.uuid4())}
+    assert "does not exist" in api.error(missing)["content"]
+
+
+@pytest.fixture
+def make_review_session():
+    """``make(api)``: a review session with one invitee on a new project of *api*'s server; the invitee id."""
+
+    def make(api):
+        schema = api.one('select id from ProjectSchema where name is "VFX Scheme"')
+        name = f"review-{uuid.uuid4().hex[:8]}"
+        project = create("Project", name=name, full_name=name, project_schema=ref(schema))
+        session = create("ReviewSession", name="Weekly review", description="See updates from last week.",
+                         project=ref(project))
+        invitee = create("ReviewSessionInvitee", name="John Doe", email="john.doe@example.com",
+                         review_session=ref(session))
+        api.call(project, session, invitee)
+        return invitee["entity_data"]["id"]
+
+    return make
