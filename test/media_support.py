@@ -62,7 +62,7 @@ def finished_job(fetch, timeout):
     return wait_for(state, timeout)
 
 
-def wait_for(predicate, timeout, interval=0.1):
+def wait_for(predicate, timeout, interval=0.25):
     """Poll *predicate* until it returns a true value (returned) or *timeout* seconds pass (fail)."""
     deadline = time.monotonic() + timeout
     while True:

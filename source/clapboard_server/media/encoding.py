@@ -3,7 +3,7 @@
 A moving image becomes ``ftrackreview-mp4`` (H.264, at most 1920x1080), ``ftrackreview-webm`` (VP8)
 and a ``thumbnail`` still; a picture becomes ``ftrackreview-image`` and a ``thumbnail``. All of one
 source's outputs come from a single ffmpeg run, so the source is decoded once. The encoder settings
-favour speed (x264 ``veryfast``, VP8 in real-time mode), as review media is a preview.
+favour speed (x264 ``ultrafast``, VP8 in real-time mode), as review media is a preview.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def command(outputs: dict[Output, Path], source: Path, info: MediaInfo) -> list[
     for output, path in outputs.items():
         if output is MP4:
             arguments += ["-map", "0:v:0", "-map", "0:a:0?", "-vf", _fit(MAX_VIDEO), "-c:v", "libx264",
-                          "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                          "-preset", "ultrafast", "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac",
                           "-b:a", "160k", "-movflags", "+faststart"]
         elif output is WEBM:
             arguments += ["-map", "0:v:0", "-map", "0:a:0?", "-vf", _fit(MAX_VIDEO), "-c:v", "libvpx",

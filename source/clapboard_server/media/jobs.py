@@ -42,7 +42,7 @@ SERVER_LOCATION_ID = "3a372bde-05bc-11e4-8908-20c9d081909b"
 #: Folder of the data folder where encodes are written before they are stored.
 WORK_FOLDER = "encoding"
 #: Least time between two progress writes of one job, in seconds.
-PROGRESS_INTERVAL = 0.5
+PROGRESS_INTERVAL = 1.0
 
 
 def default_workers() -> int:
