@@ -90,7 +90,7 @@ class SmtpSink:
     def url(self):
         return f"smtp://127.0.0.1:{self.port}?from=review@studio.example"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append({"to": envelope.rcpt_tos, "from": envelope.mail_from, "message": message})
         return "250 Message accepted for delivery"

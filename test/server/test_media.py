@@ -187,11 +187,12 @@ def test_an_invalid_thumbnail_size_is_refused(api, server, tmp_path, size):
     assert response.status_code == 400 and "size" in response.json()["content"]
 
 
-def test_scaling_data_that_is_not_an_image_is_refused(api, server, tmp_path):
-    text = tmp_path / "notes.txt"
-    text.write_text("not a picture")
-    response = thumbnail(server, add_to_server(api, text), size=10)
-    assert response.status_code == 400 and "not an image" in response.json()["content"]
+def test_data_that_is_not_a_readable_picture_is_answered_as_stored(api, server, tmp_path):
+    svg = tmp_path / "logo.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"/>')
+    response = thumbnail(server, add_to_server(api, svg), size=10)
+    assert response.status_code == 200 and response.content == svg.read_bytes()
+    assert response.headers["content-type"] == "image/svg+xml"
 
 
 def test_thumbnail_url_attributes_are_signed_links_that_work_without_credentials(api, server, tmp_path, make_project):

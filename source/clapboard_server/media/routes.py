@@ -2,7 +2,8 @@
 
 A thumbnail request is authorised like a download (``username`` and ``apiKey`` query parameters),
 or by the ``token`` of a signed link from a ``thumbnail_url`` attribute. Without ``size`` the stored
-image is answered as uploaded; with ``size=N`` it is scaled to fit N x N pixels.
+image is answered as uploaded; with ``size=N`` it is scaled to fit N x N pixels (data that is not
+a picture Pillow reads, such as an SVG, is answered as uploaded).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..errors import ApiError, PermissionDeniedError, ValidationError
 from ..storage.routes import _authenticate
 from ..widgets import render
 from . import links
-from .thumbnails import parse_size
+from .thumbnails import NotAnImageError, parse_size
 
 if TYPE_CHECKING:
     from ..server import Server
@@ -52,14 +53,19 @@ def routes(server: Server) -> list[BaseRoute]:
                 raise ValidationError("The id query parameter (the component id) is missing.")
             size = parse_size(request.query_params.get("size"))
             await run_in_threadpool(authorise, request, resource_id)
-            if size is None:
-                stored = await run_in_threadpool(server.storage.files.open, resource_id)
-                return StreamingResponse(iterate_in_threadpool(stored.chunks()), media_type=stored.content_type,
-                                         headers={"Content-Length": str(stored.size)})
-            scaled = await run_in_threadpool(server.thumbnails.scaled, resource_id, size)
+            if size is not None:
+                try:
+                    scaled = await run_in_threadpool(server.thumbnails.scaled, resource_id, size)
+                except NotAnImageError:
+                    pass
+                else:
+                    return FileResponse(scaled.path, media_type=scaled.content_type,
+                                        headers={"Cache-Control": _CACHE_CONTROL})
+            stored = await run_in_threadpool(server.storage.files.open, resource_id)
         except ApiError as error:
             return _error(error)
-        return FileResponse(scaled.path, media_type=scaled.content_type, headers={"Cache-Control": _CACHE_CONTROL})
+        return StreamingResponse(iterate_in_threadpool(stored.chunks()), media_type=stored.content_type,
+                                 headers={"Content-Length": str(stored.size)})
 
     async def widget(request: Request) -> Response:
         try:

@@ -3,6 +3,7 @@
 Scaled copies live under ``<data folder>/thumbnails/<id[:2]>/<id>/<size>-<stamp>.<ext>``, where
 ``stamp`` identifies the stored data (its modification time and size), so replacing a component's
 data never serves a stale thumbnail. Pictures with transparency stay PNG; others become JPEG.
+Data that is not a picture Pillow reads (an SVG, say) is answered as stored.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from ..storage.files import FileStore
 CACHE_FOLDER = "thumbnails"
 #: Largest ``size`` a request may ask for.
 MAX_SIZE = 4096
+
+
+class NotAnImageError(ValidationError):
+    """The stored data is not a picture Pillow can read (an SVG, say): it is served as stored."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class Thumbnails:
                 transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
                 picture = image.convert("RGBA" if transparent else "RGB")
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-            raise ValidationError("The component's data is not an image that can be scaled.") from None
+            raise NotAnImageError("The component's data is not an image that can be scaled.") from None
         extension, content_type, kind = (".png", "image/png", "PNG") if transparent else (".jpg", "image/jpeg", "JPEG")
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob(f"{stamp.split('-')[0]}-*"):

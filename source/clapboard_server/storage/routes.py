@@ -4,8 +4,8 @@ Downloads, thumbnails and removals carry the credentials in the query string
 (``id``, ``username``, ``apiKey``), as the ftrack client sends them: URL-encoded when it downloads
 itself, verbatim in the URLs ``Location.get_url()`` builds. Both spellings are accepted.
 
-``/component/thumbnail`` answers the component's stored bytes as uploaded: the server does not
-resize images, so its ``size`` parameter is accepted and ignored. ``/component/remove`` answers 200
+``/component/thumbnail`` is served by :mod:`clapboard_server.media.routes` (scaled to ``size``);
+the route here answers the stored bytes if that one is not mounted. ``/component/remove`` answers 200
 whether or not data was stored (``"removed"`` tells which), so a retried removal does not fail.
 """
 
