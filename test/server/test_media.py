@@ -21,6 +21,8 @@ from server_api import Api, create, ref
 SERVER_LOCATION = {"__entity_type__": "Location", "id": "3a372bde-05bc-11e4-8908-20c9d081909b"}
 #: The issue's bound for encoding the 2-second 1080p clip.
 ENCODE_SECONDS = 15
+#: Bound for the jobs that are not timed (a loaded machine must not fail them).
+PATIENCE = 180
 
 
 def add_to_server(api, path, **component):
@@ -42,7 +44,7 @@ def job_of(api, job_id):
     return api.one(f'select status, data, type, job_components.component_id from Job where id is "{job_id}"')
 
 
-def finished(api, job_id, timeout=ENCODE_SECONDS):
+def finished(api, job_id, timeout=PATIENCE):
     return finished_job(lambda: job_of(api, job_id), timeout)
 
 
@@ -80,7 +82,7 @@ def test_encoding_a_1080p_clip_makes_playable_review_components(api, server, cli
     data = json.loads(queued["data"])
     assert data["source_component_id"] == source_id and data["keep_original"] is True
     assert [entry["format"] for entry in data["output"]] == ["video/mp4", "video/webm", "image/jpeg"]
-    job = finished(api, answer["job_id"])
+    job = finished(api, answer["job_id"], ENCODE_SECONDS)
     assert time.monotonic() - started <= ENCODE_SECONDS
     assert job["status"] == "done", job["data"]
     assert json.loads(job["data"])["progress"] == 1.0
