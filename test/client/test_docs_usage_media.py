@@ -15,6 +15,7 @@ import clapboard
 import clapboard.symbol
 import pytest
 import requests
+from event_support import wait_for as event_wait
 from live_server import new_session
 from media_support import SmtpSink, finished_job, make_clip, make_image, read_back
 from PIL import Image
@@ -242,3 +243,24 @@ def test_get_widget_url(session, asset_version):
     info = requests.get(session.get_widget_url("info", entity=task), timeout=30)
     assert info.status_code == 200 and "comp" in info.text
     assert requests.get(url.replace("token=", "token=x"), timeout=30).status_code == 403
+
+
+def test_encoding_and_invitations_publish_events(server, tmp_path):
+    with new_session(server, auto_connect_event_hub=True) as session:
+        hub = session.event_hub
+        seen = []
+        hub.subscribe("topic=clapboard.encode_media or topic=clapboard.invite", seen.append)
+        assert hub.flush(30)
+        job = session.encode_media(str(make_image(tmp_path / "still.png")))
+        done = event_wait(hub, lambda: [e for e in seen if e["data"].get("status") == "done"], timeout=PATIENCE)
+        statuses = [e["data"]["status"] for e in seen if e["topic"] == "clapboard.encode_media"]
+        assert statuses[0] == "running" and statuses[-1] == "done"
+        assert done[0]["data"]["job_id"] == job["id"] and done[0]["data"]["progress"] == 1.0
+        assert [o["component_id"] for o in done[0]["data"]["output"]] == [
+            o["component_id"] for o in json.loads(job["data"])["output"]]
+        user_email = f"invited-{uuid.uuid4().hex[:6]}@example.com"
+        user = session.create("User", {"username": user_email, "email": user_email})
+        session.commit()
+        user.send_invite()
+        invited = event_wait(hub, lambda: [e for e in seen if e["topic"] == "clapboard.invite"])
+        assert invited[0]["data"]["recipient_id"] == user["id"] and invited[0]["data"]["emailed"] is False

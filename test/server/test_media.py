@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from clapboard_server.widgets import PURPOSE as WIDGET_PURPOSE
-from media_support import SmtpSink, finished_job, make_clip, make_image, read_back
+from media_support import SmtpSink, finished_job, make_clip, make_image, read_back, wait_for
 from PIL import Image
 from server_api import Api, create, ref
 
@@ -369,3 +369,42 @@ def make_review_session():
         return invitee["entity_data"]["id"]
 
     return make
+
+
+# -- failures after encoding ------------------------------------------------------------------------
+
+
+def test_a_failure_while_registering_outputs_removes_their_files(api, server, tmp_path, monkeypatch):
+    from clapboard_server.media import jobs
+
+    def refuse(self, writer, outputs, sizes, info):
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr(jobs.EncodeRun, "_register", refuse)
+    source_id = add_to_server(api, make_image(tmp_path / "still.png"))
+    before = stored_files(server)
+    job = finished(api, api.call({"action": "encode_media", "component_id": source_id,
+                                  "keep_original": True})[0]["job_id"])
+    assert job["status"] == "failed"
+    assert json.loads(job["data"])["error"] == "Encoding failed: database unavailable"
+    assert stored_files(server) == before
+    assert not list((server.data_dir / "encoding").glob("*"))
+
+
+def test_stopping_the_server_cancels_running_encodes(tmp_path):
+    from clapboard_server import embedded
+
+    long_clip = make_clip(tmp_path / "long.mov", seconds=60, size="1280x720")
+    data_dir = tmp_path / "data"
+    with embedded.start(data_dir=data_dir) as first:
+        api = Api(first)
+        source_id = add_to_server(api, long_clip)
+        job_id = api.call({"action": "encode_media", "component_id": source_id, "keep_original": True})[0]["job_id"]
+        wait_for(lambda: job_of(api, job_id)["status"] == "running", PATIENCE)
+        files_before = stored_files(first)
+    with embedded.start(data_dir=data_dir) as second:
+        job = job_of(Api(second), job_id)
+        assert job["status"] == "failed"
+        assert "stopped" in json.loads(job["data"])["error"]
+        assert stored_files(second) == files_before
+        assert not list((data_dir / "encoding").glob("*"))
