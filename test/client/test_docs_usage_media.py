@@ -111,14 +111,14 @@ def test_encoding_media_of_a_component_in_another_location(session, server, clip
 def test_encoding_corrupt_media_fails_the_job_and_keeps_no_files(session, server, tmp_path):
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 500)
-    before = sorted((server.data_dir / "files").rglob("*-*"))
     job = session.encode_media(str(corrupt), keep_original=True)
+    planned = {output["component_id"] for output in json.loads(job["data"])["output"]}
     done = wait(server, job)
     assert done["status"] == "failed"
     assert "could not be read" in json.loads(done["data"])["error"]
-    created = set((server.data_dir / "files").rglob("*-*")) - set(before)
-    source_id = json.loads(job["data"])["source_component_id"]
-    assert {path.name.split(".")[0] for path in created} == {source_id}  # only the kept original
+    assert not [path for path in (server.data_dir / "files").rglob("*") if path.name.split(".")[0] in planned]
+    assert all(session.get("FileComponent", component_id) is None for component_id in planned)
+    assert session.get("FileComponent", json.loads(job["data"])["source_component_id"]) is not None  # kept
 
 
 def test_encode_media_refuses_anything_but_a_path_or_file_component(session):

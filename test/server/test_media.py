@@ -109,16 +109,17 @@ def test_a_corrupt_source_fails_the_job_with_the_reason_and_leaves_no_files(api,
     corrupt = tmp_path / "broken.mov"
     corrupt.write_bytes(b"this is not a movie" * 100)
     source_id = add_to_server(api, corrupt)
-    before = stored_files(server)
     job_id = api.call({"action": "encode_media", "component_id": source_id, "version_id": None,
                        "keep_original": False})[0]["job_id"]
+    planned = [entry["component_id"] for entry in json.loads(job_of(api, job_id)["data"])["output"]]
     job = finished(api, job_id)
     assert job["status"] == "failed"
     data = json.loads(job["data"])
     assert "could not be read" in data["error"] and "Invalid data" in data["error"]
     assert data["output"] == [] and job["job_components"] == []
-    assert stored_files(server) == before
-    assert not list((server.data_dir / "encoding").glob("*"))
+    assert not [name for name in stored_files(server) if name.split(".")[0] in planned]
+    assert api.query("select id from Component where id in ({})".format(", ".join(f'"{i}"' for i in planned))) == []
+    assert not (server.data_dir / "encoding" / job_id).exists()
     assert api.one(f'select id from FileComponent where id is "{source_id}"')  # nothing deleted on failure
 
 

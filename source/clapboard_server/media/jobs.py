@@ -208,7 +208,7 @@ class EncodeRun:
         return resource
 
     def _outputs(self, info: MediaInfo) -> list[tuple[encoding.Output, str]]:
-        """The planned outputs, as (output, component id); a picture planned as a movie is re-planned."""
+        """The planned outputs, as (output, component id); a single picture cannot become a movie."""
         planned = [(encoding.OUTPUTS[entry["name"]], entry["component_id"]) for entry in self.data.get("output", [])]
         names = {output.name for output, _ in planned}
         if info.is_still and encoding.MP4.name in names:
@@ -216,8 +216,9 @@ class EncodeRun:
         return planned
 
     def _progress(self, fraction: float) -> None:
+        """Record progress at most every :data:`PROGRESS_INTERVAL` seconds (completion is recorded once, at the end)."""
         now = time.monotonic()
-        if fraction < 1.0 and now - self._last_progress < PROGRESS_INTERVAL:
+        if fraction >= 1.0 or now - self._last_progress < PROGRESS_INTERVAL:
             return
         self._last_progress = now
         self.data["progress"] = round(fraction, 3)
