@@ -63,11 +63,32 @@ def test_working_with_thumbnails(ftrack_python, server, tmp_path):
     assert sizes["large"] == (500, 281)
 
 
-def test_using_review_sessions(ftrack_python, server_factory):
-    """"Using review sessions" and "Invite user", emailed to a local SMTP server; widget URLs."""
-    suffix = uuid.uuid4().hex[:8]
-    with SmtpSink() as sink, server_factory("sqlite", smtp=sink.url) as mail_server:
-        run_ftrack_script(ftrack_python, mail_server, "using_review_sessions", suffix)
-    recipients = [message["to"] for message in sink.messages]
-    assert recipients == [["john.doe@example.com"]] * 2 + [[f"artist-{suffix}@mail.vfx-company.com"]]
-    assert sink.messages[0]["message"]["Subject"] == "Review session: Weekly review"
+@pytest.fixture(scope="module")
+def mail_server(server_factory):
+    """(server, sink): a server emailing through a local SMTP server."""
+    with SmtpSink() as sink, server_factory("sqlite", smtp=sink.url) as handle:
+        yield handle, sink
+
+
+def test_using_review_sessions(ftrack_python, mail_server):
+    """"Using review sessions": sessions, objects, invitees; invites emailed to a local SMTP server."""
+    server, sink = mail_server
+    before = len(sink.messages)
+    run_ftrack_script(ftrack_python, server, "using_review_sessions", uuid.uuid4().hex[:8])
+    assert [message["to"] for message in sink.messages[before:]] == [["john.doe@example.com"]] * 2
+    assert sink.messages[-1]["message"]["Subject"] == "Review session: Weekly review"
+
+
+def test_invite_user(ftrack_python, mail_server):
+    """"Invite user": User.send_invite and Session.send_user_invites email the new user."""
+    server, sink = mail_server
+    before = len(sink.messages)
+    user_email = f"artist-{uuid.uuid4().hex[:8]}@mail.vfx-company.com"
+    run_ftrack_script(ftrack_python, server, "invite_user", user_email)
+    assert [message["to"] for message in sink.messages[before:]] == [[user_email]] * 2
+    assert user_email in sink.messages[-1]["message"].get_content()
+
+
+def test_get_widget_url(ftrack_python, server):
+    """Session.get_widget_url: signed pages for an entity; a changed URL is refused."""
+    run_ftrack_script(ftrack_python, server, "get_widget_url")
