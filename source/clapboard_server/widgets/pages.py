@@ -11,7 +11,7 @@ from ..schema import REFERENCE, SCALAR
 if TYPE_CHECKING:
     from ..server import Server
 
-#: Attributes never shown on an info page.
+#: Attributes never shown on an info page (nor are ids of references, which show by name).
 HIDDEN = frozenset({"id", "context_type", "object_type_id", "resource_type", "api_key"})
 MAX_TASKS = 500
 
@@ -51,7 +51,8 @@ def gather(server: Server, claims: dict[str, Any]) -> View:
 def _entity(server: Server, user_id: str, entity_type: str, entity_id: str) -> dict[str, Any]:
     entity_kind = server.registry.get(entity_type)
     names = [prop.name for prop in entity_kind.properties.values()
-             if prop.kind == SCALAR and not prop.computed and not prop.restricted and prop.name not in HIDDEN]
+             if prop.kind == SCALAR and not prop.computed and not prop.restricted and prop.name not in HIDDEN
+             and not prop.name.endswith("_id")]
     extra = [f"{name}.name" for name in ("status", "type", "parent", "project")
              if name in entity_kind.properties and entity_kind.properties[name].kind == REFERENCE]
     projection = ", ".join(names + extra)
@@ -71,7 +72,7 @@ def _title(entity: dict[str, Any] | None, entity_type: str | None) -> str:
 def _attributes(server: Server, entity_type: str, entity: dict[str, Any]) -> list[tuple[str, Any]]:
     rows = []
     for key in sorted(entity):
-        if key.startswith("__") or key in HIDDEN:
+        if key.startswith("__") or key in HIDDEN or key.endswith("_id"):
             continue
         value = entity[key]
         if isinstance(value, dict) and "__entity_type__" in value:
