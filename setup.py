@@ -29,6 +29,7 @@ setup(
         "clique>=2.0",
         "websocket-client>=1.5",
         "platformdirs>=3.0",
+        "tqdm>=4.60",
     ],
     extras_require={
         "server": [
@@ -36,6 +37,7 @@ setup(
             "Pillow>=10",
         ],
         "postgres": ["psycopg[binary]>=3.2"],
+        "shell": ["ipython>=8"],
         "test": [
             "starlette>=0.36",
             "uvicorn>=0.27",
@@ -45,6 +47,7 @@ setup(
             "Pillow>=10",
             "aiosmtpd>=1.4",
             "psycopg[binary]>=3.2",
+            "ipython>=8",
             "pytest>=7",
             "ruff>=0.4",
         ],

@@ -131,16 +131,47 @@ def measure_unit_of_work(module_name: str) -> dict:
     }
 
 
+def measure_round_trip(module_name: str, project: str, repeat: str = "200") -> dict:
+    """Median time of a one-row query on a kept-alive connection (after a warm-up)."""
+    _, session, _ = start(module_name, os.environ.get("BENCH_SCHEMA_CACHE"))
+    expression = f'select id, name from Project where name is "{project}"'
+    session.query(expression).one()
+    timings = []
+    for _ in range(int(repeat)):
+        started = time.perf_counter()
+        session.query(expression).one()
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    return {"seconds": timings[len(timings) // 2], "p90_seconds": timings[int(len(timings) * 0.9)]}
+
+
+def measure_lazy_loop(module_name: str, project: str) -> dict:
+    """The shell user's loop: each task's parent and status name, loaded lazily one by one."""
+    timer = RequestTimer()
+    _, session, _ = start(module_name, os.environ.get("BENCH_SCHEMA_CACHE"))
+    tasks = session.query(f'Task where project.name is "{project}"').all()
+    calls_before = timer.calls
+    started = time.perf_counter()
+    lines = [(task["parent"]["name"], task["status"]["name"]) for task in tasks]
+    seconds = time.perf_counter() - started
+    assert len(lines) == len(tasks) and all(all(line) for line in lines)
+    return {"seconds": seconds, "tasks": len(tasks), "requests": timer.calls - calls_before}
+
+
+MEASUREMENTS = {
+    "start": measure_start,
+    "query": measure_query,
+    "unit_of_work": measure_unit_of_work,
+    "round_trip": measure_round_trip,
+    "lazy_loop": measure_lazy_loop,
+}
+
+
 def main() -> None:
     module_name, measurement = sys.argv[1], sys.argv[2]
-    if measurement == "start":
-        result = measure_start(module_name, sys.argv[3])
-    elif measurement == "query":
-        result = measure_query(module_name, sys.argv[3])
-    elif measurement == "unit_of_work":
-        result = measure_unit_of_work(module_name)
-    else:
+    if measurement not in MEASUREMENTS:
         raise SystemExit(f"unknown measurement {measurement!r}")
+    result = MEASUREMENTS[measurement](module_name, *sys.argv[3:])
     print(json.dumps(result))
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import idempotency
 from .errors import ApiError, ValidationError
 from .events.endpoint import routes as event_routes
 from .media.routes import routes as media_routes
@@ -31,28 +33,32 @@ def _error_response(error: ApiError, strict: bool) -> Response:
 def create_app(server: Server) -> Starlette:
     """The ASGI application serving ``server``."""
 
+    def authenticated_call(headers: Headers, body: bytes, server_url: str) -> str:
+        """Authenticate, decode and run one /api request (one worker-thread hop in all)."""
+        user_id = server.authenticator.authenticate(headers.get("ftrack-user"), headers.get("ftrack-api-key"))
+        try:
+            operations: Any = json.loads(body)
+        except ValueError as error:
+            raise ValidationError(f"The request body is not valid JSON: {error}.") from None
+        return json.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)))
+
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"
         try:
-            user_id = await run_in_threadpool(
-                server.authenticator.authenticate,
-                request.headers.get("ftrack-user"),
-                request.headers.get("ftrack-api-key"),
-            )
             body = await request.body()
-            try:
-                operations: Any = json.loads(body)
-            except ValueError as error:
-                raise ValidationError(f"The request body is not valid JSON: {error}.") from None
-            results = await run_in_threadpool(
-                server.call, operations, user_id, str(request.base_url).rstrip("/")
+            results = await asyncio.get_running_loop().run_in_executor(
+                server.workers,
+                authenticated_call,
+                request.headers,
+                body,
+                str(request.base_url).rstrip("/"),
             )
         except ApiError as error:
             return _error_response(error, strict)
         except Exception as error:
             log.exception("Unexpected error handling an API call")
             return _error_response(ApiError(f"Internal server error: {type(error).__name__}: {error}"), strict)
-        return Response(json.dumps(results), media_type=_JSON)
+        return Response(results, media_type=_JSON)
 
     async def not_found(request: Request, exc: HTTPException) -> Response:
         error = ApiError(f"{exc.detail}: {request.method} {request.url.path}")

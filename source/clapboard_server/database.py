@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from . import private
 from .query.scope import Catalog
 from .schema import Registry
 from .schema.tables import build_tables
@@ -31,6 +33,16 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def data_folder_url(data_dir: Path, file_name: str = "clapboard.db") -> str:
+    """The URL of the SQLite database in ``data_dir``; the folder (0700) and file (0600) are private.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file.
+    """
+    folder = private.make_folder(Path(data_dir))
+    private.create_file(folder / file_name)
+    return f"sqlite:///{folder / file_name}"
+
+
 class Database:
     """Engine, tables and catalog of one server's database."""
 
@@ -45,7 +57,7 @@ class Database:
         self.engine = sa.create_engine(self.url, **options)
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _configure_sqlite)
-            sa.event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+            sa.event.listen(self.engine, "begin", _begin_sqlite)
         self.registry = registry
         self.metadata, self.tables = build_tables(registry)
         self.catalog = Catalog(registry, self.tables)
@@ -68,8 +80,11 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with self.engine.begin() as connection:
-                yield connection
+            with self.engine.connect() as connection:
+                if write:
+                    connection.execution_options(clapboard_write=True)
+                with connection.begin():
+                    yield connection
         finally:
             if lock is not None:
                 lock.release()
@@ -100,3 +115,14 @@ class Database:
     def dispose(self) -> None:
         self.wait_for_maintenance()
         self.engine.dispose()
+
+
+def _begin_sqlite(connection: sa.Connection) -> None:
+    """Start SQLite transactions ourselves (the driver's are off so savepoints work).
+
+    A writing batch takes the write lock at once (``BEGIN IMMEDIATE``): a deferred transaction
+    that reads first and writes later can fail with "database is locked" when another
+    process wrote in between, instead of waiting its turn.
+    """
+    immediate = connection.get_execution_options().get("clapboard_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

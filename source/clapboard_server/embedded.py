@@ -18,6 +18,12 @@ import uvicorn
 
 from .app import create_app
 from .server import Server
+from .sockets import listening_socket
+
+
+def uvicorn_config(app) -> uvicorn.Config:
+    """The uvicorn configuration every clapboard server runs ``app`` with."""
+    return uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
 
 
 class EmbeddedServer:
@@ -33,7 +39,8 @@ class EmbeddedServer:
 
     @property
     def server_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def api_user(self) -> str:
@@ -48,8 +55,7 @@ class EmbeddedServer:
         return self.server.data_dir
 
     def _run(self, sock: socket.socket) -> None:
-        config = uvicorn.Config(create_app(self.server), log_level="warning", lifespan="off", access_log=False)
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = uvicorn.Server(uvicorn_config(create_app(self.server)))
         self._uvicorn.run(sockets=[sock])
 
     def start(self, sock: socket.socket) -> None:
@@ -103,9 +109,7 @@ def start(
     server = Server(Path(data_dir), database, **options)
     try:
         server.prepare()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        sock = listening_socket(host, port)
         handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
         handle.start(sock)
     except BaseException:

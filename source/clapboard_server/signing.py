@@ -1,9 +1,9 @@
-"""Signed, expiring tokens for URLs that carry their own authorisation (widgets, thumbnail links).
+"""Signed, expiring tokens for URLs that carry their own authorisation (widget pages).
 
 A token is ``<claims>.<signature>``: ``claims`` is the URL-safe base64 (unpadded) JSON of the
 claims, with the token's purpose under ``"use"`` and its expiry (Unix seconds) under ``"exp"``;
-``signature`` is the URL-safe base64 HMAC-SHA256 of ``"<purpose>\\n<claims>"`` under the server's
-media secret (kept in the data folder, readable by its owner only). Changing one character of
+``signature`` is the URL-safe base64 HMAC-SHA256 of ``"<purpose>\\n<claims>"`` under a server-wide
+secret (kept in the database, so every server process accepts the tokens of the others). Changing one character of
 either part, using a token for another purpose, or using it after its expiry is refused.
 """
 
@@ -16,14 +16,9 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .errors import PermissionDeniedError
-from .storage.tokens import load_secret
-
-#: Name of the secret's file in the data folder.
-SECRET_FILE = "link-secret"
 
 
 class InvalidTokenError(PermissionDeniedError):
@@ -44,11 +39,6 @@ class Signer:
     def __init__(self, secret: bytes, clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
         self.clock = clock
-
-    @classmethod
-    def in_folder(cls, data_dir: Path) -> Signer:
-        """A signer using the secret of ``data_dir`` (created on first use)."""
-        return cls(load_secret(Path(data_dir) / SECRET_FILE))
 
     def _signature(self, purpose: str, claims: str) -> str:
         digest = hmac.new(self._secret, f"{purpose}\n{claims}".encode("ascii"), hashlib.sha256).digest()

@@ -164,7 +164,7 @@ def test_working_with_thumbnails(session, server, asset_version, tmp_path):
     with new_session(server) as fresh:
         assert fresh.get("Task", task["id"])["thumbnail_id"] == thumbnail_component["id"]
         assert fresh.get("Project", asset_parent["id"])["thumbnail_id"] == other["id"]
-        url = fresh.get("Task", task["id"])["thumbnail_url"]["url"]
+        url = server.server_url + fresh.get("Task", task["id"])["thumbnail_url"]["url"]
         assert Image.open(io.BytesIO(requests.get(url, timeout=30).content)).size == (640, 360)
 
 

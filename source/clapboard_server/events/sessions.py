@@ -15,6 +15,8 @@ class Session:
     id: str
     user_id: str
     username: str
+    #: Hash of the API key the user authenticated with (re-checked while the socket is open).
+    key_hash: str
     expires: float
 
 
@@ -26,9 +28,9 @@ class Sessions:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def issue(self, user_id: str, username: str) -> Session:
+    def issue(self, user_id: str, username: str, key_hash: str) -> Session:
         now = time.monotonic()
-        session = Session(secrets.token_hex(16), user_id, username, now + self.lifetime)
+        session = Session(secrets.token_hex(16), user_id, username, key_hash, now + self.lifetime)
         with self._lock:
             self._sessions = {k: s for k, s in self._sessions.items() if s.expires > now}
             self._sessions[session.id] = session

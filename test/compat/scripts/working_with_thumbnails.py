@@ -54,7 +54,7 @@ def main(image):
     with ftrack_api.Session(auto_connect_event_hub=False) as check:
         assert check.get("Task", my_task_id)["thumbnail_id"] == thumbnail_component["id"]
         assert check.get("Project", project["id"])["thumbnail_id"] == other["id"]
-        attribute_url = check.get("Task", my_task_id)["thumbnail_url"]["url"]
+        attribute_url = check.server_url + check.get("Task", my_task_id)["thumbnail_url"]["url"]
 
     server_location = session.get("Location", ftrack_api.symbol.SERVER_LOCATION_ID)
     thumbnail_url = server_location.get_thumbnail_url(thumbnail_component)
