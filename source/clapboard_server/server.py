@@ -77,6 +77,8 @@ class Server:
         self.thumbnails = Thumbnails(self.storage.files, self.data_dir / CACHE_FOLDER)
         self.signer = Signer(settings.secret(self.database, LINK_SECRET))
         self.widgets = Widgets(self, self.signer)
+        if self.database.is_sqlite:  # this process alone serves the data folder
+            self.encoding.fail_abandoned()
         self.admin_key = self._admin_key()
         self.events.start()
 

@@ -410,3 +410,25 @@ def test_stopping_the_server_cancels_running_encodes(tmp_path):
         assert "stopped" in json.loads(job["data"])["error"]
         assert stored_files(second) == files_before
         assert not list((data_dir / "encoding").glob("*"))
+
+
+def test_jobs_a_killed_server_left_are_failed_on_restart(tmp_path, monkeypatch):
+    from clapboard_server import embedded
+    from clapboard_server.media.jobs import EncodeJobs
+
+    data_dir = tmp_path / "data"
+    with monkeypatch.context() as patch, embedded.start(data_dir=data_dir) as first:
+        patch.setattr(EncodeJobs, "submit", lambda self, job_id: None)  # the process dies before encoding
+        api = Api(first)
+        source_id = add_to_server(api, make_image(tmp_path / "still.png"))
+        job_id = api.call({"action": "encode_media", "component_id": source_id, "keep_original": True})[0]["job_id"]
+        planned = json.loads(job_of(api, job_id)["data"])["output"][0]["component_id"]
+        orphan = tmp_path / "orphan.jpg"
+        orphan.write_bytes(b"partial")
+        first.server.storage.files.adopt(planned, orphan)  # stored, never registered
+        (data_dir / "encoding" / job_id).mkdir(parents=True)
+    with embedded.start(data_dir=data_dir) as second:
+        job = job_of(Api(second), job_id)
+        assert job["status"] == "failed" and "stopped" in json.loads(job["data"])["error"]
+        assert planned not in stored_files(second)
+        assert not (data_dir / "encoding" / job_id).exists()

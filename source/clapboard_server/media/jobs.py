@@ -74,6 +74,29 @@ class EncodeJobs:
             self._active.add(job_id)
             self._pool.submit(self._run, job_id)
 
+    def fail_abandoned(self) -> None:
+        """Mark failed the encoding Jobs a stopped process left queued or running.
+
+        Only safe when no other process encodes for this database: the server calls it on SQLite,
+        whose data folder one process holds at a time.
+        """
+        database = self.server.database
+        jobs = database.catalog.table(database.registry.get("Job"))
+        components = database.catalog.table(database.registry.get("Component"))
+        with database.engine.connect() as connection:
+            abandoned = connection.execute(sa.select(jobs.c.id, jobs.c.data).where(
+                jobs.c.type == JOB_TYPE, jobs.c.status.in_(("queued", "running")))).all()
+            outputs = {job_id: [entry["component_id"] for entry in _data({"data": data}).get("output", [])]
+                       for job_id, data in abandoned}
+            registered = set(connection.execute(sa.select(components.c.id).where(
+                components.c.id.in_([i for ids in outputs.values() for i in ids]))).scalars())
+        for job_id, _ in abandoned:
+            for component_id in outputs[job_id]:
+                if component_id not in registered:  # stored by the dead process, never registered
+                    self.server.storage.files.remove(component_id)
+            shutil.rmtree(self.work_dir / job_id, ignore_errors=True)
+            self._fail(job_id, "The server stopped before the encoding finished.")
+
     def close(self) -> None:
         """Stop encoding: running ffmpeg processes are killed and their Jobs marked failed."""
         with self._lock:
