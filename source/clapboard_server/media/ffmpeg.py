@@ -119,6 +119,7 @@ class Ffmpeg:
             raise MediaError(f"ffmpeg did not finish within {timeout} s.") from None
         finally:
             self._finish(process)
+        self._check_stopped()
         return stderr
 
     def transcode(self, arguments: Sequence[str], duration: float,
@@ -141,9 +142,12 @@ class Ffmpeg:
             reader.join()
             self._finish(process)
         if process.returncode != 0:
-            if self._stopped:
-                raise MediaError("The server stopped while encoding; encoding was cancelled.")
+            self._check_stopped()
             raise MediaError(f"ffmpeg failed to encode the media: {_reason(''.join(errors))}.")
+
+    def _check_stopped(self) -> None:
+        if self._stopped:
+            raise MediaError("The server stopped while encoding; encoding was cancelled.")
 
     def probe(self, path: Path) -> MediaInfo:
         """Describe ``path``; :class:`MediaError` when ffmpeg finds no picture in it."""
