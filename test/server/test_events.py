@@ -460,3 +460,22 @@ def test_ftrack_update_reaches_subscribers_of_other_processes(backend, connect, 
     Api(second).call(project)
     _, entity = _updates_for(listener, project["entity_data"]["id"], "add")
     assert entity["entityType"] == "show" and entity["parents"][0]["entityId"] == project["entity_data"]["id"]
+
+
+@pytest.mark.backends("postgresql")
+def test_handshake_and_websocket_on_different_processes(backend, connect, two_processes):
+    first, second = two_processes
+    subject = topic()
+    across = Client(second, handshake_server=first).connect()  # handshake on one process, socket on the other
+    try:
+        across.subscribe(f"topic={subject}")
+        publisher = connect(first)
+        sent = publisher.publish(subject, {"via": "first"})
+        assert across.wait_event(lambda e: e["id"] == sent["id"])["data"] == {"via": "first"}
+    finally:
+        across.close()
+    response = handshake(first.server_url, first.api_user, first.api_key)
+    session_id = response.text.split(":")[0]
+    websocket.create_connection(socket_url(second.server_url, session_id), timeout=15).close()
+    with pytest.raises(websocket.WebSocketBadStatusException):  # a session is claimed once, whichever process
+        websocket.create_connection(socket_url(first.server_url, session_id), timeout=15)

@@ -43,7 +43,7 @@ def routes(hub: EventHub) -> list[BaseRoute]:
         return PlainTextResponse(hub.handshake_text(session))
 
     async def socket(websocket: WebSocket) -> None:
-        session = hub.sessions.claim(websocket.path_params["sid"])
+        session = await run_in_threadpool(hub.sessions.claim, websocket.path_params["sid"])
         user = await _session_user(hub, session) if session else await _query_user(hub, websocket)
         if user is None:
             await websocket.close(code=1008)  # before accepting: the client sees HTTP 403

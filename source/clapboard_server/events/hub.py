@@ -53,7 +53,7 @@ class EventHub:
         self.authenticator = authenticator
         self.broker = broker if broker is not None else default_broker(database)
         self.router = Router()
-        self.sessions = Sessions()
+        self.sessions = Sessions(database)
         self.updates = UpdateBuilder(database)
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_timeout = heartbeat_timeout
