@@ -3,7 +3,8 @@
 Each invitation is recorded (table :data:`TABLE`: who, to which address, by whom, when, and
 whether an email went out), published as a :data:`EVENT_TOPIC` event once the call commits, and
 emailed when the server has an SMTP server (:mod:`.mail`). A review-session invitee's
-``last_sent_at`` is set too. If the email cannot be sent the call fails and nothing is recorded.
+``last_sent_at`` is set too. Emails go out once every operation of the call has succeeded, just
+before it commits; if one cannot be sent the call fails and nothing is recorded.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def _display(row: dict[str, Any] | None) -> str:
     return name or row.get("username") or "Someone"
 
 
+def _send(context: CallContext, to: str, subject: str, body: str) -> bool:
+    """Send the email when the call is about to commit; return whether one will be sent."""
+    mailer = context.server.mailer
+    if mailer.enabled:
+        context.before_commit.append(lambda: mailer.send(to, subject, body))
+    return mailer.enabled
+
+
 def _record(context: CallContext, kind: str, recipient_id: str, email: str, emailed: bool,
             extra: dict[str, Any]) -> dict[str, Any]:
     context.connection.execute(context.server.database.tables[TABLE].insert().values(
@@ -80,7 +89,7 @@ def invite_user(context: CallContext, user_id: Any) -> dict[str, Any]:
     server = context.server_url or "the clapboard server"
     body = (f"Hello {_display(user)},\n\n{_display(inviter)} invited you to {server}.\n"
             f"Your user name is {user.get('username')}.\n")
-    emailed = context.server.mailer.send(email, "You have been invited to clapboard", body)
+    emailed = _send(context, email, "You have been invited to clapboard", body)
     return _record(context, "user", user_id, email, emailed, {})
 
 
@@ -98,7 +107,7 @@ def invite_to_review_session(context: CallContext, invitee_id: Any) -> dict[str,
         lines += ["", session["description"]]
     if context.server_url:
         lines += ["", f"Server: {context.server_url}"]
-    emailed = context.server.mailer.send(email, f"Review session: {session.get('name', '')}", "\n".join(lines) + "\n")
+    emailed = _send(context, email, f"Review session: {session.get('name', '')}", "\n".join(lines) + "\n")
     context.writer.update("ReviewSessionInvitee", [invitee_id], {"last_sent_at": utc_now()})
     return _record(context, "review_session", invitee_id, email, emailed,
                    {"review_session_id": invitee.get("review_session_id")})

@@ -126,6 +126,8 @@ class Server:
                 removed = _user_ids(context._writer.changes, "remove")
                 if removed:
                     self.authenticator.forget(connection, removed)
+            for step in context.before_commit:  # every operation succeeded: side effects last
+                step()
             if key is not None:
                 self.idempotency.complete(connection, key, user_id, results)
         if context._writer is not None and context._writer.changes:

@@ -327,6 +327,17 @@ def test_a_user_invite_is_recorded_and_emailed(mailing):
     assert len(invitations(server, user["entity_data"]["id"])) == 1
 
 
+def test_a_batch_with_a_bad_invite_emails_nobody(mailing, make_review_session):
+    server, api, sink = mailing
+    invitee_id = make_review_session(api)
+    before = len(sink.messages)
+    error = api.error({"action": "send_review_session_invite", "review_session_invitee_id": invitee_id},
+                      {"action": "send_review_session_invite", "review_session_invitee_id": str(uuid.uuid4())})
+    assert "does not exist" in error["content"]
+    assert len(sink.messages) == before
+    assert invitations(server, invitee_id) == []
+
+
 def test_without_smtp_an_invite_is_recorded_but_not_emailed(api, server, make_review_session):
     invitee_id = make_review_session(api)
     assert api.call({"action": "send_review_session_invite", "review_session_invitee_id": invitee_id}) == [
