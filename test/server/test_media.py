@@ -278,6 +278,20 @@ def test_tampered_expired_or_misrouted_widget_urls_are_refused(api, server, proj
     assert response.status_code == 403 and "expired" in response.text
 
 
+def test_a_widget_url_of_a_disabled_user_is_refused(api, server, project_with_task):
+    user = create("User", username=f"viewer-{uuid.uuid4().hex[:6]}", is_active=True)
+    api.call(user)
+    project, _ = project_with_task
+    claims = {"user": user["entity_data"]["id"], "name": "info", "type": "Project",
+              "id": project["entity_data"]["id"], "theme": "dark"}
+    url = f"{server.server_url}/widget/info?token={server.server.signer.sign(WIDGET_PURPOSE, claims, ttl=60)}"
+    assert requests.get(url, timeout=30).status_code == 200
+    api.call({"action": "update", "entity_type": "User", "entity_key": [user["entity_data"]["id"]],
+              "entity_data": {"is_active": False}})
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 401 and "disabled" in response.text
+
+
 def test_get_widget_url_checks_its_arguments(api):
     assert "Unknown widget" in api.error({"action": "get_widget_url", "name": "calendar"})["content"]
     assert "needs an entity" in api.error({"action": "get_widget_url", "name": "info"})["content"]

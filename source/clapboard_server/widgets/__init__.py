@@ -58,5 +58,6 @@ class Widgets:
         claims = self.signer.verify(PURPOSE, token)
         if claims.get("name") != name:
             raise InvalidTokenError("The link is not valid for this page.")
+        self.server.authenticator.check_active(claims["user"])
         view = pages.gather(self.server, claims)
         return render.page(view, claims.get("theme", "dark"))

@@ -44,7 +44,7 @@ def gather(server: Server, claims: dict[str, Any]) -> View:
     entity = _entity(server, user_id, entity_type, entity_id) if entity_type else None
     title = _title(entity, entity_type)
     if claims["name"] == "info":
-        return View(title, attributes=_attributes(server, entity_type, entity))
+        return View(title, attributes=_attributes(entity))
     return View(title or "My tasks", tasks=_tasks(server, user_id, entity_type, entity_id))
 
 
@@ -69,7 +69,7 @@ def _title(entity: dict[str, Any] | None, entity_type: str | None) -> str:
     return f"{entity_type}: {label}"
 
 
-def _attributes(server: Server, entity_type: str, entity: dict[str, Any]) -> list[tuple[str, Any]]:
+def _attributes(entity: dict[str, Any]) -> list[tuple[str, Any]]:
     rows = []
     for key in sorted(entity):
         if key.startswith("__") or key in HIDDEN or key.endswith("_id"):
