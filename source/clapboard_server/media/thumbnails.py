@@ -91,12 +91,3 @@ class Thumbnails:
                 os.unlink(temporary)
             raise
         return Thumbnail(target, content_type)
-
-    def forget(self, resource_id: str) -> None:
-        """Drop the cached thumbnails of ``resource_id``."""
-        folder = self.cache_root / resource_id[:2] / resource_id
-        for path in folder.glob("*"):
-            with contextlib.suppress(OSError):
-                path.unlink()
-        with contextlib.suppress(OSError):
-            folder.rmdir()
