@@ -81,7 +81,8 @@ def test_encoding_media(session, server, clip, tmp_path):
                 path.write_bytes(requests.get(url, timeout=30).content)
                 meta = json.loads(component["metadata"]["ftr_meta"])
                 played = read_back(path)
-                assert (played["width"], played["height"]) == (1920, 1080)
+                assert (played["width"], played["height"]) == (meta["width"], meta["height"])
+                assert played["width"] == (1920 if component["name"] == "ftrackreview-mp4" else 1280)
                 assert (0, played["frames"], played["fps"]) == (meta["frameIn"], meta["frameOut"], meta["frameRate"])
         assert fresh.query(f'FileComponent where id is "{job_data["source_component_id"]}"').all() == []
 

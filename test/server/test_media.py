@@ -88,7 +88,7 @@ def test_encoding_a_1080p_clip_makes_playable_review_components(api, server, cli
     assert json.loads(job["data"])["progress"] == 1.0
     outputs = {entry["format"]: entry["component_id"] for entry in json.loads(job["data"])["output"]}
     assert {link["component_id"] for link in job["job_components"]} == set(outputs.values())
-    for media_type, codec in (("video/mp4", "h264"), ("video/webm", "vp8")):
+    for media_type, codec, size in (("video/mp4", "h264", (1920, 1080)), ("video/webm", "vp8", (1280, 720))):
         component = api.one(f'select name, file_type, size, metadata.key, metadata.value from FileComponent where id is "{outputs[media_type]}"')
         assert component["name"] == f"ftrackreview-{media_type.split('/')[1]}"
         meta = json.loads({m["key"]: m["value"] for m in component["metadata"]}["ftr_meta"])
@@ -97,7 +97,8 @@ def test_encoding_a_1080p_clip_makes_playable_review_components(api, server, cli
         path.write_bytes(download(server, outputs[media_type]))
         assert component["size"] == path.stat().st_size
         played = read_back(path)
-        assert (played["codec"], played["width"], played["height"]) == (codec, 1920, 1080)
+        assert (played["codec"], played["width"], played["height"]) == (codec, *size)
+        assert (meta["width"], meta["height"]) == size
         assert (played["frames"], played["fps"]) == (meta["frameOut"] - meta["frameIn"], meta["frameRate"])
     thumbnail = Image.open(io.BytesIO(download(server, outputs["image/jpeg"])))
     assert thumbnail.format == "JPEG" and thumbnail.size == (1024, 576)
@@ -404,7 +405,7 @@ def make_review_session():
 def test_a_failure_while_registering_outputs_removes_their_files(api, server, tmp_path, monkeypatch):
     from clapboard_server.media import jobs
 
-    def refuse(self, writer, outputs, sizes, info):
+    def refuse(self, writer, outputs, sizes, metas):
         raise RuntimeError("database unavailable")
 
     monkeypatch.setattr(jobs.EncodeRun, "_register", refuse)

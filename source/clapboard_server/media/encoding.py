@@ -1,7 +1,8 @@
 """What ``encode_media`` makes from a source, and the ffmpeg command that makes it.
 
-A moving image becomes ``ftrackreview-mp4`` (H.264, at most 1920x1080), ``ftrackreview-webm`` (VP8)
-and a ``thumbnail`` still; a picture becomes ``ftrackreview-image`` and a ``thumbnail``. All of one
+A moving image becomes ``ftrackreview-mp4`` (H.264, at most 1920x1080), ``ftrackreview-webm`` (VP8,
+at most 1280x720: the fallback for browsers without H.264, kept small because VP8 is the slowest
+encoder here) and a ``thumbnail`` still; a picture becomes ``ftrackreview-image`` and a ``thumbnail``. All of one
 source's outputs come from a single ffmpeg run, so the source is decoded once. The encoder settings
 favour speed (x264 ``ultrafast``, VP8 in real-time mode), as review media is a preview.
 """
@@ -20,6 +21,8 @@ IMAGE_TYPES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".exr", ".bmp
                          ".psd", ".hdr", ".sgi", ".jp2", ".qoi"})
 #: Largest review movie, as ftrack's player expects.
 MAX_VIDEO = (1920, 1080)
+#: Largest WebM movie.
+MAX_WEBM = (1280, 720)
 #: Largest review still and thumbnail.
 MAX_IMAGE = (4096, 4096)
 MAX_THUMBNAIL = (1024, 1024)
@@ -67,7 +70,7 @@ def _fit(maximum: tuple[int, int]) -> str:
 
 
 def ftr_meta(output: Output, info: MediaInfo) -> dict[str, Any]:
-    """The ``ftr_meta`` metadata the web player reads for ``output`` of a source like ``info``."""
+    """The ``ftr_meta`` metadata the web player reads for ``output``, as ``info`` describes it."""
     if output.format.startswith("video/"):
         return {"frameIn": 0, "frameOut": info.frames, "frameRate": info.frame_rate, "format": "video",
                 "width": info.width, "height": info.height}
@@ -83,9 +86,9 @@ def command(outputs: dict[Output, Path], source: Path, info: MediaInfo) -> list[
                           "-preset", "ultrafast", "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac",
                           "-b:a", "160k", "-movflags", "+faststart"]
         elif output is WEBM:
-            arguments += ["-map", "0:v:0", "-map", "0:a:0?", "-vf", _fit(MAX_VIDEO), "-c:v", "libvpx",
+            arguments += ["-map", "0:v:0", "-map", "0:a:0?", "-vf", _fit(MAX_WEBM), "-c:v", "libvpx",
                           "-deadline", "realtime", "-cpu-used", "16", "-lag-in-frames", "0", "-auto-alt-ref", "0",
-                          "-b:v", "3M", "-threads", "2", "-pix_fmt", "yuv420p", "-c:a", "libvorbis"]
+                          "-b:v", "2M", "-threads", "2", "-pix_fmt", "yuv420p", "-c:a", "libvorbis"]
         elif output is IMAGE:
             arguments += ["-map", "0:v:0", "-frames:v", "1", "-vf", _fit(MAX_IMAGE), "-q:v", "2",
                           "-update", "1"]

@@ -195,15 +195,18 @@ class EncodeRun:
             work.mkdir(parents=True, exist_ok=True)
             paths = {output: work / f"{component_id}{output.file_type}" for output, component_id in outputs}
             self.jobs.ffmpeg.transcode(encoding.command(paths, source, info), info.duration, self._progress)
+            metas = {}
             for output, component_id in outputs:
                 path = paths[output]
                 if not path.is_file() or path.stat().st_size == 0:
                     raise MediaError(f"ffmpeg wrote no {output.name} output.")
+                written = self.jobs.ffmpeg.probe(path) if output.format.startswith("video/") else info
+                metas[component_id] = encoding.ftr_meta(output, written)
             sizes = {}
             for output, component_id in outputs:
                 sizes[component_id] = self.files.adopt(component_id, paths[output], output.format)
                 self.stored.append(component_id)
-            self.jobs.write(self.job.get("user_id"), lambda writer: self._register(writer, outputs, sizes, info))
+            self.jobs.write(self.job.get("user_id"), lambda writer: self._register(writer, outputs, sizes, metas))
         except BaseException:
             for component_id in self.stored:
                 self.files.remove(component_id)
@@ -248,7 +251,7 @@ class EncodeRun:
         self.jobs.update_job(self.job, self.data)
 
     def _register(self, writer: Writer, outputs: list[tuple[encoding.Output, str]], sizes: dict[str, int],
-                  info: MediaInfo) -> None:
+                  metas: dict[str, dict[str, Any]]) -> None:
         version_id = self.data.get("version_id")
         for output, component_id in outputs:
             component = {"id": component_id, "name": output.name, "file_type": output.file_type,
@@ -259,7 +262,7 @@ class EncodeRun:
             writer.create("ComponentLocation", {"component_id": component_id, "location_id": SERVER_LOCATION_ID,
                                                 "resource_identifier": component_id})
             writer.create("Metadata", {"parent_id": component_id, "parent_type": "FileComponent", "key": "ftr_meta",
-                                       "value": json.dumps(encoding.ftr_meta(output, info))})
+                                       "value": json.dumps(metas[component_id])})
             writer.create("JobComponent", {"job_id": self.job["id"], "component_id": component_id})
             if output is encoding.THUMBNAIL and version_id:
                 writer.update("AssetVersion", [version_id], {"thumbnail_id": component_id})
