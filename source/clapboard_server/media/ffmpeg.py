@@ -1,9 +1,9 @@
 """Running ffmpeg: finding the binary, reading what a file holds, and transcoding with progress.
 
 The binary is the one configured (``ffmpeg=`` of the server, or :envvar:`CLAPBOARD_FFMPEG`), else the
-one shipped in the ``imageio-ffmpeg`` wheel. That build has no ffprobe, so :func:`probe` reads the
-stream description ``ffmpeg -i`` prints, and counts frames by remuxing to the null muxer (no
-decoding), which is exact for any container.
+one shipped in the ``imageio-ffmpeg`` wheel. That build has no ffprobe, so :meth:`Ffmpeg.probe`
+remuxes the first video stream to the null muxer (no decoding) and reads the stream description
+and the exact frame count from ffmpeg's report.
 """
 
 from __future__ import annotations
@@ -150,8 +150,12 @@ class Ffmpeg:
             raise MediaError("The server stopped while encoding; encoding was cancelled.")
 
     def probe(self, path: Path) -> MediaInfo:
-        """Describe ``path``; :class:`MediaError` when ffmpeg finds no picture in it."""
-        stderr = self.run(["-i", str(path)], timeout=60)
+        """Describe ``path``; :class:`MediaError` when ffmpeg finds no picture in it.
+
+        One ffmpeg run remuxes the first video stream to the null muxer: its report holds the
+        stream description and the exact frame count, without decoding.
+        """
+        stderr = self.run(["-i", str(path), "-map", "0:v:0?", "-c", "copy", "-f", "null", "-"], timeout=120)
         video = _VIDEO.search(stderr)
         if video is None:
             if "Input #0" in stderr:
@@ -167,18 +171,11 @@ class Ffmpeg:
             hours, minutes, seconds = duration_match.groups()
             duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
         has_audio = re.search(r"Stream #\d+:\d+.*?: Audio:", stderr) is not None
-        frames = 1 if codec in STILL_CODECS and duration <= 1 / max(frame_rate, 1) + 1e-6 else self.count_frames(path)
+        counted = _FRAME.findall(stderr)
+        frames = int(counted[-1]) if counted else 0
         if frames < 1:
-            raise MediaError("The media holds no decodable frames.")
+            raise MediaError(f"The media holds no readable frames: {_reason(stderr)}.")
         return MediaInfo(codec, width, height, round(frame_rate, 3), frames, duration, has_audio)
-
-    def count_frames(self, path: Path) -> int:
-        """The number of frames of the first video stream (remuxed, not decoded)."""
-        stderr = self.run(["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], timeout=120)
-        found = _FRAME.findall(stderr)
-        if not found:
-            raise MediaError(f"The media could not be read: {_reason(stderr)}.")
-        return int(found[-1])
 
     def stop(self) -> None:
         """Kill running processes and refuse new ones."""
