@@ -458,3 +458,14 @@ def test_jobs_a_killed_server_left_are_failed_on_restart(tmp_path, monkeypatch):
         assert job["status"] == "failed" and "stopped" in json.loads(job["data"])["error"]
         assert planned not in stored_files(second)
         assert not (data_dir / "encoding" / job_id).exists()
+
+
+def test_new_data_gets_a_new_thumbnail(api, server, tmp_path):
+    component_id = add_to_server(api, make_image(tmp_path / "first.png", size="64x32"))
+    assert Image.open(io.BytesIO(thumbnail(server, component_id, size=16).content)).size == (16, 8)
+    replacement = make_image(tmp_path / "second.png", size="32x64").read_bytes()
+    answer = api.call({"action": "get_upload_metadata", "component_id": component_id, "file_name": "main.png",
+                       "file_size": len(replacement), "checksum": None})[0]
+    assert requests.put(answer["url"], data=replacement, headers=answer["headers"], timeout=30).status_code == 200
+    assert Image.open(io.BytesIO(thumbnail(server, component_id, size=16).content)).size == (8, 16)
+    assert len(list((server.data_dir / "thumbnails").rglob(f"{component_id}/16-*"))) == 1

@@ -77,9 +77,10 @@ class Thumbnails:
             raise NotAnImageError("The component's data is not an image that can be scaled.") from None
         extension, content_type, kind = (".png", "image/png", "PNG") if transparent else (".jpg", "image/jpeg", "JPEG")
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{stamp.split('-')[0]}-*"):
-            with contextlib.suppress(OSError):
-                old.unlink()
+        for old in folder.glob(f"{size}-*"):  # copies of earlier data of this component
+            if not old.name.startswith(f"{stamp}."):
+                with contextlib.suppress(OSError):
+                    old.unlink()
         descriptor, temporary = tempfile.mkstemp(prefix=".", suffix=extension, dir=folder)
         try:
             with os.fdopen(descriptor, "wb") as handle:
