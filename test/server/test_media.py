@@ -160,6 +160,10 @@ def test_encode_media_refuses_components_outside_the_server_location(api):
     assert error["exception"] == "ValidationError" and "ftrack.server" in error["content"]
     error = api.error({"action": "encode_media", "component_id": str(uuid.uuid4()), "keep_original": True})
     assert "does not exist" in error["content"]
+    sequence = create("SequenceComponent", name="frames", padding=4)
+    api.call(sequence)
+    error = api.error({"action": "encode_media", "component_id": sequence["entity_data"]["id"], "keep_original": True})
+    assert "only a FileComponent" in error["content"]
     assert api.query(f'select id from Job where type is "encode_media" and data like "%{component["entity_data"]["id"]}%"') == []
 
 

@@ -35,8 +35,11 @@ def encode_media(context: CallContext, operation: dict[str, Any]) -> dict[str, A
     """
     component_id = check_id(operation.get("component_id"))
     component = context.writer.fetch_by_id("Component", component_id)
-    if component is None or component.get("system_type") != "file":
+    if component is None:
         raise NotFoundError(f"FileComponent {component_id} does not exist.")
+    if component.get("system_type") != "file":
+        raise ValidationError(f"Component {component_id} is a {component.get('system_type')} component: "
+                              "only a FileComponent (a movie or a picture) can be encoded.")
     resource = _in_server_location(context, component_id)
     if resource is None or not context.server.storage.files.exists(resource):
         raise ValidationError(
