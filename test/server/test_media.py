@@ -473,3 +473,14 @@ def test_new_data_gets_a_new_thumbnail(api, server, tmp_path):
     assert requests.put(answer["url"], data=replacement, headers=answer["headers"], timeout=30).status_code == 200
     assert Image.open(io.BytesIO(thumbnail(server, component_id, size=16).content)).size == (8, 16)
     assert len(list((server.data_dir / "thumbnails").rglob(f"{component_id}/16-*"))) == 1
+
+
+def test_a_sized_thumbnail_needs_credentials_or_a_token(api, server, tmp_path):
+    component_id = add_to_server(api, make_image(tmp_path / "private.png"))
+    for params in ({"id": component_id, "size": 10},
+                   {"id": component_id, "size": 10, "username": server.api_user, "apiKey": str(uuid.uuid4())},
+                   {"id": component_id, "size": 10, "token": "1.2.3"}):
+        response = requests.get(f"{server.server_url}/component/thumbnail", params=params, timeout=30)
+        assert response.status_code in (401, 403), params
+        assert response.headers["content-type"].startswith("application/json")
+    assert not list((server.data_dir / "thumbnails").rglob(f"{component_id}/*"))
