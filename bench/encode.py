@@ -38,7 +38,7 @@ def direct(ffmpeg: Ffmpeg, clip: Path, folder: Path) -> float:
 
 
 def job(session: clapboard.Session, component: clapboard.entity.base.Entity) -> float:
-    """Seconds from ``encode_media`` to the Job being done, polling every 50 ms."""
+    """Seconds from ``encode_media`` to the Job being done, polling every 100 ms."""
     started = time.perf_counter()
     job_id = session.encode_media(component)["id"]
     while True:
@@ -47,7 +47,7 @@ def job(session: clapboard.Session, component: clapboard.entity.base.Entity) -> 
             return time.perf_counter() - started
         if found["status"] == "failed":
             raise RuntimeError(json.loads(found["data"])["error"])
-        time.sleep(0.05)
+        time.sleep(0.1)
 
 
 def main() -> None:
