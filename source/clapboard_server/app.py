@@ -72,7 +72,7 @@ def create_app(server: Server) -> Starlette:
         Route("/api", api, methods=["POST"], name="api"),
         *event_routes(server.events),
         *media_routes(server),  # before the storage routes: its thumbnail route scales images
-        *storage_routes(server.storage, server.authenticator),
+        *storage_routes(server.storage, server.authenticator, server.policy.authorize_file),
     ]
     return Starlette(
         routes=routes,

@@ -82,6 +82,7 @@ def _record(context: CallContext, kind: str, recipient_id: str, email: str, emai
 def invite_user(context: CallContext, user_id: Any) -> dict[str, Any]:
     """Invite user ``user_id`` to the server."""
     user = _row(context, "User", user_id)
+    context.guard.check("update", context.server.registry.get("User"), user)  # managing users' accounts
     email = user.get("email") or ""
     if "@" not in email:
         raise ValidationError(f"User {user.get('username')!r} has no email address to send the invitation to.")

@@ -18,6 +18,7 @@ from .mail import Mailer
 from .media.ffmpeg import Ffmpeg
 from .media.jobs import EncodeJobs
 from .media.thumbnails import CACHE_FOLDER, Thumbnails
+from .policy import Policy
 from .schema import Registry, default_registry
 from .signing import Signer
 from .storage import Storage, links
@@ -45,13 +46,15 @@ class Server:
         #: SQLite serves one server process: hold the data folder while running.
         self._folder_lock = FolderLock(self.data_dir) if self.database.is_sqlite else None
         self.authenticator = Authenticator(self.database)
+        #: Authorization: what each user may read and do.
+        self.policy = Policy(self.database)
         self.idempotency = IdempotencyStore(self.database.tables)
         self.admin_user = admin_user
         #: The admin's API key when this process knows it (created now, or read from the data folder).
         self.admin_key: str | None = None
         self.new_admin_key = False
         #: The event hub; started by :meth:`prepare`.
-        self.events = EventHub(self.database, self.authenticator)
+        self.events = EventHub(self.database, self.authenticator, policy=self.policy)
         #: Component data of the ``ftrack.server`` location; set up by :meth:`prepare`.
         self.storage: Storage | None = None
         #: Threads running API calls (the database work) off the event loop.

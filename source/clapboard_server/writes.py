@@ -8,13 +8,15 @@ consistent, and encodes the stored entity for the response.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from . import behaviours
 from .errors import DuplicateEntryError, NotFoundError, ValidationError
+from .integrity import BatchChecks, clears_required, missing_required, reference_columns
+from .policy import SYSTEM, WriteGuard
 from .query.scope import Catalog, discriminator
 from .schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from .schema.tables import ANCESTRY_TABLE
@@ -26,8 +28,12 @@ Row = dict[str, Any]
 class Writer:
     """Writes of one API call (one transaction)."""
 
-    def __init__(self, catalog: Catalog, connection: sa.Connection, user_id: str | None) -> None:
+    def __init__(self, catalog: Catalog, connection: sa.Connection, user_id: str | None,
+                 guard: WriteGuard | None = None) -> None:
         self.catalog = catalog
+        #: The acting user's permission checks (internal writers without a user may do anything).
+        self.guard = guard if guard is not None else WriteGuard(catalog, connection, SYSTEM)
+        self._unchecked_creates: list[tuple[EntityType, str]] = []
         self.registry = catalog.registry
         self.connection = connection
         self.user_id = user_id
@@ -38,12 +44,36 @@ class Writer:
         #: Reference data looked up during the batch (workflows, object types); cleared on
         #: any write outside the context tree.
         self.memo: dict[Any, Any] = {}
+        #: Integrity checks that wait for the end of the batch.
+        self.checks = BatchChecks()
 
     def finish(self) -> None:
         """End-of-batch checks, for entities completed by later operations of the batch."""
         behaviours.finish_batch(self)
+        for entity_type, entity_id in self._unchecked_creates:
+            row = self.fetch(entity_type, [entity_id])
+            if row is not None:
+                self.guard.check("create", entity_type, row)
+        self._unchecked_creates.clear()
+        self.checks.verify(self)
+
+    def check(self, action: str, entity_type: EntityType, row: Row, changed: Sequence[str] = ()) -> None:
+        """Refuse a write the acting user may not make (see :mod:`clapboard_server.policy`)."""
+        if self.guard.unrestricted:
+            self.guard.validate(entity_type, row, action)
+            return
+        if action == "create" and row.get("id") in self.pending:  # placed once its parent is known
+            self._unchecked_creates.append((entity_type, row["id"]))
+            return
+        self.guard.check(action, entity_type, row, changed)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def remember(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, memoised for the batch until a write could change it."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     def table(self, entity_type: EntityType) -> sa.Table:
         return self.catalog.table(entity_type)
@@ -144,14 +174,12 @@ class Writer:
                     row[prop.column] = to_column(prop.data_type, prop.fill, entity_type.name, prop.name)
 
     def check_required(self, entity_type: EntityType, row: Row, exempt: set[str]) -> None:
-        for name in entity_type.required:
-            prop = entity_type.properties.get(name)
-            if prop is None or name in exempt or prop.kind == COLLECTION or prop.computed:
-                continue
-            if row.get(prop.column) is None:
-                raise ValidationError(
-                    f"Cannot create {entity_type.name}: required attribute {name!r} is missing."
-                )
+        """Refuse ``row`` now when it leaves a required attribute empty."""
+        missing = missing_required(entity_type, row, exempt)
+        if missing:
+            raise ValidationError(
+                f"Cannot create {entity_type.name}: required attribute {missing[0]!r} is missing."
+            )
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -173,15 +201,24 @@ class Writer:
         self.apply_defaults(entity_type, row)
         row.update(entity_type.where)
         exempt = behaviours.before_create(self, entity_type, row)
-        self.check_required(entity_type, row, exempt)
-        self.insert(entity_type, row)
+        self.check("create", entity_type, row, list(data))
+        self.check_required(entity_type, row, exempt | self.completable(entity_type))
         key_values = tuple(str(row[entity_type.properties[n].column]) for n in entity_type.primary_key)
+        if missing_required(entity_type, row, exempt):
+            self.checks.require(entity_type, key_values, exempt)  # a later operation may set it
+        self.insert(entity_type, row)
+        self.checks.refer(entity_type, key_values, row)
         self.deleted.discard((entity_type.table, key_values))
         behaviours.after_create(self, entity_type, row)
         for prop, value in deferred:
             self.set_collection(entity_type, row, prop, value)
         self.record("add", entity_type, row, list(data))
         return self.encode(entity_type, row, data, full=True)
+
+    @staticmethod
+    def completable(entity_type: EntityType) -> set[str]:
+        """Required attributes a later operation of the batch may still set (not the key)."""
+        return {name for name in entity_type.required if name not in entity_type.primary_key}
 
     def forget(self, entity_type: EntityType) -> None:
         """Drop memoised reference data when a write could change it."""
@@ -226,8 +263,14 @@ class Writer:
                 raise ValidationError(f"Cannot change {column} of a {concrete.name}.")
         behaviours.before_update(self, concrete, existing, changes)
         row = {**existing, **changes}
+        self.check("update", concrete, existing, list(data))  # where it is
+        if row != existing:
+            self.check("update", concrete, row, list(data))  # and where it goes
         if changes:
             self.write_columns(concrete, key_values, changes)
+            if clears_required(concrete, changes):
+                self.checks.require(concrete, key_values, behaviours.optional_required(self, concrete, row))
+            self.checks.refer(concrete, key_values, row, reference_columns(concrete, changes))
         behaviours.after_update(self, concrete, existing, row)
         for prop, value in deferred:
             self.set_collection(concrete, row, prop, value)
@@ -255,7 +298,9 @@ class Writer:
             if (entity_type.table, key_values) in self.deleted:
                 return True  # removed earlier in this batch, e.g. by a cascade
             raise NotFoundError(f"Cannot delete {type_name} {list(key_values)}: it does not exist.")
-        self.remove(self.concrete_type(entity_type, existing), existing)
+        concrete = self.concrete_type(entity_type, existing)
+        self.check("delete", concrete, existing)
+        self.remove(concrete, existing)
         return True
 
     def remove(self, entity_type: EntityType, row: Row) -> None:
@@ -323,6 +368,7 @@ class Writer:
             self._set_inverse_collection(owner, owner_id, prop, target, value)
             return
         ids = [self.reference_id(owner, prop, item) for item in value]
+        self.checks.refer_link(owner, str(owner_id), prop, [i for i in ids if i is not None])
         if prop.through:
             name, source, destination = prop.through
             if name in self.registry.types:
@@ -444,14 +490,17 @@ class Writer:
         return {"__entity_type__": target.name, target.primary_key[0]: target_id}
 
     def record(self, action: str, entity_type: EntityType, row: Row, keys: list[str], previous: Row | None = None) -> None:
-        self.changes.append({
+        change: dict[str, Any] = {
             "action": action,
             "entity_type": entity_type.name,
             "key": {name: row.get(entity_type.properties[name].column) for name in entity_type.primary_key},
             "keys": [k for k in keys if k != "__entity_type__"],
             "row": row,
             "previous": previous,
-        })
+        }
+        if action == "remove":  # placed now: what it hangs from may be gone after the batch
+            change["place"] = self.guard.place(entity_type, row)
+        self.changes.append(change)
 
 
 def _owns(referenced: EntityType, prop: Property) -> bool:

@@ -50,6 +50,12 @@ def test_get_ensure_populate(ftrack_python, server):
     run_ftrack_script(ftrack_python, server, "get_ensure_populate")
 
 
+def test_integrity(ftrack_python, server):
+    """Required attributes checked when the batch ends and never None, unique project names,
+    validated and typed custom attribute values, statuses within the workflow."""
+    run_ftrack_script(ftrack_python, server, "integrity")
+
+
 def test_server_location(ftrack_python, server):
     """A file added to ftrack.server (signed upload), downloaded by URL and accessor, removed."""
     run_ftrack_script(ftrack_python, server, "server_location")
@@ -110,3 +116,13 @@ def _handle_until(hub, predicate, timeout=SCRIPT_TIMEOUT):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         hub.wait(0.05)
+
+
+def test_security_roles(ftrack_python, server):
+    """The "Working with user security roles" example; the user then works with its grants."""
+    run_ftrack_script(ftrack_python, server, "security_roles")
+
+
+def test_viewer(ftrack_python, server):
+    """A Viewer reads a granted project with the ftrack client but cannot commit."""
+    run_ftrack_script(ftrack_python, server, "viewer")

@@ -45,12 +45,18 @@ def encode_media(context: CallContext, operation: dict[str, Any]) -> dict[str, A
         raise ValidationError(
             f"Component {component_id} is not in the ftrack.server location: add it there before encoding it."
         )
+    context.guard.check_component("read", component_id)
     version_id = operation.get("version_id")
-    if version_id is not None and context.writer.fetch_by_id("AssetVersion", version_id) is None:
-        raise NotFoundError(f"AssetVersion {version_id} does not exist.")
+    if version_id is not None:
+        version = context.writer.fetch_by_id("AssetVersion", version_id)
+        if version is None:
+            raise NotFoundError(f"AssetVersion {version_id} does not exist.")
+        context.guard.check("update", context.server.registry.get("AssetVersion"), version)  # outputs join it
     keep_original = operation.get("keep_original", True)
     if not isinstance(keep_original, bool):
         raise ValidationError(f"keep_original must be true or false; got {keep_original!r}.")
+    if not keep_original:
+        context.guard.check_component("delete", component_id)
     outputs = [output.describe(str(uuid.uuid4())) | {"name": output.name}
                for output in encoding.plan(component.get("file_type"))]
     data = {"output": outputs, "source_component_id": component_id, "keep_original": keep_original,

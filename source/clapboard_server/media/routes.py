@@ -35,8 +35,8 @@ def routes(server: Server) -> list[BaseRoute]:
         try:
             resource_id = _resource_id(request)
             size = parse_size(_single(request, "size"))
-            # _user answers the user id: the policy's check that it may read the component goes next.
-            await run_in_threadpool(_user, server.authenticator, server.storage, request, resource_id, True)
+            user_id = await run_in_threadpool(_user, server.authenticator, server.storage, request, resource_id, True)
+            await run_in_threadpool(server.policy.authorize_file, user_id, resource_id, "read")
             if size is not None:
                 try:
                     scaled = await run_in_threadpool(server.thumbnails.scaled, resource_id, size)

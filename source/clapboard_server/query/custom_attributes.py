@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..schema import Property
+from ..schema import EntityType, Property, Registry
 from ..schema.tables import ANCESTRY_TABLE
 from .computed_python import Entry, register
 
 if TYPE_CHECKING:
+    from ..policy import ReadRules
     from .scope import Catalog
 
-_HIERARCHICAL_KINDS = ("show", "task", "asset", "assetversion")
+HIERARCHICAL_KINDS = ("show", "task", "asset", "assetversion")
 
 
 def _decode(text: Any) -> Any:
@@ -33,8 +34,8 @@ def _decode(text: Any) -> Any:
         return text
 
 
-def _legacy_kind(catalog: Catalog, entity_type) -> str | None:
-    registry = catalog.registry
+def legacy_kind(registry: Registry, entity_type: EntityType) -> str | None:
+    """The legacy configuration ``entity_type`` (show, task, ...) of ``entity_type``'s entities."""
     for kind, base in (("show", "Project"), ("task", "TypedContext"), ("assetversion", "AssetVersion"),
                        ("asset", "Asset"), ("user", "User"), ("list", "List")):
         other = registry.types.get(base)
@@ -43,7 +44,7 @@ def _legacy_kind(catalog: Catalog, entity_type) -> str | None:
     return None
 
 
-def _owners(catalog: Catalog, connection: sa.Connection, kind: str, ids: list[Any]) -> dict[Any, tuple]:
+def owner_details(catalog: Catalog, connection: sa.Connection, kind: str, ids: list[Any]) -> dict[Any, tuple]:
     """For each id: (object type id, project id, context id for inheritance)."""
     registry = catalog.registry
     if kind in ("show", "task"):
@@ -66,8 +67,10 @@ def _owners(catalog: Catalog, connection: sa.Connection, kind: str, ids: list[An
     return {i: (None, None, None) for i in ids}
 
 
-@register("custom_attributes")
-def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
+@register("custom_attributes", user_dependent=True)
+def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry],
+                      rules: ReadRules) -> None:
+    """Fill the values of the configurations the reader may read (their ``read_security_roles``)."""
     registry = catalog.registry
     configuration = catalog.table(registry.get("CustomAttributeConfiguration"))
     values = catalog.table(registry.get("CustomAttributeValue"))
@@ -77,14 +80,14 @@ def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Propert
     ).order_by(configuration.c.sort, configuration.c.key)).all()
     by_kind: dict[str, list[Entry]] = {}
     for entry in entries:
-        kind = _legacy_kind(catalog, entry[2])
+        kind = legacy_kind(registry, entry[2])
         if kind is None:
             entry[1][prop.name] = []
         else:
             by_kind.setdefault(kind, []).append(entry)
     for kind, group in by_kind.items():
         ids = [entry[0] for entry in group]
-        owners = _owners(catalog, connection, kind, ids)
+        owners = owner_details(catalog, connection, kind, ids)
         inherit_from = _ancestors(catalog, connection, [o[2] for o in owners.values() if o[2]])
         lookup = set(ids) | {a for chain in inherit_from.values() for a in chain}
         stored = {}
@@ -94,11 +97,14 @@ def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Propert
             stored.update({(r.configuration_id, r.entity_id): r.value for r in connection.execute(statement)})
         for entity_id, entity, _ in group:
             object_type_id, project_id, context_id = owners.get(entity_id, (None, None, None))
+            readable = rules.readable_configurations(connection, project_id)
             chosen: dict[str, Any] = {}
             for config in configurations:
                 applies = (config.entity_type == kind and (kind != "task" or config.object_type_id == object_type_id)) or (
-                    config.is_hierarchical and kind in _HIERARCHICAL_KINDS)
+                    config.is_hierarchical and kind in HIERARCHICAL_KINDS)
                 if not applies or config.project_id not in (None, project_id):
+                    continue
+                if readable is not None and config.id not in readable:
                     continue
                 if config.key in chosen and chosen[config.key].project_id is not None:
                     continue  # a project-specific configuration shadows the global one
