@@ -16,6 +16,7 @@ import requests
 from clapboard_server.widgets import PURPOSE as WIDGET_PURPOSE
 from media_support import SmtpSink, finished_job, make_clip, make_image, read_back, wait_for
 from PIL import Image
+from security_world import make_user
 from server_api import Api, create, ref
 
 SERVER_LOCATION = {"__entity_type__": "Location", "id": "3a372bde-05bc-11e4-8908-20c9d081909b"}
@@ -283,15 +284,28 @@ def test_tampered_expired_or_misrouted_widget_urls_are_refused(api, server, proj
     assert response.status_code == 403 and "expired" in response.text
 
 
-def test_a_widget_url_of_a_disabled_user_is_refused(api, server, project_with_task):
-    user = create("User", username=f"viewer-{uuid.uuid4().hex[:6]}", is_active=True)
-    api.call(user)
+def test_a_widget_shows_only_what_its_user_may_read(api, server, project_with_task):
     project, _ = project_with_task
-    claims = {"user": user["entity_data"]["id"], "name": "info", "type": "Project",
-              "id": project["entity_data"]["id"], "theme": "dark"}
+    _, stranger, _ = make_user(server, api, name="stranger")
+    url = stranger.call({"action": "get_widget_url", "name": "info", "entity_type": "Project",
+                         "entity_key": [project["entity_data"]["id"]]})[0]["widget_url"]
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 404 and "not visible" in response.text
+    assert project["entity_data"]["name"].replace("<", "&lt;").replace(">", "&gt;") not in response.text
+    tasks = requests.get(stranger.call({"action": "get_widget_url", "name": "tasks", "entity_type": "Project",
+                                        "entity_key": [project["entity_data"]["id"]]})[0]["widget_url"], timeout=30)
+    assert tasks.status_code == 404 and "comp &amp; paint" not in tasks.text
+    mine = requests.get(stranger.call({"action": "get_widget_url", "name": "tasks"})[0]["widget_url"], timeout=30)
+    assert mine.status_code == 200 and "No tasks." in mine.text
+
+
+def test_a_widget_url_of_a_disabled_user_is_refused(api, server, project_with_task):
+    project, _ = project_with_task
+    user_id, _, _ = make_user(server, api, role="Viewer", projects=[project["entity_data"]["id"]], name="viewer")
+    claims = {"user": user_id, "name": "info", "type": "Project", "id": project["entity_data"]["id"], "theme": "dark"}
     url = f"{server.server_url}/widget/info?token={server.server.signer.sign(WIDGET_PURPOSE, claims, ttl=60)}"
     assert requests.get(url, timeout=30).status_code == 200
-    api.call({"action": "update", "entity_type": "User", "entity_key": [user["entity_data"]["id"]],
+    api.call({"action": "update", "entity_type": "User", "entity_key": [user_id],
               "entity_data": {"is_active": False}})
     response = requests.get(url, timeout=30)
     assert response.status_code == 401 and "disabled" in response.text
