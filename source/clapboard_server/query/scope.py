@@ -93,7 +93,11 @@ class Scope:
             target = target_type(self.catalog.registry, prop, cast)
             target_alias = self.alias(target)
             on = target_alias.c[target.primary_key[0]] == reference_value(self.catalog, alias, owner, prop)
-            if cast:
+            if cast or target.where:
+                # Stored references point at rows of their target type (the integrity checks see to
+                # it), so the target's discriminator changes no result; it lets the planner use the
+                # type's own indexes (a project looked up by its unique name, not by a name that
+                # thousands of tasks share).
                 on = sa.and_(on, discriminator(target, target_alias))
             restriction = self.rules.predicate(target, target_alias)
             if restriction is not None:

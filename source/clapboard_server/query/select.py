@@ -7,6 +7,7 @@ collection in the projections costs one further statement for all rows of the pa
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,9 @@ class Level:
         self._discriminators = [
             (c, self._add(columns, alias.c[c])) for c in registry.discriminator_columns(entity_type.table)
         ]
+        indexes = [index for _, index in self._discriminators]
+        #: The discriminator values of a row, the key of its memoised plan.
+        self._row_kind: Callable[[tuple], Any] = operator.itemgetter(*indexes) if indexes else (lambda row: ())
         self._fields: dict[str, tuple[int, Callable | None, Property]] = {}
         for key in entity_type.primary_key:
             self._add_scalar(columns, entity_type.properties[key])
@@ -107,7 +111,7 @@ class Level:
         self._fields[prop.name] = (self._add(columns, value), converter, prop)
 
     def _plan(self, row: tuple) -> tuple[EntityType, list[tuple]]:
-        key = tuple(row[index] for _, index in self._discriminators)
+        key = self._row_kind(row)
         plan = self._plans.get(key)
         if plan is None:
             values = {column: row[index] for column, index in self._discriminators}
