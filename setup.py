@@ -14,7 +14,7 @@ from setuptools import find_packages, setup
 
 RESOURCE_PACKAGE = "clapboard_server.resource"
 
-SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12"]
+SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10"]
 POSTGRES = ["psycopg[binary]>=3.2"]
 SHELL = ["ipython>=8"]
 DOCS = ["sphinx>=7"]
@@ -41,7 +41,7 @@ setup(
         "server": SERVER,
         "postgres": POSTGRES,
         "shell": SHELL,
-        "test": [*SERVER, *POSTGRES, *SHELL, "pytest>=7", "ruff>=0.4", *DOCS, *PACKAGING],
+        "test": [*SERVER, *POSTGRES, *SHELL, "pytest>=7", "ruff>=0.4", "aiosmtpd>=1.4", *DOCS, *PACKAGING],
         "docs": DOCS,
     },
 )

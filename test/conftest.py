@@ -69,8 +69,9 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def server_factory(tmp_path_factory):
-    """Return ``start(backend="sqlite", data_dir=None, port=0, heartbeat=None)``, a context
-    manager running a new server (*heartbeat*: the event hub's interval and timeout).
+    """Return ``start(backend="sqlite", data_dir=None, port=0, heartbeat=None, **options)``, a
+    context manager running a new server (*heartbeat*: the event hub's interval and timeout;
+    *options* go to the server: ``smtp=``, ``ffmpeg=``, ``encode_workers=``).
 
     The server gets its own data folder and, on PostgreSQL, its own database;
     it is stopped and its database dropped when the ``with`` block ends::
@@ -80,12 +81,12 @@ def server_factory(tmp_path_factory):
     """
 
     @contextlib.contextmanager
-    def start(backend="sqlite", data_dir=None, port=0, heartbeat=None):
+    def start(backend="sqlite", data_dir=None, port=0, heartbeat=None, **options):
         data_dir = data_dir or tmp_path_factory.mktemp(f"server-{backend}")
         python = external_server.external_python()
         if python:
-            if backend != "sqlite":
-                raise ValueError(f"servers in a child process run on SQLite only, not {backend}")
+            if backend != "sqlite" or options:
+                raise ValueError(f"servers in a child process run on SQLite with default options, not {backend}")
             with external_server.start(python, data_dir, port, heartbeat) as handle:
                 yield handle
             return
@@ -93,13 +94,13 @@ def server_factory(tmp_path_factory):
 
         workers = int(os.environ.get(WORKERS_VARIABLE) or 1)
         with _database(backend) as database:
-            if backend == "postgresql" and workers > 1:
+            if backend == "postgresql" and workers > 1 and not options:
                 if port or heartbeat:
                     raise ValueError("servers of several worker processes take no port or heartbeat")
                 with _worker_processes(data_dir, database, workers) as handle:
                     yield handle
             else:
-                with embedded.start(data_dir=data_dir, database=database, port=port) as handle:
+                with embedded.start(data_dir=data_dir, database=database, port=port, **options) as handle:
                     if heartbeat:
                         hub = handle.server.events
                         hub.heartbeat_interval, hub.heartbeat_timeout = heartbeat

@@ -755,21 +755,27 @@ class Session:
     ) -> Entity:
         """Return a new Job that encodes *media* to make it playable in browsers.
 
-        *media* is a path (uploaded to the ``ftrack.server`` location first)
-        or a FileComponent already in that location. With *version_id* the
-        outputs belong to that AssetVersion. *keep_original* defaults to
-        keeping a component and removing an uploaded file. *progress*
-        reports the upload (see :mod:`clapboard.progress`).
+        *media* is a path (a new component is created in the ``ftrack.server``
+        location and committed first) or a FileComponent already in that
+        location. With *version_id* the outputs belong to that AssetVersion.
+        *keep_original* defaults to keeping a component and removing an
+        uploaded file. *progress* reports the upload (see
+        :mod:`clapboard.progress`). Raise :exc:`ValueError` for any other
+        *media*.
         """
         if isinstance(media, str):
-            location = self.get("Location", SERVER_LOCATION_ID)
-            component = self.create_component(media, location=location, progress=progress)
             if keep_original == "auto":
                 keep_original = False
-        else:
+            data = {"version_id": version_id} if keep_original and version_id else None
+            location = self.get("Location", SERVER_LOCATION_ID)
+            component = self.create_component(media, data=data, location=location, progress=progress)
+            self.commit()
+        elif getattr(media, "entity_type", None) == "FileComponent":
             component = media
             if keep_original == "auto":
                 keep_original = True
+        else:
+            raise ValueError(f"Unable to encode media of type: {type(media)}")
         operation = {
             "action": "encode_media",
             "component_id": component["id"],
