@@ -29,6 +29,7 @@ from .operation import CreateEntityOperation, DeleteEntityOperation, Operations,
 from .progress import ProgressOption
 from .query import QueryResult, quote
 from .session_cache import EntityCache, IdentityMapCache
+from .structure.base import split_extension
 from .symbol import (
     CREATED,
     DELETED,
@@ -928,9 +929,10 @@ class Session:
         container_path = collection.format("{head}{padding}{tail}")
         container = self._create_component("SequenceComponent", container_path, data, None)
         size = 0
-        for index, member_path in zip(sorted(collection.indexes), collection):
+        for member_path in collection:
+            index = collection.match(member_path).group("index")  # as written: 0001
             member = self._create_component(
-                "FileComponent", member_path, {"name": str(index), "container": container}, None
+                "FileComponent", member_path, {"name": index, "container": container}, None
             )
             if member not in container["members"]:
                 container["members"].append(member)
@@ -951,7 +953,7 @@ class Session:
                 data["size"] = os.path.getsize(path)
             except OSError:
                 data["size"] = 0
-        data.setdefault("file_type", os.path.splitext(path)[-1])
+        data.setdefault("file_type", split_extension(path)[-1])
         component = self.create(entity_type, data)
         origin = self.get("Location", ORIGIN_LOCATION_ID)
         origin.add_component(component, path, recursive=False)
