@@ -150,6 +150,8 @@ class Session:
         self.types: Mapping[str, type] = {}
         self.schemas: list[dict[str, Any]] = []
 
+        #: Seconds per request (transport and server accessor), as given.
+        self.request_timeout = timeout
         self._transport = transport or HttpTransport(
             self._server_url, api_user, api_key, timeout=timeout, headers=headers, cookies=cookies,
             strict_api=strict_api,
@@ -447,14 +449,14 @@ class Session:
         """Return entity of *entity_type* with unique *entity_key*, or None.
 
         Look in the session first; query the server only when not found.
-        *entity_key* is the primary key value, or a list (or mapping) of
-        values for composite keys.
+        *entity_key* is the primary key value, or any iterable (or mapping)
+        of values for composite keys, such as ``dict.values()``.
         """
         cls = self._entity_class(entity_type)
         names = list(cls.primary_key_attributes)
         if isinstance(entity_key, Mapping):
             values = [entity_key[name] for name in names]
-        elif isinstance(entity_key, (list, tuple)):
+        elif isinstance(entity_key, Iterable) and not isinstance(entity_key, (str, bytes)):
             values = list(entity_key)
         else:
             values = [entity_key]
