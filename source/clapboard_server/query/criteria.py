@@ -7,6 +7,7 @@ reaches SQL as text.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -124,8 +125,23 @@ def _comparison(node: ast.Comparison) -> Leaf:
             return _OPERATORS[node.operator](typed_column, value)
         if node.operator in ("like", "not_like"):
             return _OPERATORS[node.operator](sa.cast(column, sa.Text) if data_type != "string" else column, str(node.value))
-        return _OPERATORS[node.operator](column, _convert(entity_type, prop, data_type, node.value))
+        converted = _convert(entity_type, prop, data_type, node.value)
+        if data_type == "datetime" and node.operator in ("=", "!=") and _whole_second(node.value):
+            return _within_second(column, converted, negated=node.operator == "!=")
+        return _OPERATORS[node.operator](column, converted)
     return leaf
+
+
+def _whole_second(literal: Any) -> bool:
+    """Whether a datetime literal is written without a fraction of a second (as the ftrack
+    client's ``ensure`` writes them: it drops microseconds)."""
+    return isinstance(literal, str) and "." not in literal
+
+
+def _within_second(column: sa.ColumnElement, start: Any, negated: bool) -> sa.ColumnElement:
+    """A datetime written to the second equals every stored value within that second."""
+    within = sa.and_(column >= start, column < start + _dt.timedelta(seconds=1))
+    return sa.not_(sa.func.coalesce(within, sa.false())) if negated else within
 
 
 def _membership(node: ast.Membership) -> Leaf:
