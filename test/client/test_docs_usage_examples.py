@@ -6,6 +6,7 @@ ftrack client. Each test is named after the chapter's heading.
 """
 
 import importlib.util
+import uuid
 from pathlib import Path
 
 import arrow
@@ -138,3 +139,51 @@ def test_query_task_templates(run_example):
 def test_apply_a_task_template(run_example):
     run_example("apply_a_task_template")
 
+
+
+def test_sync_users_with_ldap(run_example, server, monkeypatch):
+    """Against a stand-in directory: an LDIF file the server's ``ldap.directory`` names."""
+    usernames = [f"ldap_{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    monkeypatch.setenv("USAGE_LDAP_USERS", ",".join(usernames))
+    stand_in_directory(server, usernames, usage_examples)
+    run_example("sync_users_with_ldap")
+    run_example("sync_users_with_ldap")  # a second sync updates the same users
+
+
+def stand_in_directory(server, usernames, examples):
+    """Point ``server`` at an LDIF file holding ``usernames``."""
+    from clapboard_server import ldap_sync, settings
+
+    path = settings.set_default(server.server.database, ldap_sync.DIRECTORY_SETTING,
+                                str(server.data_dir / "ldap-directory.ldif"))
+    examples.write_ldap_directory(path, usernames)
+
+
+def test_sync_users_with_ldap_failures_are_reported_on_the_job(server_factory, tmp_path):
+    """Not configured, or an unreadable directory: the Job fails with the reason; an unknown
+    job type is refused."""
+    import json
+
+    import clapboard.exception
+    from clapboard_server import ldap_sync, settings
+
+    with server_factory("sqlite") as fresh, new_session(fresh) as session:
+        job = session.call([{"action": "delayed_job", "job_type": "SYNC_USERS_LDAP"}])[0]["data"]
+        assert job["status"] == "failed" and "not configured" in json.loads(job["data"])["description"]
+        settings.set_default(fresh.server.database, ldap_sync.DIRECTORY_SETTING, str(tmp_path / "missing.ldif"))
+        job = session.call([{"action": "delayed_job", "job_type": "SYNC_USERS_LDAP"}])[0]["data"]
+        assert job["status"] == "failed" and "Cannot read the LDAP directory" in json.loads(job["data"])["description"]
+        with new_session(fresh) as other:
+            assert other.get("Job", job["id"])["status"] == "failed"
+        with pytest.raises(clapboard.exception.ServerError, match="Unknown job_type"):
+            session.call([{"action": "delayed_job", "job_type": "REBOOT"}])
+
+
+def test_ldif_reader_folds_lines_and_decodes_base64():
+    from clapboard_server.ldap_sync import read_ldif
+
+    text = "dn: uid=a\nobjectClass: person\nuid: a\ncn:: w6lsw6hu\ndescription: long\n  line\n\n# comment\ndn: uid=b\n"
+    assert read_ldif(text) == [
+        {"dn": ["uid=a"], "objectClass": ["person"], "uid": ["a"], "cn": ["élèn"], "description": ["long line"]},
+        {"dn": ["uid=b"]},
+    ]

@@ -7,6 +7,8 @@ clapboard; both files hold a test per example.
 """
 
 import ast
+import importlib.util
+import uuid
 from pathlib import Path
 
 import pytest
@@ -130,6 +132,21 @@ def test_query_task_templates(ftrack_python, server):
 def test_apply_a_task_template(ftrack_python, server):
     _run(ftrack_python, server, "apply_a_task_template")
 
+
+
+def test_sync_users_with_ldap(ftrack_python, server, monkeypatch):
+    """Against a stand-in directory: an LDIF file the server's ``ldap.directory`` names."""
+    from clapboard_server import ldap_sync, settings
+
+    spec = importlib.util.spec_from_file_location("usage_examples", SCRIPTS / "usage_examples.py")
+    examples = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(examples)
+    usernames = [f"ldap_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    monkeypatch.setenv("USAGE_LDAP_USERS", ",".join(usernames))
+    path = settings.set_default(server.server.database, ldap_sync.DIRECTORY_SETTING,
+                                str(server.data_dir / "ldap-directory.ldif"))
+    examples.write_ldap_directory(path, usernames)
+    _run(ftrack_python, server, "sync_users_with_ldap")
 
 
 def _example_names():

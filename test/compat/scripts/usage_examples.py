@@ -674,10 +674,23 @@ def apply_a_task_template(ctx):
 
 # Sync users with LDAP ---------------------------------------------------------------------------
 
+def write_ldap_directory(path, usernames):
+    """The stand-in LDAP directory: an LDIF export of ``usernames`` (people of example.org)."""
+    entries = [
+        f"dn: uid={name},ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: {name}\n"
+        f"mail: {name}@example.org\ngivenName: {name.title()}\nsn: Example\n"
+        for name in usernames
+    ]
+    entries.append("dn: cn=artists,ou=groups,dc=example,dc=org\nobjectClass: groupOfNames\ncn: artists\n")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("version: 1\n\n" + "\n".join(entries))
+
+
 def sync_users_with_ldap(ctx):
-    """Run against the test's stand-in directory (an LDIF file the server is configured with)."""
+    """Run against the test's stand-in directory: an LDIF file named by the server's
+    ``ldap.directory`` setting, holding the users of USAGE_LDAP_USERS."""
     session = ctx.session
-    expected = os.environ.get("USAGE_LDAP_USERS", "").split(",")
+    expected = os.environ["USAGE_LDAP_USERS"].split(",")
     result = session.call([dict(action="delayed_job", job_type="SYNC_USERS_LDAP")])
     job = result[0]["data"]
     assert job.entity_type == "Job", job
@@ -685,7 +698,9 @@ def sync_users_with_ldap(ctx):
     with ctx.new_session() as other:
         for username in expected:
             user = other.query(f'User where username is "{username}"').one()
-            assert user["email"] == f"{username}@example.org"
+            assert (user["email"], user["first_name"], user["is_active"]) == (
+                f"{username}@example.org", username.title(), True)
+        assert not other.query('User where username is "artists"').all()
 
 
 EXAMPLES = {function.__name__: function for function in (
