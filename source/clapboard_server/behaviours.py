@@ -74,6 +74,7 @@ def before_update(writer: Writer, entity_type: EntityType, existing: Row, change
         custom_values.prepare(writer, entity_type, {**existing, **changes}, changes)
     if entity_type.name == "CustomAttributeConfiguration":
         custom_values.prepare_configuration(writer, {**existing, **changes}, existing, changes)
+        custom_values.keep_existing_defaults(writer, existing, {**existing, **changes})
     if _is(writer, entity_type, "Project") and changes.get("name", existing.get("name")) != existing.get("name"):
         _check_project_name(writer, existing["id"], changes["name"])
     if _is(writer, entity_type, "TypedContext") and "parent_id" in changes:

@@ -187,3 +187,32 @@ def test_ldif_reader_folds_lines_and_decodes_base64():
         {"dn": ["uid=a"], "objectClass": ["person"], "uid": ["a"], "cn": ["élèn"], "description": ["long line"]},
         {"dn": ["uid=b"]},
     ]
+
+
+def test_changing_default_keeps_existing_values_of_the_configured_entities_only(server):
+    """A project-specific Shot attribute: existing shots of that project keep the old default,
+    a shot with its own value keeps it, new shots get the new default."""
+    with new_session(server) as session:
+        ctx = usage_examples.Context(clapboard, lambda: new_session(server))
+        ctx.session.close()
+        ctx.session = session
+        project, shot, task = ctx.project()
+        other_project, other_shot, _ = ctx.project()
+        key = f"shot_number_{uuid.uuid4().hex[:6]}"
+        configuration = usage_examples._configuration(
+            session, key, "number", object_type="Shot", default=1, project_id=project["id"])
+        own = session.create("Shot", {"name": "020", "parent": shot["parent"]})
+        session.commit()
+        own["custom_attributes"][key] = 7
+        session.commit()
+        configuration["default"] = 2
+        session.commit()
+        new = session.create("Shot", {"name": "030", "parent": shot["parent"]})
+        session.commit()
+    with new_session(server) as check:
+        values = [check.get("Shot", entity["id"])["custom_attributes"][key] for entity in (shot, own, new)]
+        assert values == [1, 7, 2]
+        assert key not in check.get("Shot", other_shot["id"])["custom_attributes"].keys()
+        assert key not in check.get("Task", task["id"])["custom_attributes"].keys()
+        stored = check.query(f'CustomAttributeValue where configuration_id is "{configuration["id"]}"').all()
+        assert sorted(value["entity_id"] for value in stored) == sorted([shot["id"], own["id"]])
