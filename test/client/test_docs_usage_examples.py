@@ -197,7 +197,7 @@ def test_changing_default_keeps_existing_values_of_the_configured_entities_only(
         ctx.session.close()
         ctx.session = session
         project, shot, task = ctx.project()
-        other_project, other_shot, _ = ctx.project()
+        _other_project, other_shot, _ = ctx.project()
         key = f"shot_number_{uuid.uuid4().hex[:6]}"
         configuration = usage_examples._configuration(
             session, key, "number", object_type="Shot", default=1, project_id=project["id"])
@@ -212,7 +212,7 @@ def test_changing_default_keeps_existing_values_of_the_configured_entities_only(
     with new_session(server) as check:
         values = [check.get("Shot", entity["id"])["custom_attributes"][key] for entity in (shot, own, new)]
         assert values == [1, 7, 2]
-        assert key not in check.get("Shot", other_shot["id"])["custom_attributes"].keys()
-        assert key not in check.get("Task", task["id"])["custom_attributes"].keys()
+        assert key not in check.get("Shot", other_shot["id"])["custom_attributes"]
+        assert key not in check.get("Task", task["id"])["custom_attributes"]
         stored = check.query(f'CustomAttributeValue where configuration_id is "{configuration["id"]}"').all()
         assert sorted(value["entity_id"] for value in stored) == sorted([shot["id"], own["id"]])
