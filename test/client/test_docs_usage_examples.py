@@ -154,8 +154,8 @@ def stand_in_directory(server, usernames, examples):
     """Point ``server`` at an LDIF file holding ``usernames``."""
     from clapboard_server import ldap_sync, settings
 
-    path = settings.set_default(server.server.database, ldap_sync.DIRECTORY_SETTING,
-                                str(server.data_dir / "ldap-directory.ldif"))
+    path = str(server.data_dir / "ldap-directory.ldif")
+    settings.put(server.server.database, ldap_sync.DIRECTORY_SETTING, path)
     examples.write_ldap_directory(path, usernames)
 
 
@@ -170,7 +170,7 @@ def test_sync_users_with_ldap_failures_are_reported_on_the_job(server_factory, t
     with server_factory("sqlite") as fresh, new_session(fresh) as session:
         job = session.call([{"action": "delayed_job", "job_type": "SYNC_USERS_LDAP"}])[0]["data"]
         assert job["status"] == "failed" and "not configured" in json.loads(job["data"])["description"]
-        settings.set_default(fresh.server.database, ldap_sync.DIRECTORY_SETTING, str(tmp_path / "missing.ldif"))
+        settings.put(fresh.server.database, ldap_sync.DIRECTORY_SETTING, str(tmp_path / "missing.ldif"))
         job = session.call([{"action": "delayed_job", "job_type": "SYNC_USERS_LDAP"}])[0]["data"]
         assert job["status"] == "failed" and "Cannot read the LDAP directory" in json.loads(job["data"])["description"]
         with new_session(fresh) as other:
@@ -216,3 +216,25 @@ def test_changing_default_keeps_existing_values_of_the_configured_entities_only(
         assert key not in check.get("Task", task["id"])["custom_attributes"]
         stored = check.query(f'CustomAttributeValue where configuration_id is "{configuration["id"]}"').all()
         assert sorted(value["entity_id"] for value in stored) == sorted([shot["id"], own["id"]])
+
+
+def test_clapboard_ldap_directory_command(server_factory, tmp_path, capsys):
+    """``clapboard ldap directory PATH`` configures the sync a client then triggers."""
+    from clapboard.cli import main
+
+    directory = tmp_path / "people.ldif"
+    usage_examples.write_ldap_directory(directory, ["cli_person"])
+    with server_factory("sqlite") as fresh:
+        options = ["--data-dir", str(fresh.data_dir)]
+        assert main(["ldap", "directory", *options]) == 0
+        assert "not configured" in capsys.readouterr().out
+        assert main(["ldap", "directory", str(tmp_path / "missing.ldif"), *options]) == 1
+        assert "is not a file" in capsys.readouterr().err
+        assert main(["ldap", "directory", str(directory), *options]) == 0
+        assert str(directory) in capsys.readouterr().out
+        with new_session(fresh) as session:
+            job = session.call([{"action": "delayed_job", "job_type": "SYNC_USERS_LDAP"}])[0]["data"]
+            assert job["status"] == "done"
+            assert session.query('User where username is "cli_person"').one()["email"] == "cli_person@example.org"
+        assert main(["ldap", "directory", "--clear", *options]) == 0
+        assert "not configured" in capsys.readouterr().out

@@ -143,8 +143,8 @@ def test_sync_users_with_ldap(ftrack_python, server, monkeypatch):
     spec.loader.exec_module(examples)
     usernames = [f"ldap_{uuid.uuid4().hex[:8]}" for _ in range(2)]
     monkeypatch.setenv("USAGE_LDAP_USERS", ",".join(usernames))
-    path = settings.set_default(server.server.database, ldap_sync.DIRECTORY_SETTING,
-                                str(server.data_dir / "ldap-directory.ldif"))
+    path = str(server.data_dir / "ldap-directory.ldif")
+    settings.put(server.server.database, ldap_sync.DIRECTORY_SETTING, path)
     examples.write_ldap_directory(path, usernames)
     _run(ftrack_python, server, "sync_users_with_ldap")
 
