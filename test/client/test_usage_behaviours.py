@@ -172,3 +172,26 @@ def test_datetime_wire_form_keeps_microseconds():
     value = datetime.datetime(2024, 1, 2, 3, 4, 5, 678901)
     assert parse_datetime("2024-01-02T04:04:05.678901+01:00") == value
     assert encode_datetime(value) == {"__type__": "datetime", "value": "2024-01-02T03:04:05.678901"}
+
+
+def test_an_attribute_of_one_subtype_is_reached_without_a_cast(server, session):
+    """``resource.username`` of an Appointment means a User resource, ``resource.name`` a Group;
+    an attribute several subtypes have, or none, is still an error."""
+    project = _project(session)
+    user = session.create("User", {"username": f"cast_{uuid.uuid4().hex[:8]}", "is_active": True})
+    group = session.create("Group", {"name": f"cast_{uuid.uuid4().hex[:8]}"})
+    for resource in (user, group):
+        session.create("Appointment", {"context": project, "resource": resource, "type": "allocation"})
+    session.commit()
+    with new_session(server) as other:
+        def allocated(criteria):
+            found = other.query(f'Appointment where context_id is "{project["id"]}" and {criteria}').all()
+            return [appointment["resource_id"] for appointment in found]
+
+        assert allocated(f'resource.username is "{user["username"]}"') == [user["id"]]
+        assert allocated(f'resource.name is "{group["name"]}"') == [group["id"]]
+        assert allocated(f'resource.name is "{user["username"]}"') == []
+        with pytest.raises(exception.ServerError, match="memberships"):
+            allocated("resource.memberships any (id is 1)")
+        with pytest.raises(exception.ServerError, match="no attribute 'nonsense'"):
+            allocated('resource.nonsense is "x"')
