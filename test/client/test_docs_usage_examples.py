@@ -6,12 +6,15 @@ ftrack client. Each test is named after the chapter's heading.
 """
 
 import importlib.util
+import os
+import subprocess
 import uuid
 from pathlib import Path
 
 import arrow
 import clapboard
 import clapboard.exception
+import external_server
 import pytest
 from live_server import new_session
 
@@ -151,42 +154,19 @@ def test_sync_users_with_ldap(run_example, server, monkeypatch):
 
 
 def stand_in_directory(server, usernames, examples):
-    """Point ``server`` at an LDIF file holding ``usernames``."""
-    from clapboard_server import ldap_sync, settings
-
-    path = str(server.data_dir / "ldap-directory.ldif")
-    settings.put(server.server.database, ldap_sync.DIRECTORY_SETTING, path)
+    """Point ``server`` at an LDIF file holding ``usernames``: in this process when it runs the
+    server, else with ``clapboard ldap directory`` run by the server's Python (on SQLite)."""
+    path = server.data_dir / "ldap-directory.ldif"
     examples.write_ldap_directory(path, usernames)
+    python = external_server.external_python()
+    if python is None:
+        from clapboard_server import ldap_sync, settings
 
-
-def test_sync_users_with_ldap_failures_are_reported_on_the_job(server_factory, tmp_path):
-    """Not configured, or an unreadable directory: the Job fails with the reason; an unknown
-    job type is refused."""
-    import json
-
-    import clapboard.exception
-    from clapboard_server import ldap_sync, settings
-
-    with server_factory("sqlite") as fresh, new_session(fresh) as session:
-        job = session.call([{"action": "delayed_job", "job_type": "SYNC_USERS_LDAP"}])[0]["data"]
-        assert job["status"] == "failed" and "not configured" in json.loads(job["data"])["description"]
-        settings.put(fresh.server.database, ldap_sync.DIRECTORY_SETTING, str(tmp_path / "missing.ldif"))
-        job = session.call([{"action": "delayed_job", "job_type": "SYNC_USERS_LDAP"}])[0]["data"]
-        assert job["status"] == "failed" and "Cannot read the LDAP directory" in json.loads(job["data"])["description"]
-        with new_session(fresh) as other:
-            assert other.get("Job", job["id"])["status"] == "failed"
-        with pytest.raises(clapboard.exception.ServerError, match="Unknown job_type"):
-            session.call([{"action": "delayed_job", "job_type": "REBOOT"}])
-
-
-def test_ldif_reader_folds_lines_and_decodes_base64():
-    from clapboard_server.ldap_sync import read_ldif
-
-    text = "dn: uid=a\nobjectClass: person\nuid: a\ncn:: w6lsw6hu\ndescription: long\n  line\n\n# comment\ndn: uid=b\n"
-    assert read_ldif(text) == [
-        {"dn": ["uid=a"], "objectClass": ["person"], "uid": ["a"], "cn": ["élèn"], "description": ["long line"]},
-        {"dn": ["uid=b"]},
-    ]
+        settings.put(server.server.database, ldap_sync.DIRECTORY_SETTING, str(path))
+        return
+    environment = dict(os.environ, PYTHONPATH=str(external_server.SOURCE))
+    subprocess.run([python, "-m", "clapboard", "ldap", "directory", str(path), "--data-dir", str(server.data_dir)],
+                   check=True, env=environment, capture_output=True)
 
 
 def test_changing_default_keeps_existing_values_of_the_configured_entities_only(server):
@@ -216,25 +196,3 @@ def test_changing_default_keeps_existing_values_of_the_configured_entities_only(
         assert key not in check.get("Task", task["id"])["custom_attributes"]
         stored = check.query(f'CustomAttributeValue where configuration_id is "{configuration["id"]}"').all()
         assert sorted(value["entity_id"] for value in stored) == sorted([shot["id"], own["id"]])
-
-
-def test_clapboard_ldap_directory_command(server_factory, tmp_path, capsys):
-    """``clapboard ldap directory PATH`` configures the sync a client then triggers."""
-    from clapboard.cli import main
-
-    directory = tmp_path / "people.ldif"
-    usage_examples.write_ldap_directory(directory, ["cli_person"])
-    with server_factory("sqlite") as fresh:
-        options = ["--data-dir", str(fresh.data_dir)]
-        assert main(["ldap", "directory", *options]) == 0
-        assert "not configured" in capsys.readouterr().out
-        assert main(["ldap", "directory", str(tmp_path / "missing.ldif"), *options]) == 1
-        assert "is not a file" in capsys.readouterr().err
-        assert main(["ldap", "directory", str(directory), *options]) == 0
-        assert str(directory) in capsys.readouterr().out
-        with new_session(fresh) as session:
-            job = session.call([{"action": "delayed_job", "job_type": "SYNC_USERS_LDAP"}])[0]["data"]
-            assert job["status"] == "done"
-            assert session.query('User where username is "cli_person"').one()["email"] == "cli_person@example.org"
-        assert main(["ldap", "directory", "--clear", *options]) == 0
-        assert "not configured" in capsys.readouterr().out

@@ -3,7 +3,6 @@
 The same behaviours with the real ftrack client: test/compat/scripts/usage_behaviours.py.
 """
 
-import datetime
 import uuid
 
 import arrow
@@ -164,14 +163,6 @@ def test_adding_or_removing_without_accessor_or_structure_raises_location_error(
         other = session.create_component(str(path), location=None)
         with pytest.raises(exception.LocationError, match=f"No {missing} defined"):
             location.add_component(other, session.get("Location", ORIGIN_LOCATION_ID))
-
-
-def test_datetime_wire_form_keeps_microseconds():
-    from clapboard_server.values import encode_datetime, parse_datetime
-
-    value = datetime.datetime(2024, 1, 2, 3, 4, 5, 678901)
-    assert parse_datetime("2024-01-02T04:04:05.678901+01:00") == value
-    assert encode_datetime(value) == {"__type__": "datetime", "value": "2024-01-02T03:04:05.678901"}
 
 
 def test_an_attribute_of_one_subtype_is_reached_without_a_cast(server, session):

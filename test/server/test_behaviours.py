@@ -262,3 +262,13 @@ def test_sqlite_statistics_follow_the_data(server_factory, backend):
         with database.engine.connect() as connection:
             rows = connection.exec_driver_sql("select count(*) from sqlite_stat1 where tbl = 'context'").scalar()
         assert rows > 0
+
+
+def test_datetime_wire_form_keeps_microseconds():
+    import datetime
+
+    from clapboard_server.values import encode_datetime, parse_datetime
+
+    value = datetime.datetime(2024, 1, 2, 3, 4, 5, 678901)
+    assert parse_datetime("2024-01-02T04:04:05.678901+01:00") == value
+    assert encode_datetime(value) == {"__type__": "datetime", "value": "2024-01-02T03:04:05.678901"}
