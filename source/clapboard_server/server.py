@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -61,6 +62,9 @@ class Server:
         self.storage = Storage(self.data_dir, self.database, settings.secret(self.database, STORAGE_SECRET))
         self.admin_key = self._admin_key()
         self.events.start()
+        # What is alive now (schema, tables, prepared statements) lives as long as the server:
+        # keep it out of the collector's full passes, which otherwise walk it during big batches.
+        gc.freeze()
 
     def _admin_key(self) -> str | None:
         """The admin's key: new on a new database, else the one this data folder remembers."""
@@ -123,6 +127,7 @@ class Server:
             self.events.accounts_changed(users)
 
     def close(self) -> None:
+        gc.unfreeze()  # this server's objects may be collected once released
         self.workers.shutdown(wait=True)
         self.events.close()
         self.database.dispose()

@@ -146,7 +146,9 @@ class Writer:
             )
         referenced = self.registry.get(value["__entity_type__"])
         target = self.registry.get(prop.target)
-        if not (referenced.is_a(target) or target.is_a(referenced) or _owns(referenced, prop)):
+        fits = self.prepared(("fits", referenced.name, prop.target, prop.column), lambda: (
+            referenced.is_a(target) or target.is_a(referenced) or _owns(referenced, prop)))
+        if not fits:
             raise ValidationError(
                 f"Attribute {prop.name!r} of {owner.name} must reference a {target.name}; "
                 f"got a {referenced.name}."
@@ -181,8 +183,13 @@ class Writer:
                 deferred.append((prop, value))
 
     def apply_defaults(self, entity_type: EntityType, row: Row) -> None:
-        for prop in entity_type.properties.values():
-            if prop.kind == COLLECTION or prop.computed or row.get(prop.column) is not None:
+        defaulted = self.prepared(("defaulted", entity_type.name), lambda: [
+            prop for prop in entity_type.properties.values()
+            if prop.kind != COLLECTION and not prop.computed
+            and ((prop.has_default and prop.default is not None) or prop.fill is not None)
+        ])
+        for prop in defaulted:
+            if row.get(prop.column) is not None:
                 continue
             if prop.has_default and prop.default is not None:
                 default = str(uuid.uuid4()) if prop.default == "{uid}" else prop.default
