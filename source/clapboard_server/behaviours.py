@@ -116,7 +116,7 @@ def before_delete(writer: Writer, entity_type: EntityType, row: Row) -> None:
         ancestry = writer.catalog.tables[ANCESTRY_TABLE]
         statement = writer.prepared("unlink ancestry", lambda: ancestry.delete().where(
             sa.or_(ancestry.c.context_id == sa.bindparam("_id"), ancestry.c.ancestor_id == sa.bindparam("_id"))))
-        writer.connection.execute(statement, {"_id": row["id"]})
+        writer.run_delete(statement, {"_id": row["id"]})
 
 
 def finish_batch(writer: Writer) -> None:

@@ -1,10 +1,11 @@
-"""Inserts of one batch, held back and sent per table with ``executemany``.
+"""Inserts and deletes of one batch, held back and sent per statement with ``executemany``.
 
 A batch of creates would otherwise send one ``INSERT`` per row (and build one statement per
 row). :class:`BufferedConnection` wraps the batch's connection: :meth:`add` queues a row, and
 anything that runs SQL through the wrapper (a read, an update, a delete, the end of the batch)
 first flushes the queue, one prebuilt ``INSERT`` per table with every row's parameters. So
 every statement still sees every row inserted before it, exactly as with immediate inserts.
+Prebuilt deletes by key (a cascade's rows, links and ancestry) are queued the same way.
 """
 
 from __future__ import annotations
@@ -27,9 +28,25 @@ class BufferedConnection:
         #: Table name -> (table, rows, entity type names), in order of first insert.
         self._queued: dict[str, tuple[sa.Table, list[dict[str, Any]], list[str]]] = {}
         self._statements: dict[str, sa.Insert] = {}
+        #: Prebuilt DELETE statement -> parameters of each queued run. Deletes commute with each
+        #: other, so they are grouped per statement; inserts are sent before any delete is queued.
+        self._deletes: dict[Any, list[dict[str, Any]]] = {}
+
+    def delete(self, statement: sa.Delete, parameters: dict[str, Any]) -> None:
+        """Queue a prebuilt DELETE (its result is not needed)."""
+        if self._queued:
+            self._send_inserts()
+        self._deletes.setdefault(statement, []).append(parameters)
+
+    def _send_deletes(self) -> None:
+        while self._deletes:
+            statement = next(iter(self._deletes))
+            self.wrapped.execute(statement, self._deletes.pop(statement))
 
     def add(self, table: sa.Table, values: dict[str, Any], type_name: str) -> None:
         """Queue one row of ``table`` (columns it lacks are NULL, as in a single insert)."""
+        if self._deletes:
+            self._send_deletes()
         queued = self._queued.get(table.name)
         if queued is None:
             queued = self._queued[table.name] = (table, [], [])
@@ -38,6 +55,8 @@ class BufferedConnection:
 
     def add_many(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         """Queue rows that name every column of ``table`` (ancestry links)."""
+        if self._deletes:
+            self._send_deletes()
         queued = self._queued.get(table.name)
         if queued is None:
             queued = self._queued[table.name] = (table, [], [])
@@ -45,7 +64,11 @@ class BufferedConnection:
         queued[2].extend([table.name] * len(rows))
 
     def flush(self) -> None:
-        """Send every queued row."""
+        """Send every queued statement."""
+        self._send_inserts()
+        self._send_deletes()
+
+    def _send_inserts(self) -> None:
         while self._queued:
             name = next(iter(self._queued))
             table, rows, type_names = self._queued.pop(name)

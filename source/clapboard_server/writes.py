@@ -404,14 +404,21 @@ class Writer:
         behaviours.before_delete(self, entity_type, row)
         self.forget(entity_type)
         for link_table, column in self.link_columns(entity_type):
-            self.connection.execute(_column_statement(self.catalog, "delete", link_table, column), {"_where": owner_id})
+            self.run_delete(_column_statement(self.catalog, "delete", link_table, column), {"_where": owner_id})
         table = self.table(entity_type)
         statement = _prepared(self.catalog).get(("delete", entity_type.name))
         if statement is None:
             statement = _prepared(self.catalog)[("delete", entity_type.name)] = table.delete().where(
                 _pk_parameters(entity_type, table))
-        self.connection.execute(statement, _pk_values(key))
+        self.run_delete(statement, _pk_values(key))
         self.record("remove", entity_type, row, [])
+
+    def run_delete(self, statement: sa.Delete, parameters: dict[str, Any]) -> None:
+        """Run a prebuilt DELETE now, or queue it with the batch's other deletes."""
+        if self.buffered:
+            self.connection.delete(statement, parameters)
+        else:
+            self.connection.execute(statement, parameters)
 
     def link_columns(self, entity_type: EntityType) -> list[tuple[sa.Table, str]]:
         """Link-table columns (of many-to-many collections) that refer to ``entity_type``'s rows."""
