@@ -104,18 +104,28 @@ def _members(
 ) -> sa.ColumnElement:
     """``alias`` has a member of collection ``prop`` meeting ``condition``.
 
-    Compiled as ``key IN (SELECT owner key FROM members WHERE ...)`` rather than a correlated
-    ``EXISTS``: both planners then read the matching members once through their own indexes
-    (``descendants.id is X`` reads X's ancestry rows) instead of probing for every owner row.
+    Members reached through a link table (``ancestors``, ``descendants``, list members) are
+    matched as ``key IN (SELECT owner key FROM link JOIN members WHERE ...)``: the planner reads
+    the few link rows of the named member once (``descendants.id is X`` reads X's ancestry)
+    instead of probing the link for every owner row. Members holding their owner's key
+    (``assignments``, ``notes``, custom attribute values) stay a correlated ``EXISTS``: the
+    owner's other criteria (usually its project) are then the selective side, and the members
+    are read through their owner-key index.
     """
     sub = scope.child(scope.catalog.registry.get(cast or prop.target))
-    member, target, link, owner_key = sub.join_collection(None, entity_type, prop, cast)
-    conditions = [link, owner_key.is_not(None)]
+    if prop.through:
+        member, target, link, owner_key = sub.join_collection(None, entity_type, prop, cast)
+        conditions = [link, owner_key.is_not(None)]
+    else:
+        member, target, link, owner_key = sub.join_collection(alias, entity_type, prop, cast)
+        conditions = [link]
     inner = condition(sub, target, member)
     if inner is not None:
         conditions.append(inner)
-    owners = sa.select(owner_key).select_from(sub.from_clause).where(*conditions)
-    return alias.c[entity_type.primary_key[0]].in_(owners)
+    if prop.through:
+        owners = sa.select(owner_key).select_from(sub.from_clause).where(*conditions)
+        return alias.c[entity_type.primary_key[0]].in_(owners)
+    return sa.exists(sa.select(sa.literal(1)).select_from(sub.from_clause).where(*conditions))
 
 
 def _leaf_column(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property):
