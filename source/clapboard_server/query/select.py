@@ -121,8 +121,8 @@ class Level:
         key = self._row_kind(row)
         plan = self._plans.get(key)
         if plan is None:
-            values = {column: row[index] for column, index in self._discriminators}
-            concrete = self.scope.catalog.registry.resolve_row_type(self.entity_type, values)
+            concrete = self.scope.catalog.row_type(
+                self.entity_type, tuple((column, row[index]) for column, index in self._discriminators))
             plain = [(name, index) for name, (index, converter, _) in self._fields.items()
                      if name in concrete.properties and converter is None]
             converted = [(name, index, converter) for name, (index, converter, _) in self._fields.items()
