@@ -12,6 +12,7 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -96,13 +97,15 @@ def start(
     database: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    **options: Any,
 ) -> EmbeddedServer:
     """Start a server in a background thread and return its handle once it accepts requests.
 
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
     folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
-    it is in use, :class:`PortInUseError` is raised and no data folder is created.
+    it is in use, :class:`PortInUseError` is raised and no data folder is created. Other
+    ``options`` go to :class:`~.server.Server` (``ffmpeg``, ``encode_workers``, ``smtp``).
     """
     sock = listening_socket(host, port)
     temporary = None
@@ -111,7 +114,7 @@ def start(
         if data_dir is None:
             temporary = tempfile.mkdtemp(prefix="clapboard-")
             data_dir = temporary
-        server = Server(Path(data_dir), database)
+        server = Server(Path(data_dir), database, **options)
         server.prepare()
         handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
         handle.start(sock)

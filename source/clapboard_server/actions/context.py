@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,10 @@ class CallContext:
     #: The server's public URL as the client reached it (no trailing slash), when known.
     server_url: str | None = None
     _writer: Writer | None = field(default=None, repr=False)
+    #: Called once every operation has succeeded, before the commit; raising rolls the call back.
+    before_commit: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    #: Called once the call's transaction has committed (background work, events).
+    on_commit: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _grants: Grants | None = field(default=None, repr=False)
     _rules: ReadRules | None = field(default=None, repr=False)
 

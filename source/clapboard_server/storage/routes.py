@@ -9,8 +9,8 @@ Stored files are served as attachments (unless they are images or videos of a kn
 ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that forbids running anything,
 so a file uploaded as HTML cannot run script on the API's origin.
 
-``/component/thumbnail`` answers the component's stored bytes as uploaded: the server does not
-resize images, so its ``size`` parameter is accepted and ignored. ``/component/remove`` answers 200
+``/component/thumbnail`` is served by :mod:`clapboard_server.media.routes` (scaled to ``size``);
+the route here answers the stored bytes if that one is not mounted. ``/component/remove`` answers 200
 whether or not data was stored (``"removed"`` tells which), so a retried removal does not fail.
 
 Each route first establishes the user (``_user``, or the user an upload URL was issued to); the
