@@ -70,9 +70,10 @@ class Database:
         self._analyzer: threading.Thread | None = None
 
     def create_schema(self) -> None:
-        """Create missing tables (and indexes), and add columns schema files gained since."""
+        """Create missing tables, and add the columns and indexes schema files gained since."""
         self.metadata.create_all(self.engine)
         self._add_missing_columns()
+        self._add_missing_indexes()
 
     def _add_missing_columns(self) -> None:
         """``ALTER TABLE ... ADD COLUMN`` for each stored attribute an existing table lacks."""
@@ -88,6 +89,17 @@ class Database:
                     connection.exec_driver_sql(
                         f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.format_column(column)} {kind}"
                     )
+
+    def _add_missing_indexes(self) -> None:
+        """Create each declared index an existing table lacks (``create_all`` builds the
+        indexes of the tables it creates only)."""
+        inspector = sa.inspect(self.engine)
+        with self.engine.begin() as connection:
+            for table in self.metadata.sorted_tables:
+                present = {index["name"] for index in inspector.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name not in present:
+                        index.create(connection)
 
     @contextlib.contextmanager
     def transaction(self, write: bool = True) -> Iterator[sa.Connection]:

@@ -555,6 +555,17 @@ def test_results_are_cached_and_immutable():
         first.limit = 4
 
 
+def test_expressions_differing_in_quoted_values_share_a_parse_but_keep_their_values():
+    first = parse('select name from Task where project.name is "alpha" and status.name in ("a\\"b", "cd")')
+    second = parse('select name from Task where project.name is "beta!" and status.name in ("x\\"y", "zz")')
+    assert first.criteria.items[0].value == "alpha"
+    assert second.criteria.items[0].value == "beta!"
+    assert second.criteria.items[1].values == ('x"y', "zz")
+    assert second.criteria.items[1].path.position == first.criteria.items[1].path.position
+    message = error('select name from Task where name is "abcdef" and (').message
+    assert "character 51" in message and '"abcdef"' in message
+
+
 def test_errors_are_not_cached_as_results():
     for _ in range(2):
         assert "Unknown operator" in error("X where a isnt 1").message

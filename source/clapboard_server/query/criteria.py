@@ -78,12 +78,56 @@ def _on_path(
         )
     cast = segment.cast or _implicit_cast(scope, prop, rest[0].name)
     if prop.kind == REFERENCE:
+        if (len(rest) == 1 and not stop_at_relation and not rest[0].cast
+                and _compares_stored_key(scope, prop, cast, rest[0].name)):
+            # ``parent.id is X``: compare the stored reference, no join (the planner then starts
+            # from the referencing column's index).
+            return leaf(scope, entity_type, alias, prop)
         target_alias, target = scope.join_reference(alias, entity_type, prop, cast)
         return _on_path(scope, target, target_alias, path, rest, leaf, stop_at_relation)
+    return _members(scope, entity_type, alias, prop, cast,
+                    lambda sub, target, member: _on_path(sub, target, member, path, rest, leaf, stop_at_relation))
+
+
+def _compares_stored_key(scope: Scope, prop: Property, cast: str | None, name: str) -> bool:
+    """Whether ``<prop>.<name>`` is the stored reference column itself: ``name`` is the target's
+    single text key, the target needs no discriminator and the user may read all its rows."""
+    if prop.computed or cast:
+        return False
+    target = scope.catalog.registry.get(prop.target)
+    key = target.primary_key
+    return (key == [name] and not target.where and target.properties[name].data_type == "string"
+            and scope.rules.predicate(target, scope.catalog.table(target)) is None)
+
+
+def _members(
+    scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property, cast: str | None,
+    condition: Callable[[Scope, EntityType, sa.Alias], sa.ColumnElement | None],
+) -> sa.ColumnElement:
+    """``alias`` has a member of collection ``prop`` meeting ``condition``.
+
+    Members reached through a link table (``ancestors``, ``descendants``, list members) are
+    matched as ``key IN (SELECT owner key FROM link JOIN members WHERE ...)``: the planner reads
+    the few link rows of the named member once (``descendants.id is X`` reads X's ancestry)
+    instead of probing the link for every owner row. Members holding their owner's key
+    (``assignments``, ``notes``, custom attribute values) stay a correlated ``EXISTS``: the
+    owner's other criteria (usually its project) are then the selective side, and the members
+    are read through their owner-key index.
+    """
     sub = scope.child(scope.catalog.registry.get(cast or prop.target))
-    member, target, link, _ = sub.join_collection(alias, entity_type, prop, cast)
-    inner = _on_path(sub, target, member, path, rest, leaf, stop_at_relation)
-    return sa.exists(sa.select(sa.literal(1)).select_from(sub.from_clause).where(link, inner))
+    if prop.through:
+        member, target, link, owner_key = sub.join_collection(None, entity_type, prop, cast)
+        conditions = [link, owner_key.is_not(None)]
+    else:
+        member, target, link, owner_key = sub.join_collection(alias, entity_type, prop, cast)
+        conditions = [link]
+    inner = condition(sub, target, member)
+    if inner is not None:
+        conditions.append(inner)
+    if prop.through:
+        owners = sa.select(owner_key).select_from(sub.from_clause).where(*conditions)
+        return alias.c[entity_type.primary_key[0]].in_(owners)
+    return sa.exists(sa.select(sa.literal(1)).select_from(sub.from_clause).where(*conditions))
 
 
 def _implicit_cast(scope: Scope, prop: Property, name: str) -> str | None:
@@ -194,10 +238,8 @@ def _related(node: ast.Related) -> Leaf:
             raise ValidationError(
                 f"{entity_type.name}.{prop.name} is not a relationship; '{node.operator}' needs one."
             )
-        sub = scope.child(scope.catalog.registry.get(segment.cast or prop.target))
-        member, target, link, _ = sub.join_collection(alias, entity_type, prop, segment.cast)
-        conditions = [link]
-        if node.criteria is not None:
-            conditions.append(compile_criteria(sub, target, member, node.criteria))
-        return sa.exists(sa.select(sa.literal(1)).select_from(sub.from_clause).where(*conditions))
+        criteria = node.criteria
+        return _members(scope, entity_type, alias, prop, segment.cast,
+                        lambda sub, target, member: None if criteria is None
+                        else compile_criteria(sub, target, member, criteria))
     return leaf

@@ -27,12 +27,13 @@ Choices where the specification leaves room:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import pyparsing as pp
 
@@ -464,10 +465,56 @@ def _parse_criteria(text: str) -> ast.Criteria:
 def parse(expression: str) -> ast.Query:
     """Parse a whole query expression; raise :class:`ParseError` if it is malformed.
 
-    Results are cached: equal expressions return the same (immutable) :class:`ast.Query`.
+    Results are cached (equal expressions return the same immutable :class:`ast.Query`), and
+    so are their shapes: quoted strings are replaced by slots of the same length
+    before parsing (so positions are unchanged), and the cached AST of that template gets the
+    expression's strings. Queries differing only in their quoted values (an id, a name) parse
+    once.
     """
     _check(expression)
-    return _parse(expression)
+    return _parse_by_shape(expression)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_by_shape(expression: str) -> ast.Query:
+    literals: list[str] = []
+
+    def slot(match: re.Match) -> str:
+        raw = match.group()
+        literals.append(_UNESCAPE_RE.sub(r"\1", raw[1:-1]))
+        return '"' + _slot(len(literals) - 1).ljust(len(raw) - 2, _SLOT_MARK) + '"'
+
+    if _SLOT_MARK in expression or any(len(m.group()) < 4 for m in _LITERAL_RE.finditer(expression)):
+        return _parse(expression)
+    template = _LITERAL_RE.sub(slot, expression)
+    if not literals or len(literals) > _MAX_SLOTS:
+        return _parse(expression)
+    try:
+        shape = _parse(template)
+    except ParseError:
+        return _parse(expression)  # the error, worded from the text as written
+    return _fill(shape, {_slot(n): value for n, value in enumerate(literals)})
+
+
+_SLOT_MARK = "\x00"
+_MAX_SLOTS = 36
+_LITERAL_RE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.DOTALL)
+
+
+def _slot(number: int) -> str:
+    return _SLOT_MARK + "0123456789abcdefghijklmnopqrstuvwxyz"[number]
+
+
+def _fill(node: object, values: dict[str, str]) -> Any:
+    """``node`` with every slot string replaced by its value (slots are padded: strip them)."""
+    if isinstance(node, str):
+        return values.get(node.rstrip(_SLOT_MARK), node) if node.startswith(_SLOT_MARK) else node
+    if isinstance(node, tuple):
+        return tuple(_fill(item, values) for item in node)
+    if dataclasses.is_dataclass(node):
+        changes = {f.name: _fill(getattr(node, f.name), values) for f in dataclasses.fields(node)}
+        return dataclasses.replace(node, **changes)
+    return node
 
 
 def parse_criteria(text: str) -> ast.Criteria:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -28,6 +28,7 @@ class Catalog:
         self.tables = tables
         self._aliases: dict[tuple[str, int], sa.Alias] = {}
         self._lock = threading.Lock()
+        self._row_types: dict[tuple[str, tuple], EntityType] = {}
 
     def table(self, entity_type: EntityType) -> sa.Table:
         return self.tables[entity_type.table]
@@ -49,6 +50,14 @@ class Catalog:
                     alias.c  # noqa: B018 - build the column collection before sharing
                     alias = self._aliases.setdefault(key, alias)
         return alias
+
+    def row_type(self, entity_type: EntityType, discriminators: tuple[tuple[str, Any], ...]) -> EntityType:
+        """The concrete type of a row of ``entity_type`` with these discriminator values (memoised)."""
+        key = (entity_type.name, discriminators)
+        concrete = self._row_types.get(key)
+        if concrete is None:
+            concrete = self._row_types[key] = self.registry.resolve_row_type(entity_type, dict(discriminators))
+        return concrete
 
     def link_table(self, name: str) -> sa.Table:
         entity_type = self.registry.types.get(name)

@@ -54,7 +54,7 @@ class Level:
         self.collections: list[tuple[Property, str | None, Tree]] = []
         self.python_computed: list[Property] = []
         self.produced: list[tuple[Any, dict[str, Any], EntityType]] = []
-        self._plans: dict[tuple, tuple[EntityType, list[tuple]]] = {}
+        self._plans: dict[Any, tuple[EntityType, Callable[[tuple], Any], tuple[str, ...], list[tuple]]] = {}
 
         table_types = [entity_type] + [
             t for t in registry.concrete_types(entity_type.table) if t.is_a(entity_type)
@@ -68,6 +68,7 @@ class Level:
         self._fields: dict[str, tuple[int, Callable | None, Property]] = {}
         for key in entity_type.primary_key:
             self._add_scalar(columns, entity_type.properties[key])
+        self._key_index = self._fields[entity_type.primary_key[0]][0]
         wanted = {name for t in table_types for name in t.system_projections}
         for name in sorted(wanted):
             prop = _first_property(table_types, name)
@@ -110,33 +111,43 @@ class Level:
             converter = lambda v, t=data_type: from_column(t, v)
         self._fields[prop.name] = (self._add(columns, value), converter, prop)
 
-    def _plan(self, row: tuple) -> tuple[EntityType, list[tuple]]:
+    def _plan(self, row: tuple) -> tuple[EntityType, Callable[[tuple], Any], tuple[str, ...], list[tuple]]:
+        """How to build an entity from ``row``, memoised per discriminator values.
+
+        A plan holds the concrete type, one ``itemgetter`` for every plain value, their
+        names, and the few values needing conversion: materialising a row is then a
+        ``dict.update(zip(...))`` rather than a Python loop over its attributes.
+        """
         key = self._row_kind(row)
         plan = self._plans.get(key)
         if plan is None:
-            values = {column: row[index] for column, index in self._discriminators}
-            concrete = self.scope.catalog.registry.resolve_row_type(self.entity_type, values)
-            fields = [
-                (name, index, converter)
-                for name, (index, converter, _) in self._fields.items()
-                if name in concrete.properties
-            ]
-            plan = self._plans[key] = (concrete, fields)
+            concrete = self.scope.catalog.row_type(
+                self.entity_type, tuple((column, row[index]) for column, index in self._discriminators))
+            plain = [(name, index) for name, (index, converter, _) in self._fields.items()
+                     if name in concrete.properties and converter is None]
+            converted = [(name, index, converter) for name, (index, converter, _) in self._fields.items()
+                         if name in concrete.properties and converter is not None]
+            getter = operator.itemgetter(*(index for _, index in plain))
+            if len(plain) == 1:
+                single = getter
+                getter = lambda row: (single(row),)
+            plan = self._plans[key] = (concrete, getter, tuple(name for name, _ in plain), converted)
         return plan
 
     def materialise(self, row: tuple) -> dict[str, Any] | None:
         """The entity of this level in ``row`` (None when a joined reference is empty)."""
-        pk_index = self._fields[self.entity_type.primary_key[0]][0]
-        if row[pk_index] is None:
+        key = row[self._key_index]
+        if key is None:
             return None
-        concrete, fields = self._plan(row)
+        concrete, getter, names, converted = self._plan(row)
         entity: dict[str, Any] = {"__entity_type__": concrete.name}
-        for name, index, converter in fields:
+        entity.update(zip(names, getter(row)))
+        for name, index, converter in converted:
             value = row[index]
-            entity[name] = converter(value) if converter is not None and value is not None else value
+            entity[name] = None if value is None else converter(value)
         for name, level in self.references:
             entity[name] = level.materialise(row)
-        self.produced.append((row[pk_index], entity, concrete))
+        self.produced.append((key, entity, concrete))
         return entity
 
     def complete(self, connection: sa.Connection) -> None:
