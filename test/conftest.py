@@ -10,6 +10,11 @@ Tests that take the ``server`` fixture run once per available backend:
   dropped afterwards.
 
 Restrict a test to some backends with ``@pytest.mark.backends("sqlite")``.
+
+File storage: the ``server`` fixture keeps component files in its data folder
+(``storage`` is ``"disk"``). Tests marked ``@pytest.mark.storages("disk", "s3")``
+run once per storage; with ``s3`` the server keeps them in a bucket of a moto S3
+server that the suite starts on 127.0.0.1 (once per session, when first needed).
 Tests that need a server of their own (an empty database) use
 ``server_factory``.
 
@@ -24,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 POSTGRES_URL_VARIABLE = "CLAPBOARD_TEST_POSTGRES_URL"
+S3_TEST_BUCKET = "clapboard-test"
 
 
 def available_backends():
@@ -41,6 +47,9 @@ def pytest_configure(config):
         "backends(*names): run the test only on these database backends "
         "(sqlite, postgresql)",
     )
+    config.addinivalue_line(
+        "markers", "storages(*names): run the test once per file storage (disk, s3)"
+    )
 
 
 def pytest_generate_tests(metafunc):
@@ -52,26 +61,67 @@ def pytest_generate_tests(metafunc):
     if marker is not None:
         backends = [name for name in backends if name in marker.args]
     metafunc.parametrize("backend", backends, scope="session")
+    storages = metafunc.definition.get_closest_marker("storages")
+    if storages is not None and "storage" in metafunc.fixturenames:
+        metafunc.parametrize("storage", storages.args, scope="session")
 
 
 @pytest.fixture(scope="session")
-def server_factory(tmp_path_factory):
-    """Return ``start(backend="sqlite")``, a context manager running a new server.
+def storage():
+    """Where the ``server`` fixture keeps files: ``disk`` unless the test is marked ``storages``."""
+    return "disk"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """The URL of a moto S3 server on 127.0.0.1 for the whole session."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    yield f"http://{host}:{port}"
+    moto.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_storage(s3_endpoint):
+    """``new()``: the ``storage`` and ``storage_options`` of a server with a fresh prefix of the test bucket."""
+    import boto3
+
+    options = {"endpoint_url": s3_endpoint, "region_name": "us-east-1",
+               "aws_access_key_id": "clapboard-test", "aws_secret_access_key": "clapboard-test-secret"}
+    boto3.client("s3", **options).create_bucket(Bucket=S3_TEST_BUCKET)
+
+    def new():
+        return {"storage": f"s3://{S3_TEST_BUCKET}/{uuid.uuid4().hex[:12]}", "storage_options": dict(options)}
+
+    return new
+
+
+@pytest.fixture(scope="session")
+def server_factory(tmp_path_factory, request):
+    """Return ``start(backend="sqlite", storage="disk")``, a context manager running a new server.
 
     The server gets its own data folder and, on PostgreSQL, its own database;
-    it is stopped and its database dropped when the ``with`` block ends::
+    with ``storage="s3"`` its files go to a new prefix of the moto bucket. It is
+    stopped and its database dropped when the ``with`` block ends::
 
         with server_factory("postgresql") as server:
             ...  # server.server_url, server.api_user, server.api_key
     """
 
     @contextlib.contextmanager
-    def start(backend="sqlite"):
+    def start(backend="sqlite", storage="disk"):
         from clapboard_server import embedded
 
+        files = request.getfixturevalue("s3_storage")() if storage == "s3" else {}
         data_dir = tmp_path_factory.mktemp(f"server-{backend}")
         with _database(backend) as database, embedded.start(
-            data_dir=data_dir, database=database
+            data_dir=data_dir, database=database, **files
         ) as handle:
             yield handle
 
@@ -79,9 +129,9 @@ def server_factory(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def server(backend, server_factory):
-    """An embedded server on *backend*, shared by every test of the session."""
-    with server_factory(backend) as handle:
+def server(backend, storage, server_factory):
+    """An embedded server on *backend* storing files on *storage*, shared by the session's tests."""
+    with server_factory(backend, storage) as handle:
         yield handle
 
 

@@ -92,18 +92,22 @@ def start(
     database: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    storage: str | None = None,
+    storage_options: dict | None = None,
 ) -> EmbeddedServer:
     """Start a server in a background thread and return its handle once it accepts requests.
 
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
-    folder. ``port=0`` picks a free port.
+    folder. ``port=0`` picks a free port. ``storage`` is where component data lives: the data folder
+    by default, or ``s3://BUCKET[/PREFIX]`` with ``storage_options`` for the S3 client
+    (``endpoint_url``, ``region_name``, ...; unset ones come from the AWS environment variables).
     """
     temporary = None
     if data_dir is None:
         temporary = tempfile.mkdtemp(prefix="clapboard-")
         data_dir = temporary
-    server = Server(Path(data_dir), database)
+    server = Server(Path(data_dir), database, storage=storage, storage_options=storage_options)
     try:
         server.prepare()
         sock = listening_socket(host, port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from .folder_lock import FolderLock
 from .idempotency import IdempotencyStore
 from .schema import Registry, default_registry
 from .storage import Storage, links
+from .storage.store import open_backend
 
 log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "admin-api-key"
@@ -29,8 +31,12 @@ class Server:
     """Everything a running server holds, independent of the HTTP layer."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None, registry: Registry | None = None,
-                 admin_user: str = "admin") -> None:
+                 admin_user: str = "admin", storage: str | None = None,
+                 storage_options: Mapping[str, Any] | None = None) -> None:
         self.data_dir = private.make_folder(Path(data_dir))
+        #: Where component data lives: None for the data folder, or ``s3://BUCKET[/PREFIX]``.
+        self.storage_url = storage
+        self.storage_options = dict(storage_options or {})
         self.registry = registry or default_registry()
         self.database = Database(database_url or data_folder_url(self.data_dir), self.registry)
         #: SQLite serves one server process: hold the data folder while running.
@@ -55,7 +61,8 @@ class Server:
             seed.seed(self.database)
         elif self.database.is_sqlite:
             self.database.analyze()  # statistics for the data an earlier run left
-        self.storage = Storage(self.data_dir, self.database, settings.secret(self.database, STORAGE_SECRET))
+        backend = open_backend(self.data_dir, self.storage_url, self.storage_options)
+        self.storage = Storage(self.data_dir, self.database, settings.secret(self.database, STORAGE_SECRET), backend)
         self.admin_key = self._admin_key()
         self.events.start()
 

@@ -15,11 +15,18 @@ def _server(arguments: argparse.Namespace) -> int:
     except ImportError:
         print('The server needs its extras: pip install "clapboard[server]"', file=sys.stderr)
         return 2
-    handle = embedded.start(
-        data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port
-    )
+    try:
+        handle = embedded.start(
+            data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port,
+            **storage_arguments(arguments),
+        )
+    except ValueError as error:  # a storage option the server cannot use
+        print(f"clapboard server: {error}", file=sys.stderr)
+        return 2
     print(f"clapboard server listening on {handle.server_url}")
     print(f"  data folder: {handle.data_dir}")
+    if arguments.storage:
+        print(f"  files:       {arguments.storage}")
     print(f"  API user:    {handle.api_user}")
     if handle.server.new_admin_key:
         print(f"  API key:     {handle.api_key}   (shown once; also in {handle.data_dir / 'admin-api-key'})")
@@ -36,6 +43,23 @@ def _server(arguments: argparse.Namespace) -> int:
     stop.wait()
     handle.stop()
     return 0
+
+
+def storage_arguments(arguments: argparse.Namespace) -> dict:
+    """The ``storage`` and ``storage_options`` of a server from the ``--storage*`` options."""
+    options = {"endpoint_url": arguments.storage_endpoint_url, "region_name": arguments.storage_region}
+    return {"storage": arguments.storage,
+            "storage_options": {key: value for key, value in options.items() if value is not None}}
+
+
+def add_storage_options(parser: argparse.ArgumentParser) -> None:
+    """``--storage``, ``--storage-endpoint-url`` and ``--storage-region``."""
+    parser.add_argument("--storage", metavar="s3://BUCKET[/PREFIX]",
+                        help="keep component files in an S3-compatible bucket (default: the data folder); "
+                             "credentials from the AWS environment variables")
+    parser.add_argument("--storage-endpoint-url", help="S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, "
+                                                       "AWS_ENDPOINT_URL, or AWS itself)")
+    parser.add_argument("--storage-region", help="S3 region (default: AWS_DEFAULT_REGION)")
 
 
 def is_loopback(host: str) -> bool:
@@ -73,6 +97,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks one)")
     server.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql://user@host/db (default: SQLite)")
+    add_storage_options(server)
     server.set_defaults(run=_server)
     demo = commands.add_parser("demo", help="build a small project on an embedded server and report on it")
     demo.add_argument("--data-dir", help="keep the demo's data in this folder (default: temporary)")

@@ -65,7 +65,12 @@ class StoredFile:
 
 
 class FileStore:
-    """Reads, writes and removes component data below ``root``."""
+    """Reads, writes and removes component data below ``root``.
+
+    Clients reach it only through the server: it offers no direct upload or download URLs.
+    """
+
+    supports_multipart = False
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -80,6 +85,12 @@ class FileStore:
 
     def exists(self, resource_id: str) -> bool:
         return self.path(resource_id).is_file()
+
+    def upload_target(self, *args: object, **kwargs: object) -> None:
+        """None: uploads go through the server's own ``/component/put``."""
+
+    def download_url(self, *args: object, **kwargs: object) -> None:
+        """None: the server streams downloads itself."""
 
     async def write(self, resource_id: str, chunks: AsyncIterable[bytes], *, expected_size: int | None = None,
                     expected_md5: bytes | None = None, content_type: str | None = None) -> int:

@@ -5,7 +5,8 @@ Credentials (wire protocol 9.2): downloads and thumbnails accept either a downlo
 query parameter, as the ftrack client sends them; removal needs the key. Query strings are decoded
 the standard way, once: a request naming several users or keys is refused, never tried pair by pair.
 
-Stored files are served as attachments (unless they are images or videos of a known type), with
+When the storage backend serves files itself (S3), downloads and thumbnails answer a 307 redirect
+to a short-lived presigned URL once the credentials are checked. Stored files are served as attachments (unless they are images or videos of a known type), with
 ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that forbids running anything,
 so a file uploaded as HTML cannot run script on the API's origin.
 
@@ -25,7 +26,7 @@ import time
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ..auth import Authenticator
@@ -110,6 +111,12 @@ def _served_type(stored: str) -> str:
     return stored if _MEDIA_TYPE.fullmatch(stored) else DEFAULT_CONTENT_TYPE
 
 
+def _presentation(stored: str) -> tuple[str, bool]:
+    """How to serve data stored as ``stored``: the content type, and whether as an attachment."""
+    content_type = _served_type(stored)
+    return content_type, content_type.split(";")[0].strip().lower() not in INLINE_TYPES
+
+
 def _upload_limits(request: Request, grant: UploadGrant) -> tuple[int | None, bytes | None]:
     """The size and digest the body must have: signed in the URL, or else declared in headers."""
     declared = _optional_int(request, "content-length")
@@ -155,6 +162,9 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
             resource_id = _resource_id(request)
             # _user answers the user id: the policy's check that it may read the component goes next.
             await run_in_threadpool(_user, authenticator, storage, request, resource_id, True)
+            redirect = await run_in_threadpool(storage.download_redirect, resource_id, _presentation)
+            if redirect is not None:  # the backend serves the data itself (a presigned URL)
+                return RedirectResponse(redirect, 307, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
             stored = await run_in_threadpool(storage.files.open, resource_id)
         except ApiError as error:
             return _error(error)
