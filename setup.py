@@ -35,6 +35,7 @@ setup(
         "server": ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12"],
         "postgres": ["psycopg[binary]>=3.2"],
         "shell": ["ipython>=8"],
+        "s3": ["boto3>=1.28.62"],
         "test": [
             "starlette>=0.36",
             "uvicorn>=0.27",
@@ -42,6 +43,8 @@ setup(
             "websockets>=12",
             "psycopg[binary]>=3.2",
             "ipython>=8",
+            "boto3>=1.28.62",
+            "moto[server]>=5",
             "pytest>=7",
             "ruff>=0.4",
         ],
