@@ -21,7 +21,6 @@ database and one bucket serve the same files.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterable, Callable, Mapping
@@ -32,7 +31,7 @@ from urllib.parse import urlsplit
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import NotFoundError, ValidationError
-from .files import DEFAULT_CONTENT_TYPE, StoredFile, check_id
+from .files import DEFAULT_CONTENT_TYPE, StoredFile, check_id, copy_verified
 
 #: Smallest part S3 accepts in a multipart upload (all parts but the last).
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -244,21 +243,10 @@ class S3Store:
         The data is spooled and verified first; the object appears only once completely stored.
         """
         key = self.key(resource_id)
-        md5 = hashlib.md5()  # Content-MD5 is an integrity check, not security
-        size = 0
         with tempfile.SpooledTemporaryFile(SPOOL_SIZE) as spool:
-            async for chunk in chunks:
-                size += len(chunk)
-                if expected_size is not None and size > expected_size:
-                    raise ValidationError(f"The upload is longer than its Content-Length of {expected_size}.")
-                md5.update(chunk)
-                await run_in_threadpool(spool.write, chunk)
-            if expected_size is not None and size != expected_size:
-                raise ValidationError(f"The upload ended after {size} bytes; its Content-Length is {expected_size}.")
-            if expected_md5 is not None and md5.digest() != expected_md5:
-                raise ValidationError("The upload does not match its Content-MD5 checksum; nothing was stored.")
+            size, digest = await copy_verified(chunks, spool, expected_size, expected_md5)
             spool.seek(0)
-            extra = {"ContentType": content_type or DEFAULT_CONTENT_TYPE, "Metadata": _metadata(size, md5.digest())}
+            extra = {"ContentType": content_type or DEFAULT_CONTENT_TYPE, "Metadata": _metadata(size, digest)}
             await run_in_threadpool(self.client.upload_fileobj, spool, self.bucket, key, ExtraArgs=extra)
         return size
 
