@@ -45,7 +45,7 @@ setup(
             "ipython>=8",
             "boto3>=1.28.62",
             "moto[server]>=5",
-            "pytest>=7",
+            "pytest>=8.4",
             "ruff>=0.4",
         ],
         "docs": ["sphinx>=7"],

@@ -61,15 +61,14 @@ def pytest_generate_tests(metafunc):
     if marker is not None:
         backends = [name for name in backends if name in marker.args]
     metafunc.parametrize("backend", backends, scope="session")
-    storages = metafunc.definition.get_closest_marker("storages")
-    if storages is not None and "storage" in metafunc.fixturenames:
-        metafunc.parametrize("storage", storages.args, scope="session")
-
-
-@pytest.fixture(scope="session")
-def storage():
-    """Where the ``server`` fixture keeps files: ``disk`` unless the test is marked ``storages``."""
-    return "disk"
+    if "storage" in metafunc.fixturenames:
+        # Unmarked tests get "disk" without a mark in their id; a direct parameter (rather than a
+        # plain fixture) makes pytest restart the session's server when the storage changes.
+        storages = metafunc.definition.get_closest_marker("storages")
+        if storages is None:
+            metafunc.parametrize("storage", ["disk"], ids=[pytest.HIDDEN_PARAM], scope="session")
+        else:
+            metafunc.parametrize("storage", storages.args, scope="session")
 
 
 @pytest.fixture(scope="session")
