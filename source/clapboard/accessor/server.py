@@ -201,13 +201,16 @@ class ServerAccessor(Accessor):
 
     # Transfers ------------------------------------------------------------------------------
 
-    def _get(self, route: str, resource_identifier: str, stream: bool = True) -> requests.Response:
-        """GET *route* for *resource_identifier*, retrying connection errors with backoff."""
+    def _get(self, route: str, resource_identifier: str, stream: bool = True, follow: bool = True) -> requests.Response:
+        """GET *route* for *resource_identifier*, retrying connection errors with backoff.
+
+        *follow* False answers a redirect (to the server's object store) without following it.
+        """
         url = self._build_url(route, resource_identifier)
         attempt = 0
         while True:
             try:
-                return self.http.get(url, stream=stream, timeout=self.timeout)
+                return self.http.get(url, stream=stream, timeout=self.timeout, allow_redirects=follow)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
                 if attempt >= self.max_retries:
                     raise exception.AccessorOperationFailedError(
@@ -366,10 +369,14 @@ class ServerAccessor(Accessor):
             self._check(response, "remove", resource_identifier)
 
     def exists(self, resource_identifier: str) -> bool:
-        """Return whether data exists for *resource_identifier* (starts a download and drops it)."""
-        response = self._get("get", resource_identifier)
+        """Return whether data exists for *resource_identifier*.
+
+        Starts a download and drops it; a redirect to the server's object store (which the
+        server answers only after finding the data there) counts without being followed.
+        """
+        response = self._get("get", resource_identifier, follow=False)
         with response:
-            return 200 <= response.status_code < 300
+            return 200 <= response.status_code < 300 or response.status_code == 307
 
     def size(self, resource_identifier: str) -> int:
         """Return the size in bytes of *resource_identifier*.

@@ -5,10 +5,12 @@ Credentials (wire protocol 9.2): downloads and thumbnails accept either a downlo
 query parameter, as the ftrack client sends them; removal needs the key. Query strings are decoded
 the standard way, once: a request naming several users or keys is refused, never tried pair by pair.
 
-When the storage backend serves files itself (S3), downloads and thumbnails answer a 307 redirect
-to a short-lived presigned URL once the credentials are checked. Stored files are served as attachments (unless they are images or videos of a known type), with
+Stored files are served as attachments (unless they are images or videos of a known type), with
 ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that forbids running anything,
-so a file uploaded as HTML cannot run script on the API's origin.
+so a file uploaded as HTML cannot run script on the API's origin. When the storage backend serves
+files itself (S3), downloads and thumbnails answer a 307 redirect, with those headers, to a
+short-lived presigned URL once the credentials are checked; the URL asks the store for the same
+content type and disposition.
 
 ``/component/thumbnail`` answers the component's stored bytes as uploaded: the server does not
 resize images, so its ``size`` parameter is accepted and ignored. ``/component/remove`` answers 200
@@ -101,7 +103,7 @@ def _optional_int(request: Request, header: str) -> int | None:
 
 def _download_headers(content_type: str, size: int) -> dict[str, str]:
     headers = {**SECURITY_HEADERS, "Content-Length": str(size)}
-    if content_type.split(";")[0].strip().lower() not in INLINE_TYPES:
+    if _presentation(content_type)[1]:
         headers["Content-Disposition"] = "attachment"
     return headers
 
