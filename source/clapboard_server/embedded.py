@@ -16,13 +16,17 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
+from .request_log import RequestLog
 from .server import Server
-from .sockets import listening_socket
+from .sockets import PortInUseError, listening_socket
+
+__all__ = ["EmbeddedServer", "PortInUseError", "start"]
 
 
 def uvicorn_config(app) -> uvicorn.Config:
-    """The uvicorn configuration every clapboard server runs ``app`` with."""
-    return uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    """The uvicorn configuration every clapboard server runs ``app`` with (requests logged, see
+    :mod:`clapboard_server.request_log`)."""
+    return uvicorn.Config(RequestLog(app), log_level="warning", lifespan="off", access_log=False)
 
 
 class EmbeddedServer:
@@ -99,22 +103,27 @@ def start(
 
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
-    folder. ``port=0`` picks a free port. ``storage`` is where component data lives: the data folder
-    by default, or ``s3://BUCKET[/PREFIX]`` with ``storage_options`` for the S3 client
-    (``endpoint_url``, ``region_name``, ...; unset ones come from the AWS environment variables).
+    folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
+    it is in use, :class:`PortInUseError` is raised and no data folder is created. ``storage`` is
+    where component data lives: the data folder by default, or ``s3://BUCKET[/PREFIX]`` with
+    ``storage_options`` for the S3 client (``endpoint_url``, ``region_name``, ...; unset ones come
+    from the AWS environment variables).
     """
+    sock = listening_socket(host, port)
     temporary = None
-    if data_dir is None:
-        temporary = tempfile.mkdtemp(prefix="clapboard-")
-        data_dir = temporary
-    server = Server(Path(data_dir), database, storage=storage, storage_options=storage_options)
+    server = None
     try:
+        if data_dir is None:
+            temporary = tempfile.mkdtemp(prefix="clapboard-")
+            data_dir = temporary
+        server = Server(Path(data_dir), database, storage=storage, storage_options=storage_options)
         server.prepare()
-        sock = listening_socket(host, port)
         handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
         handle.start(sock)
     except BaseException:
-        server.close()
+        sock.close()
+        if server is not None:
+            server.close()
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
         raise

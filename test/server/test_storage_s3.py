@@ -220,7 +220,7 @@ def test_the_cli_takes_the_storage_and_its_endpoint(s3_storage, tmp_path):
                "--storage-endpoint-url", options["endpoint_url"], "--storage"]
     failed = subprocess.run([*command, "s3://no-such-bucket"], check=False, capture_output=True, text=True,
                             env=environment, timeout=TIMEOUT)
-    assert failed.returncode == 2 and "s3://no-such-bucket cannot be used" in failed.stderr
+    assert failed.returncode == 1 and "s3://no-such-bucket cannot be used" in failed.stderr
     process = subprocess.Popen([*command, files["storage"]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, env=environment)
     try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from ..errors import ValidationError
+from ..errors import ParseError, ValidationError
 from ..query import select
 from ..query.parser import parse
+from ..query.paths import check_query
 from .context import CallContext
 from .registry import action
 
@@ -24,6 +25,8 @@ def query_server_information(context: CallContext, operation: dict[str, Any]) ->
         "schema_hash": context.server.registry.schema_hash,
         "storage_scenario": {"scenario": "ftrack.automatic", "data": {}},
         "is_timezone_support_enabled": True,
+        # Query operations may carry the text the user wrote (see ``query``).
+        "query_user_expression": True,
         # Write batches sent with an Idempotency-Key header may be retried safely.
         "idempotent_writes": True,
     }
@@ -36,7 +39,21 @@ def query_schemas(context: CallContext, operation: dict[str, Any]) -> Any:
 
 @action("query")
 def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
+    """Run a query. ``user_expression``, when given, is the text the user wrote before the
+    client added projections, offset and limit: syntax errors point into it instead."""
     expression = operation.get("expression")
     if not isinstance(expression, str) or not expression.strip():
         raise ValidationError("The query action needs an 'expression' string.")
-    return select.execute(context.server.database.catalog, context.connection, parse(expression))
+    try:
+        query = parse(expression)
+    except ParseError:
+        written = operation.get("user_expression")
+        if isinstance(written, str) and written != expression:
+            parse(written)  # raises the same error, positioned in the user's text
+        raise
+    catalog = context.server.database.catalog
+    try:
+        return select.execute(catalog, context.connection, query)
+    except ValidationError:
+        check_query(catalog.registry, query)  # an unknown name: say which path, as written
+        raise
