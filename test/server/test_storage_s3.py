@@ -242,3 +242,34 @@ def test_the_cli_takes_the_storage_and_its_endpoint(s3_storage, tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.backends("postgresql")
+def test_worker_processes_share_the_bucket(backend, database_url, s3_storage, tmp_path, monkeypatch):
+    """``clapboard server --workers 2 --storage s3://...``: whichever worker a request lands on."""
+    from server_process import ServerProcess
+
+    files = s3_storage()
+    options = files["storage_options"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", options["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", options["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", options["endpoint_url"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    server = ServerProcess(tmp_path / "data", database=database_url,
+                           arguments=("--workers", "2", "--storage", files["storage"]))
+    try:
+        assert f"files:       {files['storage']}" in server.output
+        api = Api(server)
+        uploaded = {}
+        for index in range(6):  # fresh connections: the kernel spreads them over the workers
+            api.http.close()
+            data = f"file {index}".encode() * 1000
+            answer = api.call({"action": "get_upload_metadata", "component_id": str(uuid.uuid4()),
+                               "file_name": "f.bin", "file_size": len(data), "checksum": md5_of(data)})[0]
+            requests.put(answer["url"], data=data, headers=answer["headers"], timeout=TIMEOUT).raise_for_status()
+            uploaded[answer["component_id"]] = data
+        for component_id, data in uploaded.items():
+            assert download(server, component_id).content == data  # a new connection each time
+    finally:
+        assert server.stop() == 0
+    assert not (tmp_path / "data" / "files").exists()
