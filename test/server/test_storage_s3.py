@@ -273,3 +273,21 @@ def test_worker_processes_share_the_bucket(backend, database_url, s3_storage, tm
     finally:
         assert server.stop() == 0
     assert not (tmp_path / "data" / "files").exists()
+
+
+def test_presigned_urls_name_the_public_endpoint(s3_storage, tmp_path):
+    """Servers may reach the store under another name than clients (``public_endpoint_url``)."""
+    files = s3_storage()
+    public = files["storage_options"]["endpoint_url"].replace("127.0.0.1", "localhost")
+    files["storage_options"]["public_endpoint_url"] = public
+    with embedded.start(data_dir=tmp_path, **files) as server:
+        api = Api(server)
+        answer = api.call({"action": "get_upload_metadata", "component_id": str(uuid.uuid4()),
+                           "file_name": "a.txt", "file_size": 6, "checksum": md5_of(b"public")})[0]
+        assert answer["url"].startswith(public + "/")
+        requests.put(answer["url"], data=b"public", headers=answer["headers"], timeout=TIMEOUT).raise_for_status()
+        parts = multipart_metadata(api, LARGE)
+        assert all(entry["signed_url"].startswith(public + "/") for entry in parts["urls"])
+        redirect = download(server, answer["component_id"], allow_redirects=False)
+        assert redirect.headers["location"].startswith(public + "/")
+        assert download(server, answer["component_id"]).content == b"public"

@@ -24,18 +24,21 @@ def add_storage_arguments(parser: argparse.ArgumentParser, default_data_dir: str
 
 
 def add_file_storage_options(parser: argparse.ArgumentParser) -> None:
-    """``--storage``, ``--storage-endpoint-url`` and ``--storage-region``: where component files live."""
+    """``--storage`` and ``--storage-endpoint-url``, ``-region``, ``-public-url``: where component files live."""
     parser.add_argument("--storage", metavar="s3://BUCKET[/PREFIX]",
                         help="keep component files in an S3-compatible bucket (default: the data folder); "
                              "credentials from the AWS environment variables")
     parser.add_argument("--storage-endpoint-url", metavar="URL",
                         help="S3 endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS itself)")
     parser.add_argument("--storage-region", help="S3 region (default: AWS_DEFAULT_REGION)")
+    parser.add_argument("--storage-public-url", metavar="URL",
+                        help="S3 endpoint as clients reach it, when not the server's (in presigned URLs)")
 
 
 def file_storage_arguments(arguments: argparse.Namespace) -> dict:
     """The ``storage`` and ``storage_options`` of a server from the ``--storage*`` options."""
-    options = {"endpoint_url": arguments.storage_endpoint_url, "region_name": arguments.storage_region}
+    options = {"endpoint_url": arguments.storage_endpoint_url, "region_name": arguments.storage_region,
+               "public_endpoint_url": arguments.storage_public_url}
     return {"storage": arguments.storage,
             "storage_options": {key: value for key, value in options.items() if value is not None}}
 

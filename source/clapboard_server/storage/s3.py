@@ -91,12 +91,17 @@ class S3Store:
     max_parts = MAX_PARTS
 
     def __init__(self, bucket: str, prefix: str = "", client: Any = None, min_part_size: int = MIN_PART_SIZE,
-                 **options: Any) -> None:
+                 public_endpoint_url: str | None = None, **options: Any) -> None:
+        """``options`` configure the boto3 client; ``public_endpoint_url`` is the endpoint clients
+        reach in presigned URLs, when it is not the one the server uses."""
         self.bucket = bucket
         self.prefix = prefix
         #: Smallest part (but the last) of a multipart upload the store accepts.
         self.min_part_size = min_part_size
         self.client = client if client is not None else _client(options)
+        #: Signs the URLs clients use (for the public endpoint, when there is one).
+        self.presigner = _client({**options, "endpoint_url": public_endpoint_url}) if public_endpoint_url \
+            else self.client
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> S3Store:
@@ -165,7 +170,7 @@ class S3Store:
         params = {"Bucket": self.bucket, "Key": self.key(resource_id), "ResponseContentType": content_type}
         if attachment:
             params["ResponseContentDisposition"] = "attachment"
-        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+        return self.presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
     # -- direct uploads --------------------------------------------------------------------------
 
@@ -182,7 +187,7 @@ class S3Store:
             params["ContentMD5"] = checksum
             headers["Content-MD5"] = checksum
         headers.update({f"x-amz-meta-{key}": value for key, value in params["Metadata"].items()})
-        url = self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires)
+        url = self.presigner.generate_presigned_url("put_object", Params=params, ExpiresIn=expires)
         return url, headers
 
     def start_multipart(self, resource_id: str, size: int, md5: bytes | None, content_type: str) -> str:
@@ -200,7 +205,7 @@ class S3Store:
         if checksum:
             params["ContentMD5"] = checksum
             headers["Content-MD5"] = checksum
-        return self.client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires), headers
+        return self.presigner.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires), headers
 
     def complete_multipart(self, resource_id: str, upload_id: str, parts: list[tuple[int, str]]) -> int:
         """Assemble the uploaded ``(part number, ETag)`` parts; return the object's size.
