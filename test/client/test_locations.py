@@ -516,3 +516,17 @@ def test_a_failed_part_aborts_the_multipart_upload(server, session, files, monke
     assert len(puts) == 2
     assert leftovers(server, component["id"]) == []
     assert not accessor.exists(component["id"])
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 10, 64])
+def test_upload_digests_cover_the_whole_data_and_each_part(chunk_size):
+    """The checksums sent with a multipart request, however the data is read in chunks."""
+    from clapboard.accessor.server import _Digests
+
+    data = os.urandom(45)
+    digests = _Digests(part_size=10)
+    for start in range(0, len(data), chunk_size):
+        digests.update(data[start:start + chunk_size])
+    b64 = lambda chunk: base64.b64encode(hashlib.md5(chunk).digest()).decode()
+    assert digests.size == 45 and digests.checksum == b64(data)
+    assert digests.parts == [b64(data[start:start + 10]) for start in range(0, 45, 10)]
