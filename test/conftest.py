@@ -30,6 +30,8 @@ import pytest
 
 POSTGRES_URL_VARIABLE = "CLAPBOARD_TEST_POSTGRES_URL"
 S3_TEST_BUCKET = "clapboard-test"
+#: With a number above 1, PostgreSQL servers of the tests are ``clapboard server --workers N`` processes.
+WORKERS_VARIABLE = "CLAPBOARD_TEST_WORKERS"
 
 
 def available_backends():
@@ -49,6 +51,12 @@ def pytest_configure(config):
     )
     config.addinivalue_line(
         "markers", "storages(*names): run the test once per file storage (disk, s3)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "in_process: the test changes or reads the server's in-process state (settings of its event "
+        "hub, its open connections), so it needs the embedded server: deselect it with -m 'not in_process' "
+        f"when {WORKERS_VARIABLE} runs the servers as worker processes",
     )
 
 
@@ -119,12 +127,70 @@ def server_factory(tmp_path_factory, request):
 
         files = request.getfixturevalue("s3_storage")() if storage == "s3" else {}
         data_dir = tmp_path_factory.mktemp(f"server-{backend}")
-        with _database(backend) as database, embedded.start(
-            data_dir=data_dir, database=database, **files
-        ) as handle:
-            yield handle
+        workers = int(os.environ.get(WORKERS_VARIABLE) or 1)
+        with _database(backend) as database:
+            if backend == "postgresql" and workers > 1:
+                with _worker_processes(data_dir, database, workers, files) as handle:
+                    yield handle
+            else:
+                with embedded.start(data_dir=data_dir, database=database, **files) as handle:
+                    yield handle
 
     return start
+
+
+class _WorkerProcesses:
+    """A ``clapboard server --workers N`` child process, with an in-process view of its data.
+
+    ``server_url``, ``api_user`` and ``api_key`` reach the workers; ``server`` is a prepared
+    :class:`~clapboard_server.server.Server` on the same database and data folder (not serving
+    HTTP), for tests that look at what the workers stored.
+    """
+
+    def __init__(self, process, server):
+        self.process, self.server = process, server
+        self.server_url, self.api_user, self.api_key = process.server_url, process.api_user, process.api_key
+        self.data_dir = server.data_dir
+
+
+@contextlib.contextmanager
+def _worker_processes(data_dir, database, workers, files):
+    from clapboard_server.server import Server
+    from server_process import ServerProcess
+
+    arguments = ("--workers", str(workers))
+    with _aws_environment(files.get("storage_options", {})):
+        if files:
+            options = files["storage_options"]
+            arguments += ("--storage", files["storage"], "--storage-endpoint-url", options["endpoint_url"],
+                          "--storage-region", options["region_name"])
+        process = ServerProcess(data_dir, database=database, arguments=arguments)
+    try:
+        server = Server(data_dir, database, **files)
+        server.prepare()
+        try:
+            yield _WorkerProcesses(process, server)
+        finally:
+            server.close()
+    finally:
+        assert process.stop() == 0
+
+
+@contextlib.contextmanager
+def _aws_environment(options):
+    """The S3 test credentials in the environment (which child processes inherit) within the block."""
+    names = {"AWS_ACCESS_KEY_ID": options.get("aws_access_key_id"),
+             "AWS_SECRET_ACCESS_KEY": options.get("aws_secret_access_key")}
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: value for name, value in names.items() if value})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
