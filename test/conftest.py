@@ -19,6 +19,10 @@ Tests that need a server of their own (an empty database) use
 ``server_factory``.
 
 Server imports are lazy so this file loads before the server package exists.
+
+When :envvar:`CLAPBOARD_TEST_SERVER_PYTHON` names another interpreter (see
+``test/external_server.py``), servers run in child processes of that interpreter, on SQLite:
+that is how the client tests run on Pythons the server does not support.
 """
 
 import contextlib
@@ -26,6 +30,7 @@ import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+import external_server
 import pytest
 
 POSTGRES_URL_VARIABLE = "CLAPBOARD_TEST_POSTGRES_URL"
@@ -37,7 +42,7 @@ WORKERS_VARIABLE = "CLAPBOARD_TEST_WORKERS"
 def available_backends():
     """Return the names of the database backends this test run can use."""
     backends = ["sqlite"]
-    if os.environ.get(POSTGRES_URL_VARIABLE):
+    if os.environ.get(POSTGRES_URL_VARIABLE) and not external_server.external_python():
         backends.append("postgresql")
     return backends
 
@@ -75,8 +80,9 @@ def pytest_generate_tests(metafunc):
         storages = metafunc.definition.get_closest_marker("storages")
         if storages is None:
             metafunc.parametrize("storage", ["disk"], ids=[pytest.HIDDEN_PARAM], scope="session")
-        else:
-            metafunc.parametrize("storage", storages.args, scope="session")
+        else:  # S3 servers run in this process: not with a server in another interpreter
+            names = [name for name in storages.args if name == "disk" or not external_server.external_python()]
+            metafunc.parametrize("storage", names, scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -111,29 +117,44 @@ def s3_storage(s3_endpoint):
 
 @pytest.fixture(scope="session")
 def server_factory(tmp_path_factory, request):
-    """Return ``start(backend="sqlite", storage="disk")``, a context manager running a new server.
+    """Return ``start(backend="sqlite", data_dir=None, port=0, heartbeat=None, storage="disk", **options)``,
+    a context manager running a new server (*heartbeat*: the event hub's interval and timeout;
+    *storage* ``"s3"``: its files go to a new prefix of the moto bucket; *options* go to the
+    server: ``smtp=``, ``ffmpeg=``, ``encode_workers=``).
 
     The server gets its own data folder and, on PostgreSQL, its own database;
-    with ``storage="s3"`` its files go to a new prefix of the moto bucket. It is
-    stopped and its database dropped when the ``with`` block ends::
+    it is stopped and its database dropped when the ``with`` block ends::
 
         with server_factory("postgresql") as server:
             ...  # server.server_url, server.api_user, server.api_key
     """
 
     @contextlib.contextmanager
-    def start(backend="sqlite", storage="disk"):
+    def start(backend="sqlite", data_dir=None, port=0, heartbeat=None, storage="disk", **options):
+        data_dir = data_dir or tmp_path_factory.mktemp(f"server-{backend}")
+        python = external_server.external_python()
+        if python:
+            if backend != "sqlite" or options or storage != "disk":
+                raise ValueError(f"servers in a child process run on SQLite with default options, not {backend}")
+            with external_server.start(python, data_dir, port, heartbeat) as handle:
+                yield handle
+            return
         from clapboard_server import embedded
 
         files = request.getfixturevalue("s3_storage")() if storage == "s3" else {}
-        data_dir = tmp_path_factory.mktemp(f"server-{backend}")
         workers = int(os.environ.get(WORKERS_VARIABLE) or 1)
         with _database(backend) as database:
-            if backend == "postgresql" and workers > 1:
+            if backend == "postgresql" and workers > 1 and not options:
+                if port or heartbeat:
+                    raise ValueError("servers of several worker processes take no port or heartbeat")
                 with _worker_processes(data_dir, database, workers, files) as handle:
                     yield handle
             else:
-                with embedded.start(data_dir=data_dir, database=database, **files) as handle:
+                with embedded.start(data_dir=data_dir, database=database, port=port, **files,
+                                    **options) as handle:
+                    if heartbeat:
+                        hub = handle.server.events
+                        hub.heartbeat_interval, hub.heartbeat_timeout = heartbeat
                     yield handle
 
     return start
@@ -196,7 +217,7 @@ def _aws_environment(options):
 @pytest.fixture(scope="session")
 def server(backend, storage, server_factory):
     """An embedded server on *backend* storing files on *storage*, shared by the session's tests."""
-    with server_factory(backend, storage) as handle:
+    with server_factory(backend, storage=storage) as handle:
         yield handle
 
 

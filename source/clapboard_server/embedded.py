@@ -12,6 +12,7 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -96,18 +97,18 @@ def start(
     database: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
-    storage: str | None = None,
-    storage_options: dict | None = None,
+    **options: Any,
 ) -> EmbeddedServer:
     """Start a server in a background thread and return its handle once it accepts requests.
 
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
     folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
-    it is in use, :class:`PortInUseError` is raised and no data folder is created. ``storage`` is
-    where component data lives: the data folder by default, or ``s3://BUCKET[/PREFIX]`` with
-    ``storage_options`` for the S3 client (``endpoint_url``, ``region_name``, ...; unset ones come
-    from the AWS environment variables).
+    it is in use, :class:`PortInUseError` is raised and no data folder is created. Other
+    ``options`` go to :class:`~.server.Server` (``ffmpeg``, ``encode_workers``, ``smtp``, and
+    ``storage``: where component data lives, the data folder by default or ``s3://BUCKET[/PREFIX]``
+    with ``storage_options`` for the S3 client: ``endpoint_url``, ``region_name``, ...; unset ones
+    come from the AWS environment variables).
     """
     sock = listening_socket(host, port)
     temporary = None
@@ -116,7 +117,7 @@ def start(
         if data_dir is None:
             temporary = tempfile.mkdtemp(prefix="clapboard-")
             data_dir = temporary
-        server = Server(Path(data_dir), database, storage=storage, storage_options=storage_options)
+        server = Server(Path(data_dir), database, **options)
         server.prepare()
         handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
         handle.start(sock)

@@ -45,5 +45,6 @@ def reset_remote(context: CallContext, operation: dict[str, Any]) -> dict[str, A
         user_id = user_id[0] if user_id else context.user_id
     if context.writer.fetch_by_id("User", user_id) is None:
         raise ValidationError(f"User {user_id} does not exist.")
+    context.guard.check_key_reset(str(user_id))
     api_key = context.server.authenticator.issue(context.connection, str(user_id))
     return {"action": "reset_remote", "data": {"api_key": api_key}}
