@@ -163,6 +163,22 @@ class FileStore:
             removed = removed or path.suffix != ".json"
         return removed
 
+    def version(self, resource_id: str) -> str:
+        """A text that changes whenever the data of ``resource_id`` does; :class:`NotFoundError` if none."""
+        try:
+            status = self.path(resource_id).stat()
+        except FileNotFoundError:
+            raise NotFoundError(f"No data is stored for component {resource_id}.") from None
+        return f"{status.st_mtime_ns:x}-{status.st_size:x}"
+
+    @contextlib.contextmanager
+    def local_path(self, resource_id: str) -> Iterator[Path]:
+        """A local file holding the data of ``resource_id`` (here: the stored file itself)."""
+        path = self.path(resource_id)
+        if not path.is_file():
+            raise NotFoundError(f"No data is stored for component {resource_id}.")
+        yield path
+
     def adopt(self, resource_id: str, source: Path, content_type: str | None = None) -> int:
         """Move the finished file ``source`` (on the same file system) in as the data of ``resource_id``.
 

@@ -120,6 +120,14 @@ def _presentation(stored: str) -> tuple[str, bool]:
     return content_type, content_type.split(";")[0].strip().lower() not in INLINE_TYPES
 
 
+def _direct(storage: Storage, resource_id: str) -> Response | None:
+    """A redirect to the data where the backend serves it itself (a presigned URL on S3), or None."""
+    url = storage.download_redirect(resource_id, _presentation)
+    if url is None:
+        return None
+    return RedirectResponse(url, 307, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+
 def _upload_limits(request: Request, grant: UploadGrant) -> tuple[int | None, bytes | None]:
     """The size and digest the body must have: signed in the URL, or else declared in headers."""
     declared = _optional_int(request, "content-length")
@@ -171,9 +179,9 @@ def routes(storage: Storage, authenticator: Authenticator, authorize: Authorize)
             resource_id = _resource_id(request)
             user_id = await run_in_threadpool(_user, authenticator, storage, request, resource_id, True)
             await run_in_threadpool(authorize, user_id, resource_id, "read")
-            redirect = await run_in_threadpool(storage.download_redirect, resource_id, _presentation)
-            if redirect is not None:  # the backend serves the data itself (a presigned URL)
-                return RedirectResponse(redirect, 307, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+            redirect = await run_in_threadpool(_direct, storage, resource_id)
+            if redirect is not None:
+                return redirect
             stored = await run_in_threadpool(storage.files.open, resource_id)
         except ApiError as error:
             return _error(error)

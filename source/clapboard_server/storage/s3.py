@@ -23,8 +23,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -253,6 +254,34 @@ class S3Store:
             spool.seek(0)
             extra = {"ContentType": content_type or DEFAULT_CONTENT_TYPE, "Metadata": _metadata(size, digest)}
             await run_in_threadpool(self.client.upload_fileobj, spool, self.bucket, key, ExtraArgs=extra)
+        return size
+
+    def version(self, resource_id: str) -> str:
+        """A text that changes whenever the data of ``resource_id`` does; :class:`NotFoundError` if none."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self.key(resource_id))
+        except ClientError:
+            raise NotFoundError(f"No data is stored for component {resource_id}.") from None
+        return f"{_quoted_etag(head.get('ETag') or '')}-{int(head['ContentLength']):x}"
+
+    @contextlib.contextmanager
+    def local_path(self, resource_id: str) -> Iterator[Path]:
+        """A temporary local copy of the data of ``resource_id`` (for tools that read files: ffmpeg, Pillow)."""
+        if self.stat(resource_id) is None:
+            raise NotFoundError(f"No data is stored for component {resource_id}.")
+        with tempfile.TemporaryDirectory(prefix="clapboard-s3-") as folder:
+            path = Path(folder) / resource_id
+            self.client.download_file(self.bucket, self.key(resource_id), str(path))
+            yield path
+
+    def adopt(self, resource_id: str, source: Path, content_type: str | None = None) -> int:
+        """Store the finished local file ``source`` as the data of ``resource_id``, then delete it."""
+        size = Path(source).stat().st_size
+        extra = {"ContentType": content_type or DEFAULT_CONTENT_TYPE, "Metadata": _metadata(size, None)}
+        self.client.upload_file(str(source), self.bucket, self.key(resource_id), ExtraArgs=extra)
+        os.unlink(source)
         return size
 
     def remove(self, resource_id: str) -> bool:
