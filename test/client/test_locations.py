@@ -459,7 +459,7 @@ def test_server_location_sequence(server, session, files):
     with new_session(server) as other:
         accessor = other.get("Location", SERVER_LOCATION_ID).accessor
         for member in members:
-            assert accessor.open(member["id"]).read() == f"frame {member['name']}".encode() * 100
+            assert accessor.open(member["id"]).read() == f"frame {int(member['name'])}".encode() * 100
     server_location.remove_component(members[0], recursive=False)
     assert server_location.get_component_availability(sequence) == pytest.approx(200 / 3)
     assert not server_location.accessor.exists(members[0]["id"])
