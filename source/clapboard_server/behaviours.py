@@ -69,6 +69,8 @@ def _next_sort_order(writer: Writer, review_session_id: str | None) -> float:
 def after_create(writer: Writer, entity_type: EntityType, row: Row) -> None:
     if _is(writer, entity_type, "Context"):
         _link_ancestry(writer, row["id"], row.get("parent_id"))
+        if row.get("project_id"):  # children created later in the batch need not read it back
+            writer.memo[("project", row["id"])] = row["project_id"]
     elif entity_type.name == "NoteLabelLink":
         _categorise_note(writer, row)
 
@@ -107,7 +109,7 @@ def _before_move(writer: Writer, entity_type: EntityType, existing: Row, changes
         return
     if parent_id is None:
         raise ValidationError(f"A {entity_type.name} needs a parent.")
-    below = set(_descendant_ids(writer, existing["id"])) | {existing["id"]}
+    below = set(descendant_ids(writer, existing["id"])) | {existing["id"]}
     if parent_id in below:
         raise ValidationError(f"Cannot move {entity_type.name} {existing['id']} below itself.")
     changes["project_id"] = _project_of_parent(writer, parent_id)
@@ -117,7 +119,7 @@ def after_update(writer: Writer, entity_type: EntityType, existing: Row, row: Ro
     if not _is(writer, entity_type, "TypedContext") or row.get("parent_id") == existing.get("parent_id"):
         return
     writer.memo.clear()  # memoised project ids of the subtree are stale now
-    subtree = [existing["id"]] + _descendant_ids(writer, existing["id"])
+    subtree = [existing["id"]] + descendant_ids(writer, existing["id"])
     context = writer.catalog.table(writer.registry.get("Context"))
     writer.connection.execute(
         context.update().where(context.c.id.in_(subtree)).values(project_id=row["project_id"])
@@ -134,10 +136,12 @@ def after_update(writer: Writer, entity_type: EntityType, existing: Row, row: Ro
 
 def before_delete(writer: Writer, entity_type: EntityType, row: Row) -> None:
     if _is(writer, entity_type, "Context"):
+        writer.memo.pop(("ancestry", row["id"]), None)
+        writer.memo.pop(("project", row["id"]), None)
         ancestry = writer.catalog.tables[ANCESTRY_TABLE]
-        writer.connection.execute(
-            ancestry.delete().where(sa.or_(ancestry.c.context_id == row["id"], ancestry.c.ancestor_id == row["id"]))
-        )
+        statement = writer.prepared("unlink ancestry", lambda: ancestry.delete().where(
+            sa.or_(ancestry.c.context_id == sa.bindparam("_id"), ancestry.c.ancestor_id == sa.bindparam("_id"))))
+        writer.run_delete(statement, {"_id": row["id"]})
 
 
 def finish_batch(writer: Writer) -> None:
@@ -240,18 +244,25 @@ def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) ->
 
 
 def _link_ancestry(writer: Writer, context_id: str, parent_id: str | None) -> None:
-    if not parent_id:
-        return
+    """Store the ancestry links of ``context_id`` (its parent's ancestors, one level further)."""
     ancestry = writer.catalog.tables[ANCESTRY_TABLE]
-    above = writer.connection.execute(
-        sa.select(ancestry.c.ancestor_id, ancestry.c.depth).where(ancestry.c.context_id == parent_id)
-    ).all()
-    rows = [{"context_id": context_id, "ancestor_id": parent_id, "depth": 1}]
-    rows += [{"context_id": context_id, "ancestor_id": a, "depth": d + 1} for a, d in above]
-    writer.connection.execute(ancestry.insert(), rows)
+    if not parent_id:
+        writer.memo[("ancestry", context_id)] = []
+        return
+
+    def parent_ancestors() -> list[tuple[str, int]]:
+        statement = sa.select(ancestry.c.ancestor_id, ancestry.c.depth).where(ancestry.c.context_id == parent_id)
+        return [(a, d) for a, d in writer.connection.execute(statement)]
+    above = [(parent_id, 1)] + [(a, d + 1) for a, d in writer.remember(("ancestry", parent_id), parent_ancestors)]
+    writer.memo[("ancestry", context_id)] = above
+    rows = [{"context_id": context_id, "ancestor_id": a, "depth": d} for a, d in above]
+    if writer.buffered:
+        writer.connection.add_many(ancestry, rows)
+    else:
+        writer.connection.execute(ancestry.insert(), rows)
 
 
-def _descendant_ids(writer: Writer, context_id: str) -> list[str]:
+def descendant_ids(writer: Writer, context_id: str) -> list[str]:
     """Ids below ``context_id``, nearest first."""
     ancestry = writer.catalog.tables[ANCESTRY_TABLE]
     statement = (

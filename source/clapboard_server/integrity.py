@@ -126,6 +126,9 @@ class BatchChecks:
             if (table, key) in writer.deleted:
                 continue
             targets = _target_types(writer, owner, prop, row)
+            created = writer.created.get((targets[0].table, target_id))
+            if created is not None and any(created.is_a(t) for t in targets):
+                continue  # created by this batch and still there
             group = (targets[0].table, tuple(t.name for t in targets))
             wanted[group][target_id].append((owner, prop, key))
         for (table_name, type_names), by_id in wanted.items():

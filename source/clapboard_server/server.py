@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -91,6 +92,9 @@ class Server:
             self.encoding.fail_abandoned()
         self.admin_key = self._admin_key()
         self.events.start()
+        # What is alive now (schema, tables, prepared statements) lives as long as the server:
+        # keep it out of the collector's full passes, which otherwise walk it during big batches.
+        gc.freeze()
 
     def _admin_key(self) -> str | None:
         """The admin's key: new on a new database, else the one this data folder remembers."""
@@ -160,6 +164,7 @@ class Server:
             self.events.accounts_changed(users)
 
     def close(self) -> None:
+        gc.unfreeze()  # this server's objects may be collected once released
         self.encoding.close()
         self.workers.shutdown(wait=True)
         self.events.close()

@@ -8,6 +8,7 @@ consistent, and encodes the stored entity for the response.
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from .query.scope import Catalog, discriminator
 from .schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from .schema.tables import ANCESTRY_TABLE
 from .values import from_column, to_column, utc_now
+from .write_buffer import BufferedConnection
 
 Row = dict[str, Any]
 
@@ -28,9 +30,11 @@ Row = dict[str, Any]
 class Writer:
     """Writes of one API call (one transaction)."""
 
-    def __init__(self, catalog: Catalog, connection: sa.Connection, user_id: str | None,
+    def __init__(self, catalog: Catalog, connection: sa.Connection | BufferedConnection, user_id: str | None,
                  guard: WriteGuard | None = None) -> None:
         self.catalog = catalog
+        #: Inserts are queued and sent per table when ``connection`` is a :class:`BufferedConnection`.
+        self.buffered = isinstance(connection, BufferedConnection)
         #: The acting user's permission checks (internal writers without a user may do anything).
         self.guard = guard if guard is not None else WriteGuard(catalog, connection, SYSTEM)
         self._unchecked_creates: list[tuple[EntityType, str]] = []
@@ -46,6 +50,10 @@ class Writer:
         self.memo: dict[Any, Any] = {}
         #: Integrity checks that wait for the end of the batch.
         self.checks = BatchChecks()
+        #: The subtree a context delete removes, while it runs (its members are read set-wise).
+        self._scope: _DeleteScope | None = None
+        #: Concrete types of the rows this batch created: (table, id) -> type.
+        self.created: dict[tuple[str, str], EntityType] = {}
 
     def finish(self) -> None:
         """End-of-batch checks, for entities completed by later operations of the batch."""
@@ -56,6 +64,12 @@ class Writer:
                 self.guard.check("create", entity_type, row)
         self._unchecked_creates.clear()
         self.checks.verify(self)
+        self.flush()
+
+    def flush(self) -> None:
+        """Send the queued inserts (see :mod:`clapboard_server.write_buffer`)."""
+        if self.buffered:
+            self.connection.flush()
 
     def check(self, action: str, entity_type: EntityType, row: Row, changed: Sequence[str] = ()) -> None:
         """Refuse a write the acting user may not make (see :mod:`clapboard_server.policy`)."""
@@ -74,6 +88,13 @@ class Writer:
         if key not in self.memo:
             self.memo[key] = compute()
         return self.memo[key]
+
+    def prepared(self, key: Any, build: Callable[[], Any]) -> Any:
+        """The statement ``build()`` makes, built once per catalog and reused with parameters."""
+        cache = _prepared(self.catalog)
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
 
     def table(self, entity_type: EntityType) -> sa.Table:
         return self.catalog.table(entity_type)
@@ -99,8 +120,11 @@ class Writer:
     def fetch(self, entity_type: EntityType, key: Sequence[Any]) -> Row | None:
         """The stored row of ``entity_type`` with ``key`` (None when absent)."""
         table = self.table(entity_type)
-        statement = sa.select(table).where(self.pk_condition(entity_type, table, key), discriminator(entity_type, table))
-        row = self.connection.execute(statement).mappings().first()
+        statement = _prepared(self.catalog).get(("fetch", entity_type.name))
+        if statement is None:
+            statement = sa.select(table).where(_pk_parameters(entity_type, table), discriminator(entity_type, table))
+            _prepared(self.catalog)[("fetch", entity_type.name)] = statement
+        row = self.connection.execute(statement, _pk_values(key)).mappings().first()
         return dict(row) if row is not None else None
 
     def fetch_by_id(self, type_name: str, entity_id: Any) -> Row | None:
@@ -122,7 +146,9 @@ class Writer:
             )
         referenced = self.registry.get(value["__entity_type__"])
         target = self.registry.get(prop.target)
-        if not (referenced.is_a(target) or target.is_a(referenced) or _owns(referenced, prop)):
+        fits = self.prepared(("fits", referenced.name, prop.target, prop.column), lambda: (
+            referenced.is_a(target) or target.is_a(referenced) or _owns(referenced, prop)))
+        if not fits:
             raise ValidationError(
                 f"Attribute {prop.name!r} of {owner.name} must reference a {target.name}; "
                 f"got a {referenced.name}."
@@ -157,8 +183,13 @@ class Writer:
                 deferred.append((prop, value))
 
     def apply_defaults(self, entity_type: EntityType, row: Row) -> None:
-        for prop in entity_type.properties.values():
-            if prop.kind == COLLECTION or prop.computed or row.get(prop.column) is not None:
+        defaulted = self.prepared(("defaulted", entity_type.name), lambda: [
+            prop for prop in entity_type.properties.values()
+            if prop.kind != COLLECTION and not prop.computed
+            and ((prop.has_default and prop.default is not None) or prop.fill is not None)
+        ])
+        for prop in defaulted:
+            if row.get(prop.column) is not None:
                 continue
             if prop.has_default and prop.default is not None:
                 default = str(uuid.uuid4()) if prop.default == "{uid}" else prop.default
@@ -209,6 +240,8 @@ class Writer:
         self.insert(entity_type, row)
         self.checks.refer(entity_type, key_values, row)
         self.deleted.discard((entity_type.table, key_values))
+        if len(key_values) == 1:
+            self.created[(entity_type.table, key_values[0])] = entity_type
         behaviours.after_create(self, entity_type, row)
         for prop, value in deferred:
             self.set_collection(entity_type, row, prop, value)
@@ -228,14 +261,14 @@ class Writer:
     def insert(self, entity_type: EntityType, row: Row) -> None:
         self.forget(entity_type)
         table = self.table(entity_type)
+        if self.buffered:
+            self.connection.add(table, row, entity_type.name)
+            return
         values = {column: value for column, value in row.items() if column in table.c}
         try:  # a failure aborts the whole batch, so no savepoint is needed
             self.connection.execute(table.insert().values(values))
         except sa.exc.IntegrityError as error:
-            raise DuplicateEntryError(
-                f"IntegrityError: cannot create {entity_type.name}: an entity with the same "
-                f"unique values already exists ({_constraint_text(error)})."
-            ) from None
+            raise insert_conflict(error, [entity_type.name]) from None
 
     def update(self, type_name: str, key: Any, data: dict[str, Any]) -> dict[str, Any]:
         entity_type = self.registry.get(type_name)
@@ -282,8 +315,14 @@ class Writer:
         self.memo.pop(("project", key[0]), None)
         table = self.table(entity_type)
         values = {column: value for column, value in changes.items() if column in table.c}
+        if not values:
+            return
+        statement = _prepared(self.catalog).get(("update", entity_type.name))
+        if statement is None:  # the SET columns come from the parameters' names
+            statement = _prepared(self.catalog)[("update", entity_type.name)] = table.update().where(
+                _pk_parameters(entity_type, table))
         try:
-            self.connection.execute(table.update().where(self.pk_condition(entity_type, table, key)).values(values))
+            self.connection.execute(statement, {**values, **_pk_values(key)})
         except sa.exc.IntegrityError as error:
             raise DuplicateEntryError(
                 f"IntegrityError: cannot update {entity_type.name}: the new values clash with an "
@@ -300,8 +339,35 @@ class Writer:
             raise NotFoundError(f"Cannot delete {type_name} {list(key_values)}: it does not exist.")
         concrete = self.concrete_type(entity_type, existing)
         self.check("delete", concrete, existing)
-        self.remove(concrete, existing)
+        if concrete.table == self.registry.get("Context").table:  # a subtree: read its members set-wise
+            self._scope = _DeleteScope({existing["id"], *behaviours.descendant_ids(self, existing["id"])})
+        try:
+            self.remove(concrete, existing)
+        finally:
+            self._scope = None
         return True
+
+    def members(self, target: EntityType, column: str, owner_id: Any) -> list[Row]:
+        """Rows of ``target``'s table whose ``column`` holds ``owner_id`` (and not deleted yet)."""
+        table = self.table(target)
+        scope = self._scope
+        if scope is None or owner_id not in scope.ids:
+            statement = _column_statement(self.catalog, "select", table, column)
+            return [dict(r) for r in self.connection.execute(statement, {"_where": owner_id}).mappings()]
+        found = scope.members.get((table.name, column))
+        if found is None:
+            found = scope.members[(table.name, column)] = self._members_of_all(table, column, sorted(scope.ids))
+        columns = [target.properties[name].column for name in target.primary_key]
+        return [r for r in found.get(owner_id, ())
+                if (target.table, tuple(str(r[c]) for c in columns)) not in self.deleted]
+
+    def _members_of_all(self, table: sa.Table, column: str, owner_ids: list[Any]) -> dict[Any, list[Row]]:
+        statement = _column_statement(self.catalog, "select_in", table, column)
+        found: dict[Any, list[Row]] = {}
+        for start in range(0, len(owner_ids), _CHUNK):
+            for row in self.connection.execute(statement, {"_where": owner_ids[start:start + _CHUNK]}).mappings():
+                found.setdefault(row[column], []).append(dict(row))
+        return found
 
     def remove(self, entity_type: EntityType, row: Row) -> None:
         """Delete ``row`` and, first, what depends on it (per the collections' ``on_delete``)."""
@@ -309,6 +375,7 @@ class Writer:
         if (entity_type.table, key) in self.deleted:
             return
         self.deleted.add((entity_type.table, key))
+        self.created.pop((entity_type.table, key[0]), None)
         owner_id = row.get(entity_type.primary_key[0])
         for prop in entity_type.properties.values():
             if prop.kind != COLLECTION or not prop.inverse or prop.computed:
@@ -317,9 +384,7 @@ class Writer:
             if target is None:
                 continue
             target_table = self.table(target)
-            members = self.connection.execute(
-                sa.select(target_table).where(target_table.c[prop.inverse] == owner_id)
-            ).mappings().all()
+            members = self.members(target, prop.inverse, owner_id)
             if not members:
                 continue
             if prop.on_delete == "restrict":
@@ -329,22 +394,40 @@ class Writer:
                 )
             if prop.on_delete == "cascade":
                 for member in members:
-                    member = dict(member)
                     self.remove(self.concrete_type(target, member), member)
             else:
                 self.connection.execute(
-                    target_table.update().where(target_table.c[prop.inverse] == owner_id).values({prop.inverse: None})
+                    _column_statement(self.catalog, "update", target_table, prop.inverse), {prop.inverse: None, "_where": owner_id}
                 )
+                if self._scope is not None:  # they no longer refer to it
+                    self._scope.members.get((target_table.name, prop.inverse), {}).pop(owner_id, None)
         behaviours.before_delete(self, entity_type, row)
         self.forget(entity_type)
         for link_table, column in self.link_columns(entity_type):
-            self.connection.execute(link_table.delete().where(link_table.c[column] == owner_id))
+            self.run_delete(_column_statement(self.catalog, "delete", link_table, column), {"_where": owner_id})
         table = self.table(entity_type)
-        self.connection.execute(table.delete().where(self.pk_condition(entity_type, table, key)))
+        statement = _prepared(self.catalog).get(("delete", entity_type.name))
+        if statement is None:
+            statement = _prepared(self.catalog)[("delete", entity_type.name)] = table.delete().where(
+                _pk_parameters(entity_type, table))
+        self.run_delete(statement, _pk_values(key))
         self.record("remove", entity_type, row, [])
+
+    def run_delete(self, statement: sa.Delete, parameters: dict[str, Any]) -> None:
+        """Run a prebuilt DELETE now, or queue it with the batch's other deletes."""
+        if self.buffered:
+            self.connection.delete(statement, parameters)
+        else:
+            self.connection.execute(statement, parameters)
 
     def link_columns(self, entity_type: EntityType) -> list[tuple[sa.Table, str]]:
         """Link-table columns (of many-to-many collections) that refer to ``entity_type``'s rows."""
+        prepared = _prepared(self.catalog)
+        if ("links", entity_type.name) not in prepared:
+            prepared[("links", entity_type.name)] = self._link_columns(entity_type)
+        return prepared[("links", entity_type.name)]
+
+    def _link_columns(self, entity_type: EntityType) -> list[tuple[sa.Table, str]]:
         found = []
         for other in self.registry.types.values():
             for prop in other.properties.values():
@@ -484,9 +567,12 @@ class Writer:
         target = self.registry.get(prop.target)
         if prop.type_column and row.get(prop.type_column) in self.registry.types:
             target = self.registry.types[row[prop.type_column]]
+        created = self.created.get((target.table, str(target_id)))
+        if created is not None:
+            return {"__entity_type__": created.name, target.primary_key[0]: target_id}
         table = self.table(target)
         stored = self.connection.execute(
-            sa.select(table).where(table.c[target.primary_key[0]] == target_id)
+            _column_statement(self.catalog, "select", table, target.primary_key[0]), {"_where": target_id}
         ).mappings().first()
         if stored is not None:
             target = self.concrete_type(target, dict(stored))
@@ -506,10 +592,69 @@ class Writer:
         self.changes.append(change)
 
 
+#: Owner ids per set-wise read of a delete's members.
+_CHUNK = 500
+
+
+class _DeleteScope:
+    """The contexts one delete removes, and their members read so far: (table, column) -> owner -> rows."""
+
+    def __init__(self, ids: set[Any]) -> None:
+        self.ids = ids
+        self.members: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+
+
+#: Statements built once per catalog and reused with parameters, keyed by what they do and where.
+_PREPARED: weakref.WeakKeyDictionary[Catalog, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
+
+
+def _prepared(catalog: Catalog) -> dict[tuple[Any, ...], Any]:
+    cache = _PREPARED.get(catalog)
+    if cache is None:
+        cache = _PREPARED[catalog] = {}
+    return cache
+
+
+def _pk_parameters(entity_type: EntityType, table: sa.Table) -> sa.ColumnElement:
+    """``key_0 = :key_0 AND ...`` over ``entity_type``'s primary key columns."""
+    return sa.and_(*(table.c[name] == sa.bindparam(f"_key_{index}")
+                     for index, name in enumerate(entity_type.primary_key)))
+
+
+def _pk_values(key: Sequence[Any]) -> dict[str, Any]:
+    return {f"_key_{index}": value for index, value in enumerate(key)}
+
+
+def _column_statement(catalog: Catalog, kind: str, table: sa.Table, column: str) -> Any:
+    """A select, update (SET columns from the parameters) or delete of ``table`` where ``column = :_where``."""
+    cache_key = (kind, table.name, column)
+    statement = _prepared(catalog).get(cache_key)
+    if statement is None:
+        condition = table.c[column] == sa.bindparam("_where")
+        if kind == "select_in":
+            statement = sa.select(table).where(table.c[column].in_(sa.bindparam("_where", expanding=True)))
+        elif kind == "select":
+            statement = sa.select(table).where(condition)
+        elif kind == "update":
+            statement = table.update().where(condition)
+        else:
+            statement = table.delete().where(condition)
+        _prepared(catalog)[cache_key] = statement
+    return statement
+
+
 def _owns(referenced: EntityType, prop: Property) -> bool:
     """Whether ``referenced`` has the collection this reference fills (a sequence's members)."""
     return any(
         other.kind == COLLECTION and other.inverse == prop.column for other in referenced.properties.values()
+    )
+
+
+def insert_conflict(error: sa.exc.IntegrityError, type_names: list[str]) -> DuplicateEntryError:
+    """The error of an insert (of entities of ``type_names``) that broke a unique constraint."""
+    return DuplicateEntryError(
+        f"IntegrityError: cannot create {' or '.join(type_names)}: an entity with the same "
+        f"unique values already exists ({_constraint_text(error)})."
     )
 
 

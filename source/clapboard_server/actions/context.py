@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from ..policy import Grants, ReadRules, WriteGuard
-from ..writes import Writer
+from ..write_buffer import BufferedConnection
+from ..writes import Writer, insert_conflict
 
 if TYPE_CHECKING:
     from ..server import Server
@@ -52,6 +53,9 @@ class CallContext:
     def writer(self) -> Writer:
         if self._writer is None:
             catalog = self.server.database.catalog
-            guard = WriteGuard(catalog, self.connection, self.grants)
+            grants = self.grants
+            # Every later statement of the call goes through the buffer, which sends queued inserts first.
+            self.connection = BufferedConnection(self.connection, insert_conflict)  # type: ignore[assignment]
+            guard = WriteGuard(catalog, self.connection, grants)
             self._writer = Writer(catalog, self.connection, self.user_id, guard)
         return self._writer
