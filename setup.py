@@ -17,6 +17,7 @@ RESOURCE_PACKAGE = "clapboard_server.resource"
 SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10"]
 POSTGRES = ["psycopg[binary]>=3.2"]
 SHELL = ["ipython>=8"]
+S3 = ["boto3>=1.28.62"]
 DOCS = ["sphinx>=7"]
 PACKAGING = ["build>=1", "twine>=5", "mypy>=1.8"]
 
@@ -41,7 +42,9 @@ setup(
         "server": SERVER,
         "postgres": POSTGRES,
         "shell": SHELL,
-        "test": [*SERVER, *POSTGRES, *SHELL, "pytest>=7", "ruff>=0.4", "aiosmtpd>=1.4", *DOCS, *PACKAGING],
+        "s3": S3,
+        "test": [*SERVER, *POSTGRES, *SHELL, *S3, "moto[server]>=5", "pytest>=8.4", "ruff>=0.4", "aiosmtpd>=1.4",
+                 *DOCS, *PACKAGING],
         "docs": DOCS,
     },
 )

@@ -10,6 +10,11 @@ Tests that take the ``server`` fixture run once per available backend:
   dropped afterwards.
 
 Restrict a test to some backends with ``@pytest.mark.backends("sqlite")``.
+
+File storage: the ``server`` fixture keeps component files in its data folder
+(``storage`` is ``"disk"``). Tests marked ``@pytest.mark.storages("disk", "s3")``
+run once per storage; with ``s3`` the server keeps them in a bucket of a moto S3
+server that the suite starts on 127.0.0.1 (once per session, when first needed).
 Tests that need a server of their own (an empty database) use
 ``server_factory``.
 
@@ -29,6 +34,7 @@ import external_server
 import pytest
 
 POSTGRES_URL_VARIABLE = "CLAPBOARD_TEST_POSTGRES_URL"
+S3_TEST_BUCKET = "clapboard-test"
 #: With a number above 1, PostgreSQL servers of the tests are ``clapboard server --workers N`` processes.
 WORKERS_VARIABLE = "CLAPBOARD_TEST_WORKERS"
 
@@ -49,6 +55,9 @@ def pytest_configure(config):
         "(sqlite, postgresql)",
     )
     config.addinivalue_line(
+        "markers", "storages(*names): run the test once per file storage (disk, s3)"
+    )
+    config.addinivalue_line(
         "markers",
         "in_process: the test changes or reads the server's in-process state (settings of its event "
         "hub, its open connections), so it needs the embedded server: deselect it with -m 'not in_process' "
@@ -65,13 +74,53 @@ def pytest_generate_tests(metafunc):
     if marker is not None:
         backends = [name for name in backends if name in marker.args]
     metafunc.parametrize("backend", backends, scope="session")
+    if "storage" in metafunc.fixturenames:
+        # Unmarked tests get "disk" without a mark in their id; a direct parameter (rather than a
+        # plain fixture) makes pytest restart the session's server when the storage changes.
+        storages = metafunc.definition.get_closest_marker("storages")
+        if storages is None:
+            metafunc.parametrize("storage", ["disk"], ids=[pytest.HIDDEN_PARAM], scope="session")
+        else:  # S3 servers run in this process: not with a server in another interpreter
+            names = [name for name in storages.args if name == "disk" or not external_server.external_python()]
+            metafunc.parametrize("storage", names, scope="session")
 
 
 @pytest.fixture(scope="session")
-def server_factory(tmp_path_factory):
-    """Return ``start(backend="sqlite", data_dir=None, port=0, heartbeat=None, **options)``, a
-    context manager running a new server (*heartbeat*: the event hub's interval and timeout;
-    *options* go to the server: ``smtp=``, ``ffmpeg=``, ``encode_workers=``).
+def s3_endpoint():
+    """The URL of a moto S3 server on 127.0.0.1 for the whole session."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    yield f"http://{host}:{port}"
+    moto.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_storage(s3_endpoint):
+    """``new()``: the ``storage`` and ``storage_options`` of a server with a fresh prefix of the test bucket."""
+    import boto3
+
+    options = {"endpoint_url": s3_endpoint, "region_name": "us-east-1",
+               "aws_access_key_id": "clapboard-test", "aws_secret_access_key": "clapboard-test-secret"}
+    boto3.client("s3", **options).create_bucket(Bucket=S3_TEST_BUCKET)
+
+    def new():
+        return {"storage": f"s3://{S3_TEST_BUCKET}/{uuid.uuid4().hex[:12]}", "storage_options": dict(options)}
+
+    return new
+
+
+@pytest.fixture(scope="session")
+def server_factory(tmp_path_factory, request):
+    """Return ``start(backend="sqlite", data_dir=None, port=0, heartbeat=None, storage="disk", **options)``,
+    a context manager running a new server (*heartbeat*: the event hub's interval and timeout;
+    *storage* ``"s3"``: its files go to a new prefix of the moto bucket; *options* go to the
+    server: ``smtp=``, ``ffmpeg=``, ``encode_workers=``).
 
     The server gets its own data folder and, on PostgreSQL, its own database;
     it is stopped and its database dropped when the ``with`` block ends::
@@ -81,26 +130,28 @@ def server_factory(tmp_path_factory):
     """
 
     @contextlib.contextmanager
-    def start(backend="sqlite", data_dir=None, port=0, heartbeat=None, **options):
+    def start(backend="sqlite", data_dir=None, port=0, heartbeat=None, storage="disk", **options):
         data_dir = data_dir or tmp_path_factory.mktemp(f"server-{backend}")
         python = external_server.external_python()
         if python:
-            if backend != "sqlite" or options:
+            if backend != "sqlite" or options or storage != "disk":
                 raise ValueError(f"servers in a child process run on SQLite with default options, not {backend}")
             with external_server.start(python, data_dir, port, heartbeat) as handle:
                 yield handle
             return
         from clapboard_server import embedded
 
+        files = request.getfixturevalue("s3_storage")() if storage == "s3" else {}
         workers = int(os.environ.get(WORKERS_VARIABLE) or 1)
         with _database(backend) as database:
             if backend == "postgresql" and workers > 1 and not options:
                 if port or heartbeat:
                     raise ValueError("servers of several worker processes take no port or heartbeat")
-                with _worker_processes(data_dir, database, workers) as handle:
+                with _worker_processes(data_dir, database, workers, files) as handle:
                     yield handle
             else:
-                with embedded.start(data_dir=data_dir, database=database, port=port, **options) as handle:
+                with embedded.start(data_dir=data_dir, database=database, port=port, **files,
+                                    **options) as handle:
                     if heartbeat:
                         hub = handle.server.events
                         hub.heartbeat_interval, hub.heartbeat_timeout = heartbeat
@@ -124,13 +175,19 @@ class _WorkerProcesses:
 
 
 @contextlib.contextmanager
-def _worker_processes(data_dir, database, workers):
+def _worker_processes(data_dir, database, workers, files):
     from clapboard_server.server import Server
     from server_process import ServerProcess
 
-    process = ServerProcess(data_dir, database=database, arguments=("--workers", str(workers)))
+    arguments = ("--workers", str(workers))
+    with _aws_environment(files.get("storage_options", {})):
+        if files:
+            options = files["storage_options"]
+            arguments += ("--storage", files["storage"], "--storage-endpoint-url", options["endpoint_url"],
+                          "--storage-region", options["region_name"])
+        process = ServerProcess(data_dir, database=database, arguments=arguments)
     try:
-        server = Server(data_dir, database)
+        server = Server(data_dir, database, **files)
         server.prepare()
         try:
             yield _WorkerProcesses(process, server)
@@ -140,10 +197,27 @@ def _worker_processes(data_dir, database, workers):
         assert process.stop() == 0
 
 
+@contextlib.contextmanager
+def _aws_environment(options):
+    """The S3 test credentials in the environment (which child processes inherit) within the block."""
+    names = {"AWS_ACCESS_KEY_ID": options.get("aws_access_key_id"),
+             "AWS_SECRET_ACCESS_KEY": options.get("aws_secret_access_key")}
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: value for name, value in names.items() if value})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
-def server(backend, server_factory):
-    """An embedded server on *backend*, shared by every test of the session."""
-    with server_factory(backend) as handle:
+def server(backend, storage, server_factory):
+    """An embedded server on *backend* storing files on *storage*, shared by the session's tests."""
+    with server_factory(backend, storage=storage) as handle:
         yield handle
 
 

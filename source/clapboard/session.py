@@ -789,12 +789,19 @@ class Session:
         return cast("Entity", self.get("Job", job_id))
 
     def get_upload_metadata(
-        self, component_id: str, file_name: str, file_size: int, checksum: str | None = None
+        self, component_id: str, file_name: str, file_size: int, checksum: str | None = None, **multipart: Any
     ) -> dict[str, Any]:
         """Return URL and headers used to upload data for *component_id*.
 
         Upload with HTTP PUT to the URL with the headers; *checksum* (the
         base64 MD5 digest of the data) becomes the ``Content-MD5`` header.
+
+        Beyond the reference API, *multipart* may ask for a multipart upload:
+        ``parts`` (a number of parts), ``part_size`` and ``part_checksums``
+        (the base64 MD5 digest of each part). A server that stores files in
+        an object store then answers ``upload_id``, ``part_size`` and ``urls``
+        (``[{"part_number": n, "signed_url": ..., "headers": {...}}, ...]``)
+        instead of ``url`` and ``headers``; others ignore the request.
         """
         operation = {
             "action": "get_upload_metadata",
@@ -803,6 +810,7 @@ class Session:
             "file_size": file_size,
             "checksum": checksum,
         }
+        operation.update({key: value for key, value in multipart.items() if value is not None})
         return self._action([operation])[0]
 
     def send_user_invite(self, user: Entity) -> None:

@@ -105,7 +105,10 @@ def start(
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
     folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
     it is in use, :class:`PortInUseError` is raised and no data folder is created. Other
-    ``options`` go to :class:`~.server.Server` (``ffmpeg``, ``encode_workers``, ``smtp``).
+    ``options`` go to :class:`~.server.Server` (``ffmpeg``, ``encode_workers``, ``smtp``, and
+    ``storage``: where component data lives, the data folder by default or ``s3://BUCKET[/PREFIX]``
+    with ``storage_options`` for the S3 client: ``endpoint_url``, ``region_name``, ...; unset ones
+    come from the AWS environment variables).
     """
     sock = listening_socket(host, port)
     temporary = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from .policy import Policy
 from .schema import Registry, default_registry
 from .signing import Signer
 from .storage import Storage, links
+from .storage.store import open_backend
 from .widgets import Widgets
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,12 @@ class Server:
 
     def __init__(self, data_dir: Path, database_url: str | None = None, registry: Registry | None = None,
                  admin_user: str = "admin", *, ffmpeg: str | None = None, encode_workers: int | None = None,
-                 smtp: str | None = None) -> None:
+                 smtp: str | None = None, storage: str | None = None,
+                 storage_options: Mapping[str, Any] | None = None) -> None:
         self.data_dir = private.make_folder(Path(data_dir))
+        #: Where component data lives: None for the data folder, or ``s3://BUCKET[/PREFIX]``.
+        self.storage_url = storage
+        self.storage_options = dict(storage_options or {})
         self.registry = registry or default_registry()
         self.database = Database(database_url or data_folder_url(self.data_dir), self.registry)
         #: SQLite serves one server process: hold the data folder while running.
@@ -77,7 +83,8 @@ class Server:
             seed.seed(self.database)
         elif self.database.is_sqlite:
             self.database.analyze()  # statistics for the data an earlier run left
-        self.storage = Storage(self.data_dir, self.database, settings.secret(self.database, STORAGE_SECRET))
+        backend = open_backend(self.data_dir, self.storage_url, self.storage_options)
+        self.storage = Storage(self.data_dir, self.database, settings.secret(self.database, STORAGE_SECRET), backend)
         self.thumbnails = Thumbnails(self.storage.files, self.data_dir / CACHE_FOLDER)
         self.signer = Signer(settings.secret(self.database, LINK_SECRET))
         self.widgets = Widgets(self, self.signer)

@@ -42,7 +42,8 @@ class Supervisor:
     """Runs ``workers`` server processes on ``host``:``port`` until :meth:`stop`."""
 
     def __init__(self, data_dir: Path, database: str | None, host: str, port: int, workers: int,
-                 configure: Callable[[Server], None] | None = None) -> None:
+                 configure: Callable[[Server], None] | None = None, storage: str | None = None,
+                 storage_options: dict | None = None) -> None:
         if workers < 1:
             raise WorkerError("--workers must be at least 1.")
         if workers > 1 and not (database or "").startswith("postgresql"):
@@ -52,6 +53,7 @@ class Supervisor:
             )
         self.data_dir, self.database, self.workers = Path(data_dir), database, workers
         self._configure = configure
+        self.storage, self.storage_options = storage, storage_options
         self._socket = listening_socket(host, port)
         self._socket.listen(2048)
         self.host, self.port = host, self._socket.getsockname()[1]
@@ -98,7 +100,7 @@ class Supervisor:
         return list(self._children)
 
     def _server(self) -> Server:
-        server = Server(self.data_dir, self.database)
+        server = Server(self.data_dir, self.database, storage=self.storage, storage_options=self.storage_options)
         try:
             server.prepare()
             if self._configure is not None:

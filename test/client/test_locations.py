@@ -336,6 +336,7 @@ def test_server_accessor_urls(session):
         accessor.get_filesystem_path("abc")
 
 
+@pytest.mark.storages("disk", "s3")
 def test_server_location_round_trip(server, session, files):
     path = files("image.png", b"\x89PNG not really" * 1000)
     server_location = session.query('Location where name is "ftrack.server"').one()
@@ -364,6 +365,7 @@ def test_server_location_round_trip(server, session, files):
     assert server_location.get_component_availability(component) == 0.0
 
 
+@pytest.mark.storages("disk", "s3")
 def test_server_location_to_disk_transfer(server, disk_location, files):
     name, prefix = disk_location
     with _configured_session(server, name, prefix) as session:
@@ -374,6 +376,7 @@ def test_server_location_to_disk_transfer(server, disk_location, files):
         assert _read(location.get_filesystem_path(component)) == b"abc" * 5000
 
 
+@pytest.mark.storages("disk", "s3")
 def test_server_accessor_upload_progress(session, files):
     component = session.create_component(files("p.bin", b"x" * 10000), location=None)
     progress = []
@@ -398,6 +401,7 @@ def test_server_accessor_upload_progress(session, files):
     assert accessor.open(component["id"], "rb").read() == b"x" * 10000
 
 
+@pytest.mark.storages("disk", "s3")
 def test_server_accessor_missing_data_and_download_retries(session, files, monkeypatch):
     import requests
 
@@ -427,6 +431,7 @@ def test_server_accessor_missing_data_and_download_retries(session, files, monke
         accessor.open(component["id"], "rb")
 
 
+@pytest.mark.storages("disk", "s3")
 def test_create_thumbnail_uploads_to_server_location(server, session, files):
     schema = session.query("ProjectSchema").first()
     name = f"thumb_{uuid.uuid4().hex[:8]}"
@@ -440,3 +445,88 @@ def test_create_thumbnail_uploads_to_server_location(server, session, files):
     with new_session(server) as other:
         assert other.get("Project", project["id"])["thumbnail_id"] == thumbnail["id"]
         assert other.get("Location", SERVER_LOCATION_ID).accessor.open(thumbnail["id"]).read() == b"jpeg bytes"
+
+
+@pytest.mark.storages("disk", "s3")
+def test_server_location_sequence(server, session, files):
+    for index in (1, 2, 4):
+        files(f"seq/plate.{index:04d}.png", f"frame {index}".encode() * 100)
+    expression = os.path.join(os.path.dirname(files("x")), "seq", "plate.%04d.png [1-2, 4]")
+    server_location = session.get("Location", SERVER_LOCATION_ID)
+    sequence = session.create_component(expression, location=server_location)
+    members = sorted(sequence["members"], key=lambda member: int(member["name"]))
+    assert server_location.get_component_availability(sequence) == 100.0
+    with new_session(server) as other:
+        accessor = other.get("Location", SERVER_LOCATION_ID).accessor
+        for member in members:
+            assert accessor.open(member["id"]).read() == f"frame {int(member['name'])}".encode() * 100
+    server_location.remove_component(members[0], recursive=False)
+    assert server_location.get_component_availability(sequence) == pytest.approx(200 / 3)
+    assert not server_location.accessor.exists(members[0]["id"])
+    server_location.remove_component(sequence)
+    assert server_location.get_component_availability(sequence) == 0.0
+    assert not any(server_location.accessor.exists(member["id"]) for member in members)
+
+
+@pytest.mark.storages("disk", "s3")
+def test_server_accessor_uploads_a_large_file_in_parts(server, session, files):
+    """Over the part size: in parts where the server's store offers them (S3), else in one PUT."""
+    data = os.urandom(11 * 1024 * 1024 + 17)
+    part_size = 5 * 1024 * 1024
+    component = session.create_component(files("large.exr", data), location=None)
+    accessor = ServerAccessor(session, part_size=part_size, progress=False)
+    calls = []
+    real_call = session.call
+    session.call = lambda operations: calls.append(operations) or real_call(operations)
+    target = accessor.open(component["id"], "wb")
+    target.write(data)
+    target.close()
+    del session.call
+    on_s3 = server.server.storage_url is not None
+    assert [operation["action"] for batch in calls for operation in batch] == (
+        ["complete_multipart_upload"] if on_s3 else [])
+    if on_s3:
+        assert [part["part_number"] for part in calls[0][0]["parts"]] == [1, 2, 3]
+    assert hashlib.md5(accessor.open(component["id"], "rb").read()).digest() == hashlib.md5(data).digest()
+    assert accessor.size(component["id"]) == len(data)
+
+
+@pytest.mark.storages("s3")
+def test_a_failed_part_aborts_the_multipart_upload(server, session, files, monkeypatch):
+    import requests
+    from storage_support import leftovers
+
+    data = os.urandom(6 * 1024 * 1024)
+    component = session.create_component(files("fails.bin", data), location=None)
+    accessor = ServerAccessor(session, part_size=5 * 1024 * 1024, progress=False)
+    real_put = accessor.http.put
+    puts = []
+
+    def failing_second_part(url, **kw):
+        puts.append(url)
+        if len(puts) == 2:
+            raise requests.exceptions.ConnectionError("connection reset")
+        return real_put(url, **kw)
+
+    monkeypatch.setattr(accessor.http, "put", failing_second_part)
+    target = accessor.open(component["id"], "wb")
+    target.write(data)
+    with pytest.raises(exception.AccessorOperationFailedError):
+        target.close()
+    assert len(puts) == 2
+    assert leftovers(server, component["id"]) == []
+    assert not accessor.exists(component["id"])
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 10, 64])
+def test_upload_digests_cover_the_whole_data_and_each_part(chunk_size):
+    """The checksums sent with a multipart request, however the data is read in chunks."""
+    from clapboard.accessor.server import _Digests
+
+    data = os.urandom(45)
+    digests = _Digests(part_size=10)
+    for start in range(0, len(data), chunk_size):
+        digests.update(data[start:start + chunk_size])
+    b64 = lambda chunk: base64.b64encode(hashlib.md5(chunk).digest()).decode()
+    assert digests.size == 45 and digests.checksum == b64(data)
+    assert digests.parts == [b64(data[start:start + 10]) for start in range(0, 45, 10)]

@@ -56,8 +56,9 @@ def test_integrity(ftrack_python, server):
     run_ftrack_script(ftrack_python, server, "integrity")
 
 
+@pytest.mark.storages("disk", "s3")
 def test_server_location(ftrack_python, server):
-    """A file added to ftrack.server (signed upload), downloaded by URL and accessor, removed."""
+    """A file and a sequence added to ftrack.server (signed upload), downloaded by URL and accessor, removed."""
     run_ftrack_script(ftrack_python, server, "server_location")
 
 

@@ -139,6 +139,7 @@ def test_encoding_for_a_version_links_outputs_and_sets_its_thumbnail(api, server
     assert source_id not in stored_files(server)
 
 
+@pytest.mark.storages("disk", "s3")
 def test_an_image_becomes_a_review_image_and_a_thumbnail(api, server, tmp_path):
     source_id = add_to_server(api, make_image(tmp_path / "still.png", size="640x360"))
     job_id = api.call({"action": "encode_media", "component_id": source_id, "keep_original": True})[0]["job_id"]
@@ -176,6 +177,7 @@ def thumbnail(server, component_id, **params):
     return requests.get(f"{server.server_url}/component/thumbnail", params=query, timeout=30)
 
 
+@pytest.mark.storages("disk", "s3")
 def test_a_sized_thumbnail_fits_the_size_and_is_cached(api, server, tmp_path):
     component_id = add_to_server(api, make_image(tmp_path / "wide.png", size="64x32"))
     response = thumbnail(server, component_id, size=10)
@@ -478,6 +480,7 @@ def test_jobs_a_killed_server_left_are_failed_on_restart(tmp_path, monkeypatch):
         assert not (data_dir / "encoding" / job_id).exists()
 
 
+@pytest.mark.storages("disk", "s3")
 def test_new_data_gets_a_new_thumbnail(api, server, tmp_path):
     component_id = add_to_server(api, make_image(tmp_path / "first.png", size="64x32"))
     assert Image.open(io.BytesIO(thumbnail(server, component_id, size=16).content)).size == (16, 8)

@@ -14,7 +14,9 @@ import pytest
 import requests
 from clapboard_server import admin, embedded, settings
 from server_api import Api, create, ref
+from storage_support import on_s3, stored_data
 
+pytestmark = pytest.mark.storages("disk", "s3")
 TIMEOUT = 30
 
 
@@ -40,13 +42,31 @@ def upload(api, data, **options):
     return answer["component_id"]
 
 
-def download(server, component_id, route="get", **params):
+def download(server, component_id, route="get", allow_redirects=True, **params):
     params = params or {"username": server.api_user, "apiKey": server.api_key}
     return requests.get(f"{server.server_url}/component/{route}", params={"id": component_id, **params},
-                        timeout=TIMEOUT)
+                        timeout=TIMEOUT, allow_redirects=allow_redirects)
 
 
-# -- download headers -----------------------------------------------------------------------------
+def served_as(server, component_id, route="get"):
+    """(content type, content disposition or None) a download of *component_id* is served with.
+
+    On S3 the server redirects, with its safe headers, to a presigned URL asking the store to
+    answer with that type and disposition (``response-content-*``; AWS honours them, moto not).
+    """
+    response = download(server, component_id, route, allow_redirects=False)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "sandbox" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "no-referrer"
+    if not on_s3(server):
+        assert response.status_code == 200
+        return response.headers["content-type"], response.headers.get("content-disposition")
+    assert response.status_code == 307 and response.headers["cache-control"] == "no-store"
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert int(query["X-Amz-Expires"][0]) <= 300
+    assert requests.get(response.headers["location"], timeout=TIMEOUT).status_code == 200
+    return query["response-content-type"][0], query.get("response-content-disposition", [None])[0]
 
 
 @pytest.mark.parametrize(("file_name", "content_type", "inline"), [
@@ -59,25 +79,17 @@ def download(server, component_id, route="get", **params):
 def test_stored_files_are_served_safely(server, api, file_name, content_type, inline):
     component_id = upload(api, b"<script>alert(document.cookie)</script>", file_name=file_name)
     for route in ("get", "thumbnail"):
-        response = download(server, component_id, route)
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith(content_type)
-        assert response.headers["x-content-type-options"] == "nosniff"
-        assert "default-src 'none'" in response.headers["content-security-policy"]
-        assert "sandbox" in response.headers["content-security-policy"]
-        assert response.headers["referrer-policy"] == "no-referrer"
-        assert ("content-disposition" not in response.headers) is inline
-        if not inline:
-            assert response.headers["content-disposition"] == "attachment"
+        served_type, disposition = served_as(server, component_id, route)
+        assert served_type.startswith(content_type)
+        assert disposition == (None if inline else "attachment")
 
 
+@pytest.mark.storages("disk")  # S3 refuses a Content-Type its presigned URL was not signed for
 def test_a_malformed_stored_content_type_is_served_as_octet_stream(server, api):
     answer = metadata(api, b"data")
     headers = dict(answer["headers"], **{"Content-Type": "text/html; x=\"<b>\""})
     assert requests.put(answer["url"], data=b"data", headers=headers, timeout=TIMEOUT).status_code == 200
-    response = download(server, answer["component_id"])
-    assert response.headers["content-type"] == "application/octet-stream"
-    assert response.headers["content-disposition"] == "attachment"
+    assert served_as(server, answer["component_id"]) == ("application/octet-stream", "attachment")
 
 
 # -- one credential pair ------------------------------------------------------------------------
@@ -93,7 +105,7 @@ def test_several_credential_pairs_are_refused_without_trying_them(server, api, r
     assert response.status_code == 400
     assert response.json()["exception"] == "ValidationError"
     assert "given 401 times" in response.json()["content"]
-    assert stored_path(server, component_id).exists()
+    assert stored_data(server, component_id) is not None
 
 
 def test_one_pair_is_accepted_encoded_or_verbatim(server, api):
@@ -134,7 +146,7 @@ def test_a_download_token_does_not_allow_removal(server, thumbnail_link):
     remove = link.replace("/component/thumbnail?", "/component/remove?")
     response = requests.get(server.server_url + remove, timeout=TIMEOUT)
     assert response.status_code == 401
-    assert stored_path(server, component_id).exists()
+    assert stored_data(server, component_id) is not None
 
 
 def test_forged_reused_elsewhere_or_expired_download_tokens_are_refused(server, api, thumbnail_link):
@@ -167,14 +179,16 @@ def test_a_download_token_dies_with_its_user(server):
 # -- uploads ------------------------------------------------------------------------------------
 
 
+@pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
 def test_an_upload_url_can_be_used_once(server, api):
     answer = metadata(api, b"first")
     assert requests.put(answer["url"], data=b"first", headers=answer["headers"], timeout=TIMEOUT).status_code == 200
     again = requests.put(answer["url"], data=b"first", headers=answer["headers"], timeout=TIMEOUT)
     assert again.status_code == 403 and "already used" in again.json()["content"]
-    assert stored_path(server, answer["component_id"]).read_bytes() == b"first"
+    assert stored_data(server, answer["component_id"]) == b"first"
 
 
+@pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
 def test_a_failed_upload_leaves_its_url_usable(server, api):
     answer = metadata(api, b"right")
     wrong = requests.put(answer["url"], data=b"wrong", headers=answer["headers"], timeout=TIMEOUT)
@@ -182,6 +196,7 @@ def test_a_failed_upload_leaves_its_url_usable(server, api):
     assert requests.put(answer["url"], data=b"right", headers=answer["headers"], timeout=TIMEOUT).status_code == 200
 
 
+@pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
 def test_the_signed_size_and_checksum_bind_the_upload(server, api):
     existing = upload(api, b"kept")
     answer = metadata(api, b"12345", component_id=existing)
@@ -191,7 +206,7 @@ def test_the_signed_size_and_checksum_bind_the_upload(server, api):
     assert other_md5.status_code == 400 and "checksum its URL was issued for" in other_md5.json()["content"]
     unsigned_header_md5 = requests.put(answer["url"], data=b"54321", timeout=TIMEOUT)  # size right, digest wrong
     assert unsigned_header_md5.status_code == 400
-    assert stored_path(server, existing).read_bytes() == b"kept"
+    assert stored_data(server, existing) == b"kept"
 
 
 def _chunked_put(url, first_chunk):
@@ -206,16 +221,18 @@ def _chunked_put(url, first_chunk):
         return connection.recv(65536).split(b"\r\n", 1)[0]  # answered before the body ends
 
 
+@pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
 def test_a_chunked_body_longer_than_signed_is_refused_while_streaming(server, api):
     answer = metadata(api, b"x" * 5)
     status = _chunked_put(answer["url"], b"y" * 300_000)
     assert b" 400 " in status
-    assert not stored_path(server, answer["component_id"]).exists()
+    assert stored_data(server, answer["component_id"]) is None
 
 
 # -- the secret and the data folder -------------------------------------------------------------
 
 
+@pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
 def test_the_storage_secret_is_shared_through_the_database(server, api, tmp_path):
     assert not (server.data_dir / "storage-secret").exists()
     assert settings.get(server.server.database, "secret.storage")
@@ -266,6 +283,7 @@ def test_the_data_folder_is_private_with_postgresql_too(server_factory, backend)
     assert file_modes == dict.fromkeys(file_modes, oct(0o600))
 
 
+@pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
 def test_an_upload_url_dies_with_the_user_it_was_issued_to(server):
     name = f"uploader-{uuid.uuid4().hex[:8]}"
     key = admin.add_user(server.server.database, name, [admin.RoleGrant("User")])  # may upload anywhere
@@ -273,9 +291,10 @@ def test_an_upload_url_dies_with_the_user_it_was_issued_to(server):
     admin.set_active(server.server.database, name, False)
     response = requests.put(answer["url"], data=b"late upload", headers=answer["headers"], timeout=TIMEOUT)
     assert response.status_code == 401 and response.json()["exception"] == "InvalidCredentialsError"
-    assert not stored_path(server, answer["component_id"]).exists()
+    assert stored_data(server, answer["component_id"]) is None
 
 
+@pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
 def test_upload_tokens_name_their_user_and_reject_tampering(server, api):
     answer = metadata(api, b"data")
     token = parse_qs(urlsplit(answer["url"]).query)["token"][0]
@@ -288,4 +307,4 @@ def test_upload_tokens_name_their_user_and_reject_tampering(server, api):
         url = answer["url"].replace(token, forged)
         response = requests.put(url, data=b"data", headers={"Content-Type": "text/plain"}, timeout=TIMEOUT)
         assert response.status_code == 403, forged
-    assert not stored_path(server, answer["component_id"]).exists()
+    assert stored_data(server, answer["component_id"]) is None

@@ -8,6 +8,13 @@ protocol, section 9.2):
 - thumbnails: ``GET {server}/component/thumbnail?id=...[&size=N]``;
 - upload: the ``get_upload_metadata`` action returns a URL and headers, and
   the data is sent with ``PUT`` to that URL with exactly those headers.
+  Files larger than the accessor's *part_size* ask for a multipart upload:
+  a server keeping files in an object store then answers one URL per part,
+  each part is ``PUT`` to its URL and ``complete_multipart_upload`` sent
+  with the parts' ETags (``abort_multipart_upload`` after a failure).
+
+Downloads may answer a redirect to the object store (followed as any
+redirect; the credentials stay in the server's URL only).
 
 Credentials travel in the query string; no session headers or cookies are
 sent. Server storage is flat: there are no containers, so :meth:`list`,
@@ -26,6 +33,7 @@ for a progress bar. By default a bar is drawn in interactive sessions only
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import logging
 import tempfile
@@ -46,6 +54,8 @@ logger = logging.getLogger(__name__)
 
 #: Signature of progress callbacks: ``progress(done_bytes, total_bytes)``.
 Progress = ProgressCallback
+#: Files larger than this are uploaded in parts (when the server offers multipart uploads).
+DEFAULT_PART_SIZE = 64 * 1024 * 1024
 
 
 class _ProgressReader:
@@ -130,6 +140,7 @@ class ServerAccessor(Accessor):
         max_retries: int = 3,
         backoff: float = 0.5,
         timeout: Any = NOT_SET,
+        part_size: int = DEFAULT_PART_SIZE,
         **kw: Any,
     ) -> None:
         """Initialise with *session*, the :class:`~clapboard.session.Session` whose server stores the data.
@@ -140,7 +151,9 @@ class ServerAccessor(Accessor):
         Downloads interrupted by connection errors are retried up to
         *max_retries* times, waiting *backoff* seconds, then twice as long
         each time. *timeout* is in seconds per request; by default the
-        session's (its ``timeout`` option).
+        session's (its ``timeout`` option). Files larger than *part_size*
+        bytes are uploaded in parts of that size when the server offers
+        multipart uploads (its object store sets a minimum, 5 MiB on S3).
         """
         super().__init__(**kw)
         self.session = session
@@ -149,6 +162,7 @@ class ServerAccessor(Accessor):
         self.max_retries = max_retries
         self.backoff = backoff
         self._timeout = timeout
+        self.part_size = part_size
         self._http: requests.Session | None = None
 
     @property
@@ -200,13 +214,16 @@ class ServerAccessor(Accessor):
 
     # Transfers ------------------------------------------------------------------------------
 
-    def _get(self, route: str, resource_identifier: str, stream: bool = True) -> requests.Response:
-        """GET *route* for *resource_identifier*, retrying connection errors with backoff."""
+    def _get(self, route: str, resource_identifier: str, stream: bool = True, follow: bool = True) -> requests.Response:
+        """GET *route* for *resource_identifier*, retrying connection errors with backoff.
+
+        *follow* False answers a redirect (to the server's object store) without following it.
+        """
         url = self._build_url(route, resource_identifier)
         attempt = 0
         while True:
             try:
-                return self.http.get(url, stream=stream, timeout=self.timeout)
+                return self.http.get(url, stream=stream, timeout=self.timeout, allow_redirects=follow)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
                 failure = classify(error, self.timeout)
                 if not failure.retryable or attempt >= self.max_retries:
@@ -285,35 +302,70 @@ class ServerAccessor(Accessor):
 
     def _upload(self, resource_identifier: str, source: Any, progress: ProgressOption) -> None:
         """Upload file object *source* as the data of component *resource_identifier*."""
-        digest = hashlib.md5()  # Content-MD5, not security
-        size = 0
+        digests = _Digests(self.part_size)
         while True:
             chunk = source.read(self.chunk_size)
             if not chunk:
                 break
-            digest.update(chunk)
-            size += len(chunk)
+            digests.update(chunk)
         source.seek(0)
-        checksum = base64.b64encode(digest.digest()).decode("ascii")
+        size = digests.size
+        multipart = {}
+        if size > self.part_size:
+            multipart = {"parts": len(digests.parts), "part_size": self.part_size, "part_checksums": digests.parts}
         metadata = self.session.get_upload_metadata(
             component_id=resource_identifier,
             file_name=self._file_name(resource_identifier),
             file_size=size,
-            checksum=checksum,
+            checksum=digests.checksum,
+            **multipart,
         )
-        headers = {key: str(value) for key, value in (metadata.get("headers") or {}).items()}
-        headers.setdefault("Content-Length", str(size))
         with Reporter(progress, f"Uploading {resource_identifier[:8]}") as reporter:
-            body = _ProgressReader(source, size, reporter if reporter.active else None)
-            try:
-                response = self.http.put(metadata["url"], data=body, headers=headers, timeout=self.timeout)
-            except requests.exceptions.RequestException as error:
-                cause = exception.ServerConnectionError(self.session.server_url, classify(error, self.timeout).cause)
-                raise exception.AccessorOperationFailedError(
-                    operation="upload", resource_identifier=resource_identifier, error=cause
-                ) from error
+            report = reporter if reporter.active else None
+            if metadata.get("urls"):
+                self._upload_parts(resource_identifier, source, size, metadata, report)
+                return
+            headers = {key: str(value) for key, value in (metadata.get("headers") or {}).items()}
+            headers.setdefault("Content-Length", str(size))
+            self._put(metadata["url"], _ProgressReader(source, size, report), headers, resource_identifier)
+
+    def _put(self, url: str, body: Any, headers: dict[str, str], resource_identifier: str) -> requests.Response:
+        """PUT *body* to *url*; return the (closed) response, or raise an accessor error."""
+        try:
+            response = self.http.put(url, data=body, headers=headers, timeout=self.timeout)
+        except requests.exceptions.RequestException as error:
+            cause = exception.ServerConnectionError(self.session.server_url, classify(error, self.timeout).cause)
+            raise exception.AccessorOperationFailedError(
+                operation="upload", resource_identifier=resource_identifier, error=cause
+            ) from error
         with response:
             self._check(response, "upload", resource_identifier)
+        return response
+
+    def _upload_parts(self, resource_identifier: str, source: Any, size: int, metadata: dict[str, Any],
+                      progress: ProgressCallback | None) -> None:
+        """Upload *source* in the parts *metadata* lists, then complete the upload (or abort it)."""
+        urls = sorted(metadata["urls"], key=lambda entry: entry["part_number"])
+        part_size = int(metadata.get("part_size") or -(-size // len(urls)))
+        upload = {"component_id": resource_identifier, "upload_id": metadata["upload_id"]}
+        parts = []
+        sent = 0
+        try:
+            for entry in urls:
+                source.seek((entry["part_number"] - 1) * part_size)
+                data = source.read(part_size)
+                headers = {key: str(value) for key, value in (entry.get("headers") or {}).items()}
+                headers.setdefault("Content-Length", str(len(data)))
+                response = self._put(entry["signed_url"], data, headers, resource_identifier)
+                parts.append({"part_number": entry["part_number"], "e_tag": response.headers.get("ETag", "").strip('"')})
+                sent += len(data)
+                if progress is not None:
+                    progress(sent, size)
+            self.session.call([{"action": "complete_multipart_upload", "parts": parts, **upload}])
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.session.call([{"action": "abort_multipart_upload", **upload}])
+            raise
 
     # Accessor interface ---------------------------------------------------------------------
 
@@ -333,10 +385,14 @@ class ServerAccessor(Accessor):
             self._check(response, "remove", resource_identifier)
 
     def exists(self, resource_identifier: str) -> bool:
-        """Return whether data exists for *resource_identifier* (starts a download and drops it)."""
-        response = self._get("get", resource_identifier)
+        """Return whether data exists for *resource_identifier*.
+
+        Starts a download and drops it; a redirect to the server's object store (which the
+        server answers only after finding the data there) counts without being followed.
+        """
+        response = self._get("get", resource_identifier, follow=False)
         with response:
-            return 200 <= response.status_code < 300
+            return 200 <= response.status_code < 300 or response.status_code == 307
 
     def size(self, resource_identifier: str) -> int:
         """Return the size in bytes of *resource_identifier*.
@@ -386,6 +442,43 @@ class ServerAccessor(Accessor):
         if self._http is not None:
             self._http.close()
             self._http = None
+
+
+class _Digests:
+    """The size, the base64 MD5 digest of the whole data and of each *part_size* part, fed in chunks."""
+
+    def __init__(self, part_size: int) -> None:
+        self.part_size = part_size
+        self.size = 0
+        self._whole = hashlib.md5()  # Content-MD5, not security
+        self._part = hashlib.md5()
+        self._part_fill = 0
+        self._parts: list[str] = []
+
+    def update(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self._whole.update(chunk)
+        while chunk:
+            room = self.part_size - self._part_fill
+            piece, chunk = chunk[:room], chunk[room:]
+            self._part.update(piece)
+            self._part_fill += len(piece)
+            if self._part_fill == self.part_size:
+                self._parts.append(_b64(self._part.digest()))
+                self._part, self._part_fill = hashlib.md5(), 0
+
+    @property
+    def checksum(self) -> str:
+        return _b64(self._whole.digest())
+
+    @property
+    def parts(self) -> list[str]:
+        """Digests of the parts, the last one partial."""
+        return self._parts + ([_b64(self._part.digest())] if self._part_fill else [])
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
 
 
 __all__ = ["Progress", "ServerAccessor", "ServerFile"]

@@ -23,6 +23,26 @@ def add_storage_arguments(parser: argparse.ArgumentParser, default_data_dir: str
                         "(default: SQLite in the data folder)")
 
 
+def add_file_storage_options(parser: argparse.ArgumentParser) -> None:
+    """``--storage`` and ``--storage-endpoint-url``, ``-region``, ``-public-url``: where component files live."""
+    parser.add_argument("--storage", metavar="s3://BUCKET[/PREFIX]",
+                        help="keep component files in an S3-compatible bucket (default: the data folder); "
+                             "credentials from the AWS environment variables")
+    parser.add_argument("--storage-endpoint-url", metavar="URL",
+                        help="S3 endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS itself)")
+    parser.add_argument("--storage-region", help="S3 region (default: AWS_DEFAULT_REGION)")
+    parser.add_argument("--storage-public-url", metavar="URL",
+                        help="S3 endpoint as clients reach it, when not the server's (in presigned URLs)")
+
+
+def file_storage_arguments(arguments: argparse.Namespace) -> dict:
+    """The ``storage`` and ``storage_options`` of a server from the ``--storage*`` options."""
+    options = {"endpoint_url": arguments.storage_endpoint_url, "region_name": arguments.storage_region,
+               "public_endpoint_url": arguments.storage_public_url}
+    return {"storage": arguments.storage,
+            "storage_options": {key: value for key, value in options.items() if value is not None}}
+
+
 def configure_logging(level: str) -> None:
     """Log to standard error at *level*; ``info`` shows one line per request."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -33,6 +53,7 @@ def _server(arguments: argparse.Namespace) -> int:
     try:
         from clapboard_server import embedded, workers
         from clapboard_server.folder_lock import FolderInUseError
+        from clapboard_server.storage.s3 import StorageConfigurationError
     except ImportError:
         print('The server needs its extras: pip install "clapboard[server]"', file=sys.stderr)
         return 2
@@ -41,14 +62,14 @@ def _server(arguments: argparse.Namespace) -> int:
     try:
         if arguments.workers > 1:
             supervisor = workers.Supervisor(arguments.data_dir, arguments.database, arguments.host,
-                                            arguments.port, arguments.workers)
+                                            arguments.port, arguments.workers, **file_storage_arguments(arguments))
             server = supervisor.prepare()
             stop_serving = supervisor.stop
         else:
             handle = embedded.start(data_dir=arguments.data_dir, database=arguments.database,
-                                    host=arguments.host, port=arguments.port)
+                                    host=arguments.host, port=arguments.port, **file_storage_arguments(arguments))
             server, supervisor, stop_serving = handle.server, handle, stop.set
-    except (embedded.PortInUseError, FolderInUseError, workers.WorkerError) as error:
+    except (embedded.PortInUseError, FolderInUseError, workers.WorkerError, StorageConfigurationError) as error:
         print(f"clapboard server: {error}", file=sys.stderr)
         return 1
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -75,6 +96,8 @@ def _announce(server_url: str, server, arguments: argparse.Namespace) -> None:
     key_file = data_dir / "admin-api-key"
     print(f"clapboard server listening on {server_url}")
     print(f"  data folder: {data_dir}")
+    if arguments.storage:
+        print(f"  files:       {arguments.storage}")
     print("Connect clients (clapboard commands, scripts, the ftrack client) with:")
     print(f"  export CLAPBOARD_SERVER={shlex.quote(server_url)}")
     print(f"  export CLAPBOARD_API_USER={shlex.quote(server.admin_user)}")
@@ -132,6 +155,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="server processes sharing the port (default 1; more than 1 needs PostgreSQL)")
     server.add_argument("--log-level", choices=LOG_LEVELS, default="info",
                         help="what to log on standard error: info (the default) logs one line per request")
+    add_file_storage_options(server)
     server.set_defaults(run=_server)
     demo = commands.add_parser("demo", help="build a small project on an embedded server and report on it",
                                description="Build a small project on an embedded server and report on it.")

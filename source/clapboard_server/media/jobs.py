@@ -11,6 +11,7 @@ the job wrote. Each change is published as ``ftrack.update`` and as a :data:`EVE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ..errors import NotFoundError
 from ..values import utc_now
 from ..writes import Writer
 from . import encoding
@@ -184,12 +186,14 @@ class EncodeRun:
 
     def execute(self) -> None:
         work = self.jobs.work_dir / self.job["id"]
+        local = contextlib.ExitStack()  # the source as a local file, for ffmpeg
         try:
             self.data["progress"] = 0.0
             self.jobs.update_job(self.job, self.data, status="running")
-            source = self.files.path(self._source_resource())
-            if not source.is_file():
-                raise MediaError("The source component has no data in the ftrack.server location.")
+            try:
+                source = local.enter_context(self.files.local_path(self._source_resource()))
+            except NotFoundError:
+                raise MediaError("The source component has no data in the ftrack.server location.") from None
             info = self.jobs.ffmpeg.probe(source)
             outputs = self._outputs(info)
             work.mkdir(parents=True, exist_ok=True)
@@ -212,6 +216,7 @@ class EncodeRun:
                 self.files.remove(component_id)
             raise
         finally:
+            local.close()
             shutil.rmtree(work, ignore_errors=True)
         if not self.data.get("keep_original", True):
             self.files.remove(self._source_resource_id)

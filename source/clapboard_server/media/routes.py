@@ -17,7 +17,16 @@ from starlette.responses import FileResponse, HTMLResponse, Response, StreamingR
 from starlette.routing import BaseRoute, Route
 
 from ..errors import ApiError
-from ..storage.routes import SECURITY_HEADERS, _download_headers, _error, _resource_id, _served_type, _single, _user
+from ..storage.routes import (
+    SECURITY_HEADERS,
+    _direct,
+    _download_headers,
+    _error,
+    _resource_id,
+    _served_type,
+    _single,
+    _user,
+)
 from ..widgets import render
 from .thumbnails import NotAnImageError, parse_size
 
@@ -45,6 +54,9 @@ def routes(server: Server) -> list[BaseRoute]:
                 else:
                     return FileResponse(scaled.path, media_type=scaled.content_type,
                                         headers={**SECURITY_HEADERS, "Cache-Control": _CACHE_CONTROL})
+            redirect = await run_in_threadpool(_direct, server.storage, resource_id)  # the data as stored, on S3
+            if redirect is not None:
+                return redirect
             stored = await run_in_threadpool(server.storage.files.open, resource_id)
         except ApiError as error:
             return _error(error)

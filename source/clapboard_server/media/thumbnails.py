@@ -1,7 +1,8 @@
 """Thumbnails: a stored image scaled down to fit a square of ``size`` pixels, cached per size.
 
 Scaled copies live under ``<data folder>/thumbnails/<id[:2]>/<id>/<size>-<stamp>.<ext>``, where
-``stamp`` identifies the stored data (its modification time and size), so replacing a component's
+``stamp`` identifies the stored data (the storage's version of it: modification time or ETag, and
+size), so replacing a component's
 data never serves a stale thumbnail. Pictures with transparency stay PNG; others become JPEG.
 Data that is not a picture Pillow reads (an SVG, say) is answered as stored.
 """
@@ -14,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import NotFoundError, ValidationError
+from ..errors import ValidationError
 from ..storage.files import FileStore
 
 #: Folder of the data folder holding scaled thumbnails.
@@ -51,18 +52,15 @@ class Thumbnails:
 
     def scaled(self, resource_id: str, size: int) -> Thumbnail:
         """The image of ``resource_id`` fitting ``size`` x ``size`` (made on first request)."""
-        source = self.files.path(resource_id)
-        try:
-            status = source.stat()
-        except FileNotFoundError:
-            raise NotFoundError(f"No data is stored for component {resource_id}.") from None
+        version = self.files.version(resource_id)  # NotFoundError when nothing is stored
         folder = self.cache_root / resource_id[:2] / resource_id
-        stamp = f"{size}-{status.st_mtime_ns:x}-{status.st_size:x}"
+        stamp = f"{size}-{version}"
         for extension, content_type in ((".jpg", "image/jpeg"), (".png", "image/png")):
             cached = folder / f"{stamp}{extension}"
             if cached.is_file():
                 return Thumbnail(cached, content_type)
-        return self._make(source, folder, stamp, size)
+        with self.files.local_path(resource_id) as source:
+            return self._make(source, folder, stamp, size)
 
     def _make(self, source: Path, folder: Path, stamp: str, size: int) -> Thumbnail:
         from PIL import Image, UnidentifiedImageError

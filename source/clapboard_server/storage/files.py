@@ -49,6 +49,29 @@ def decode_md5(checksum: str) -> bytes:
     return digest
 
 
+async def copy_verified(chunks: AsyncIterable[bytes], target: BinaryIO, expected_size: int | None,
+                        expected_md5: bytes | None) -> tuple[int, bytes]:
+    """Write ``chunks`` to ``target``; return the size and MD5 digest of the data.
+
+    Raise :class:`ValidationError` as soon as the data is longer than ``expected_size``, and at the
+    end when it is shorter or its MD5 digest is not ``expected_md5``; the caller then discards
+    ``target``.
+    """
+    md5 = hashlib.md5()  # Content-MD5 is an integrity check, not security
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if expected_size is not None and size > expected_size:
+            raise ValidationError(f"The upload is longer than its Content-Length of {expected_size}.")
+        md5.update(chunk)
+        await run_in_threadpool(target.write, chunk)
+    if expected_size is not None and size != expected_size:
+        raise ValidationError(f"The upload ended after {size} bytes; its Content-Length is {expected_size}.")
+    if expected_md5 is not None and md5.digest() != expected_md5:
+        raise ValidationError("The upload does not match its Content-MD5 checksum; nothing was stored.")
+    return size, md5.digest()
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """A stored component's data, opened for reading."""
@@ -65,7 +88,12 @@ class StoredFile:
 
 
 class FileStore:
-    """Reads, writes and removes component data below ``root``."""
+    """Reads, writes and removes component data below ``root``.
+
+    Clients reach it only through the server: it offers no direct upload or download URLs.
+    """
+
+    supports_multipart = False
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -81,6 +109,12 @@ class FileStore:
     def exists(self, resource_id: str) -> bool:
         return self.path(resource_id).is_file()
 
+    def upload_target(self, *args: object, **kwargs: object) -> None:
+        """None: uploads go through the server's own ``/component/put``."""
+
+    def download_url(self, *args: object, **kwargs: object) -> None:
+        """None: the server streams downloads itself."""
+
     async def write(self, resource_id: str, chunks: AsyncIterable[bytes], *, expected_size: int | None = None,
                     expected_md5: bytes | None = None, content_type: str | None = None) -> int:
         """Store the data of ``resource_id`` from ``chunks``; return its size.
@@ -92,23 +126,10 @@ class FileStore:
         target = self.path(resource_id)
         private.make_folder(target.parent)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{resource_id}.", suffix=".part", dir=target.parent)
-        md5 = hashlib.md5()  # Content-MD5 is an integrity check, not security
-        size = 0
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if expected_size is not None and size > expected_size:
-                        raise ValidationError(f"The upload is longer than its Content-Length of {expected_size}.")
-                    md5.update(chunk)
-                    await run_in_threadpool(handle.write, chunk)
+                size, _ = await copy_verified(chunks, handle, expected_size, expected_md5)
                 await run_in_threadpool(_sync, handle)
-            if expected_size is not None and size != expected_size:
-                raise ValidationError(
-                    f"The upload ended after {size} bytes; its Content-Length is {expected_size}."
-                )
-            if expected_md5 is not None and md5.digest() != expected_md5:
-                raise ValidationError("The upload does not match its Content-MD5 checksum; nothing was stored.")
             os.replace(temporary, target)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -141,6 +162,22 @@ class FileStore:
                 continue
             removed = removed or path.suffix != ".json"
         return removed
+
+    def version(self, resource_id: str) -> str:
+        """A text that changes whenever the data of ``resource_id`` does; :class:`NotFoundError` if none."""
+        try:
+            status = self.path(resource_id).stat()
+        except FileNotFoundError:
+            raise NotFoundError(f"No data is stored for component {resource_id}.") from None
+        return f"{status.st_mtime_ns:x}-{status.st_size:x}"
+
+    @contextlib.contextmanager
+    def local_path(self, resource_id: str) -> Iterator[Path]:
+        """A local file holding the data of ``resource_id`` (here: the stored file itself)."""
+        path = self.path(resource_id)
+        if not path.is_file():
+            raise NotFoundError(f"No data is stored for component {resource_id}.")
+        yield path
 
     def adopt(self, resource_id: str, source: Path, content_type: str | None = None) -> int:
         """Move the finished file ``source`` (on the same file system) in as the data of ``resource_id``.

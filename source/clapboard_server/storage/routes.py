@@ -7,7 +7,10 @@ the standard way, once: a request naming several users or keys is refused, never
 
 Stored files are served as attachments (unless they are images or videos of a known type), with
 ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that forbids running anything,
-so a file uploaded as HTML cannot run script on the API's origin.
+so a file uploaded as HTML cannot run script on the API's origin. When the storage backend serves
+files itself (S3), downloads and thumbnails answer a 307 redirect, with those headers, to a
+short-lived presigned URL once the credentials are checked; the URL asks the store for the same
+content type and disposition.
 
 ``/component/thumbnail`` is served by :mod:`clapboard_server.media.routes` (scaled to ``size``);
 the route here answers the stored bytes if that one is not mounted. ``/component/remove`` answers 200
@@ -26,7 +29,7 @@ from collections.abc import Callable
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ..auth import Authenticator
@@ -101,7 +104,7 @@ def _optional_int(request: Request, header: str) -> int | None:
 
 def _download_headers(content_type: str, size: int) -> dict[str, str]:
     headers = {**SECURITY_HEADERS, "Content-Length": str(size)}
-    if content_type.split(";")[0].strip().lower() not in INLINE_TYPES:
+    if _presentation(content_type)[1]:
         headers["Content-Disposition"] = "attachment"
     return headers
 
@@ -109,6 +112,20 @@ def _download_headers(content_type: str, size: int) -> dict[str, str]:
 def _served_type(stored: str) -> str:
     """The stored content type when it is a plain ``type/subtype``, else the default."""
     return stored if _MEDIA_TYPE.fullmatch(stored) else DEFAULT_CONTENT_TYPE
+
+
+def _presentation(stored: str) -> tuple[str, bool]:
+    """How to serve data stored as ``stored``: the content type, and whether as an attachment."""
+    content_type = _served_type(stored)
+    return content_type, content_type.split(";")[0].strip().lower() not in INLINE_TYPES
+
+
+def _direct(storage: Storage, resource_id: str) -> Response | None:
+    """A redirect to the data where the backend serves it itself (a presigned URL on S3), or None."""
+    url = storage.download_redirect(resource_id, _presentation)
+    if url is None:
+        return None
+    return RedirectResponse(url, 307, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 
 def _upload_limits(request: Request, grant: UploadGrant) -> tuple[int | None, bytes | None]:
@@ -162,6 +179,9 @@ def routes(storage: Storage, authenticator: Authenticator, authorize: Authorize)
             resource_id = _resource_id(request)
             user_id = await run_in_threadpool(_user, authenticator, storage, request, resource_id, True)
             await run_in_threadpool(authorize, user_id, resource_id, "read")
+            redirect = await run_in_threadpool(_direct, storage, resource_id)
+            if redirect is not None:
+                return redirect
             stored = await run_in_threadpool(storage.files.open, resource_id)
         except ApiError as error:
             return _error(error)
