@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .errors import ApiError, ValidationError
+from . import wire
+from .errors import ApiError
 from .events.endpoint import routes as event_routes
+from .limits import LimitExceededError, Limits
 from .server import Server
 from .storage.routes import routes as storage_routes
 
@@ -27,31 +28,69 @@ def _error_response(error: ApiError, strict: bool) -> Response:
     return Response(json.dumps(error.to_payload()), status_code=status, media_type=_JSON)
 
 
+def _log_refusal(request: Request, user: str | None, error: ApiError) -> None:
+    """One line per refused request: who, and why (the message the client got)."""
+    log.info("Refused %s %s from %s: %s: %s", request.method, request.url.path,
+             user or "an unauthenticated client", error.exception_name, error.message[:300])
+
+
+async def read_body(request: Request, limits: Limits) -> bytes:
+    """The request body, refused with :class:`LimitExceededError` once it exceeds ``max_body_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read; a body
+    that turns out larger is refused as soon as it passes the limit. What the client still
+    sends is read and dropped (up to the limit once more), so it can read the answer.
+    """
+    maximum = limits.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    received = 0
+    chunks = []
+    if not (declared.isdigit() and int(declared) > maximum):
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > maximum:
+                break
+            chunks.append(chunk)
+        else:
+            return b"".join(chunks)
+    chunks.clear()
+    discarded = 0
+    async for chunk in request.stream():
+        discarded += len(chunk)
+        if discarded > maximum:
+            break
+    raise LimitExceededError("The request body is too large", "max_body_bytes", maximum, status_code=413)
+
+
 def create_app(server: Server) -> Starlette:
     """The ASGI application serving ``server``."""
 
+    limits = server.limits
+
+    def handle(body: bytes, user_id: str, server_url: str) -> bytes:
+        operations = wire.loads(body, limits)
+        return wire.dumps(server.call(operations, user_id, server_url), limits)
+
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"
+        user = request.headers.get("ftrack-user")
         try:
             user_id = await run_in_threadpool(
-                server.authenticator.authenticate,
-                request.headers.get("ftrack-user"),
-                request.headers.get("ftrack-api-key"),
+                server.authenticator.authenticate, user, request.headers.get("ftrack-api-key")
             )
-            body = await request.body()
-            try:
-                operations: Any = json.loads(body)
-            except ValueError as error:
-                raise ValidationError(f"The request body is not valid JSON: {error}.") from None
-            results = await run_in_threadpool(
-                server.call, operations, user_id, str(request.base_url).rstrip("/")
-            )
+            body = await read_body(request, limits)
+            answer = await run_in_threadpool(handle, body, user_id, str(request.base_url).rstrip("/"))
         except ApiError as error:
+            _log_refusal(request, user, error)
             return _error_response(error, strict)
+        except ClientDisconnect:
+            log.info("Client %s went away while sending a request.", user)
+            return Response(status_code=400)
         except Exception as error:
-            log.exception("Unexpected error handling an API call")
-            return _error_response(ApiError(f"Internal server error: {type(error).__name__}: {error}"), strict)
-        return Response(json.dumps(results), media_type=_JSON)
+            log.exception("Unexpected error handling an API call from %s", user)
+            return _error_response(ApiError(f"Internal server error ({type(error).__name__}); see the server log."),
+                                   strict)
+        return Response(answer, media_type=_JSON)
 
     async def not_found(request: Request, exc: HTTPException) -> Response:
         error = ApiError(f"{exc.detail}: {request.method} {request.url.path}")

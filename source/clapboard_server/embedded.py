@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import tempfile
@@ -16,13 +17,20 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
+from .limits import Limits
 from .server import Server
 from .sockets import listening_socket
+from .timeouts import protocol_class
 
 
-def uvicorn_config(app) -> uvicorn.Config:
+def uvicorn_config(app, limits: Limits | None = None) -> uvicorn.Config:
     """The uvicorn configuration every clapboard server runs ``app`` with."""
-    return uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    limits = limits or Limits.resolve()
+    return uvicorn.Config(
+        app, log_level="warning", lifespan="off", access_log=False,
+        http=protocol_class(limits.header_timeout, limits.body_timeout),
+        ws_max_size=limits.max_body_bytes,
+    )
 
 
 class EmbeddedServer:
@@ -54,7 +62,7 @@ class EmbeddedServer:
         return self.server.data_dir
 
     def _run(self, sock: socket.socket) -> None:
-        self._uvicorn = uvicorn.Server(uvicorn_config(create_app(self.server)))
+        self._uvicorn = uvicorn.Server(uvicorn_config(create_app(self.server), self.server.limits))
         self._uvicorn.run(sockets=[sock])
 
     def start(self, sock: socket.socket) -> None:
@@ -92,18 +100,25 @@ def start(
     database: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    limits: Limits | None = None,
+    **limit_overrides: float,
 ) -> EmbeddedServer:
     """Start a server in a background thread and return its handle once it accepts requests.
 
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
-    folder. ``port=0`` picks a free port.
+    folder. ``port=0`` picks a free port. ``limits`` (a :class:`~clapboard_server.limits.Limits`)
+    or keyword arguments named after its fields (``max_body_bytes=1_000_000``) change the
+    server's limits; the others come from ``CLAPBOARD_SERVER_*`` variables or the defaults.
     """
+    if limits is None or limit_overrides:
+        base = dataclasses.asdict(limits) if limits is not None else {}
+        limits = Limits.resolve({**base, **limit_overrides})
     temporary = None
     if data_dir is None:
         temporary = tempfile.mkdtemp(prefix="clapboard-")
         data_dir = temporary
-    server = Server(Path(data_dir), database)
+    server = Server(Path(data_dir), database, limits=limits)
     try:
         server.prepare()
         sock = listening_socket(host, port)

@@ -8,11 +8,13 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from . import actions, seed
+from . import actions, limits, seed
 from .auth import Authenticator
 from .database import Database
 from .errors import ApiError
 from .events import EventHub
+from .limits import Limits
+from .query import parser
 from .schema import Registry, default_registry
 from .storage import Storage
 
@@ -24,7 +26,9 @@ class Server:
     """Everything a running server holds, independent of the HTTP layer."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None, registry: Registry | None = None,
-                 admin_user: str = "admin") -> None:
+                 admin_user: str = "admin", limits: Limits | None = None) -> None:
+        #: What one request may cost (see :mod:`clapboard_server.limits`).
+        self.limits = limits if limits is not None else Limits.resolve()
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry or default_registry()
@@ -35,12 +39,14 @@ class Server:
         self.admin_key: str | None = None
         self.new_admin_key = False
         #: The event hub; started by :meth:`prepare`.
-        self.events = EventHub(self.database, self.authenticator)
+        self.events = EventHub(self.database, self.authenticator,
+                               max_queued_bytes=self.limits.max_queued_event_bytes)
         #: Component data of the ``ftrack.server`` location.
         self.storage = Storage(self.data_dir)
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
+        parser.CACHE.resize(self.limits.parse_cache_bytes)
         self.database.create_schema()
         if not seed.is_seeded(self.database):
             seed.seed(self.database)
@@ -69,8 +75,11 @@ class Server:
         """
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
-        writes = any(isinstance(o, dict) and o.get("action") in actions.WRITE_ACTIONS for o in operations)
-        with self.database.transaction(write=writes) as connection:
+        limits.check(len(operations), "max_operations", self.limits,
+                     f"The batch has {len(operations):,} operations", status_code=413)
+        writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
+                     for o in operations)
+        with limits.applied(self.limits), self.database.transaction(write=writes) as connection:
             context = actions.CallContext(self, connection, user_id, server_url)
             results = [actions.run(context, operation) for operation in operations]
             if context._writer is not None:

@@ -6,7 +6,8 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ValidationError
-from ..query import select
+from ..limits import check_query_text
+from ..query import select, shape
 from ..query.parser import parse
 from .context import CallContext
 from .registry import action
@@ -37,4 +38,8 @@ def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
     expression = operation.get("expression")
     if not isinstance(expression, str) or not expression.strip():
         raise ValidationError("The query action needs an 'expression' string.")
-    return select.execute(context.server.database.catalog, context.connection, parse(expression))
+    limits = context.server.limits
+    check_query_text(expression, limits)
+    query = parse(expression)
+    shape.check_query(query, limits)
+    return select.execute(context.server.database.catalog, context.connection, query)

@@ -1,0 +1,104 @@
+"""JSON in and out of the server, strictly: what a request may contain and what an answer may be.
+
+Requests are refused (with a :class:`~clapboard_server.errors.ValidationError` or a
+:class:`~clapboard_server.limits.LimitExceededError`) when they are not UTF-8 JSON, contain
+``NaN``/``Infinity`` (not JSON, although Python accepts them), nest deeper than
+``max_json_depth``, or hold text no database stores faithfully: lone UTF-16 surrogates and NUL
+characters. Answers never contain ``NaN``/``Infinity`` and stop being built once they exceed
+``max_response_bytes``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .errors import ValidationError
+from .limits import LimitExceededError, Limits, check
+
+#: Escapes and characters that may produce a lone surrogate or a NUL once decoded.
+_SUSPECT = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)|\x00")
+_FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValidationError(f"{name} is not a JSON number; send a finite number or null.")
+
+
+def loads(body: bytes | str, limits: Limits) -> Any:
+    """Decode a request body, refusing what the module docstring lists."""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValidationError(f"The request body is not UTF-8: invalid byte at position {error.start}.") from None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise LimitExceededError("The request body nests arrays and objects too deeply", "max_json_depth",
+                                 limits.max_json_depth) from None
+    except ValueError as error:
+        raise ValidationError(f"The request body is not valid JSON: {error}.") from None
+    check_value(value, limits, check_text=_SUSPECT.search(raw) is not None)
+    return value
+
+
+def check_value(value: Any, limits: Limits, check_text: bool = True) -> None:
+    """Refuse ``value`` if it nests too deeply or (with ``check_text``) holds forbidden text."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            check(depth, "max_json_depth", limits, "The request body nests arrays and objects too deeply")
+            stack.extend((child, depth + 1) for child in item.values())
+            if check_text:
+                stack.extend((key, depth) for key in item)
+        elif isinstance(item, list):
+            check(depth, "max_json_depth", limits, "The request body nests arrays and objects too deeply")
+            stack.extend((child, depth + 1) for child in item)
+        elif check_text and isinstance(item, str):
+            found = _FORBIDDEN_TEXT.search(item)
+            if found:
+                raise ValidationError(_describe_forbidden(found.group()))
+
+
+def _describe_forbidden(character: str) -> str:
+    if character == "\x00":
+        return "Text cannot contain NUL characters (\\u0000)."
+    return f"Text cannot contain a lone UTF-16 surrogate (\\u{ord(character):04x}); send valid Unicode."
+
+
+def dumps(value: Any, limits: Limits) -> bytes:
+    """Encode an answer as ASCII JSON, refusing one larger than ``max_response_bytes``.
+
+    A batch's answer is encoded one result at a time and refused as soon as the results so
+    far exceed the limit, so a thousand large results are never all encoded.
+    """
+    if not isinstance(value, list):
+        return _encode(value, limits)
+    parts = []
+    size = 2
+    for item in value:
+        part = _encode(item, limits)
+        size += len(part) + 2
+        if size > limits.max_response_bytes:
+            raise _too_large(limits)
+        parts.append(part)
+    return b"[" + b", ".join(parts) + b"]"
+
+
+def _encode(value: Any, limits: Limits) -> bytes:
+    try:
+        text = json.dumps(value, allow_nan=False, check_circular=False)
+    except ValueError as error:  # NaN or Infinity: never stored, and never sent either
+        raise ValidationError(f"The answer holds a value JSON cannot express: {error}.") from None
+    if len(text) > limits.max_response_bytes:
+        raise _too_large(limits)
+    return text.encode("ascii")
+
+
+def _too_large(limits: Limits) -> LimitExceededError:
+    return LimitExceededError(
+        "The answer is too large; ask for less (fewer operations, a limit, fewer projections)",
+        "max_response_bytes", limits.max_response_bytes, status_code=413)
