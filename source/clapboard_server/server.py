@@ -39,8 +39,7 @@ class Server:
         self.admin_key: str | None = None
         self.new_admin_key = False
         #: The event hub; started by :meth:`prepare`.
-        self.events = EventHub(self.database, self.authenticator,
-                               max_queued_bytes=self.limits.max_queued_event_bytes)
+        self.events = EventHub(self.database, self.authenticator, limits=self.limits)
         #: Component data of the ``ftrack.server`` location.
         self.storage = Storage(self.data_dir)
 

@@ -26,36 +26,36 @@ def _refuse_constant(name: str) -> Any:
     raise ValidationError(f"{name} is not a JSON number; send a finite number or null.")
 
 
-def loads(body: bytes | str, limits: Limits) -> Any:
-    """Decode a request body, refusing what the module docstring lists."""
+def loads(body: bytes | str, limits: Limits, subject: str = "The request body") -> Any:
+    """Decode a request body (or the JSON of ``subject``), refusing what the module docstring lists."""
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValidationError(f"The request body is not UTF-8: invalid byte at position {error.start}.") from None
+        raise ValidationError(f"{subject} is not UTF-8: invalid byte at position {error.start}.") from None
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
-        raise LimitExceededError("The request body nests arrays and objects too deeply", "max_json_depth",
+        raise LimitExceededError(f"{subject} nests arrays and objects too deeply", "max_json_depth",
                                  limits.max_json_depth) from None
     except ValueError as error:
-        raise ValidationError(f"The request body is not valid JSON: {error}.") from None
-    check_value(value, limits, check_text=_SUSPECT.search(raw) is not None)
+        raise ValidationError(f"{subject} does not hold valid JSON: {error}.") from None
+    check_value(value, limits, check_text=_SUSPECT.search(raw) is not None, subject=subject)
     return value
 
 
-def check_value(value: Any, limits: Limits, check_text: bool = True) -> None:
+def check_value(value: Any, limits: Limits, check_text: bool = True, subject: str = "The request body") -> None:
     """Refuse ``value`` if it nests too deeply or (with ``check_text``) holds forbidden text."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
-            check(depth, "max_json_depth", limits, "The request body nests arrays and objects too deeply")
+            check(depth, "max_json_depth", limits, f"{subject} nests arrays and objects too deeply")
             stack.extend((child, depth + 1) for child in item.values())
             if check_text:
                 stack.extend((key, depth) for key in item)
         elif isinstance(item, list):
-            check(depth, "max_json_depth", limits, "The request body nests arrays and objects too deeply")
+            check(depth, "max_json_depth", limits, f"{subject} nests arrays and objects too deeply")
             stack.extend((child, depth + 1) for child in item)
         elif check_text and isinstance(item, str):
             found = _FORBIDDEN_TEXT.search(item)

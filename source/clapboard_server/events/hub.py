@@ -12,6 +12,8 @@ from clapboard.event import expression
 
 from ..auth import Authenticator
 from ..database import Database
+from ..limits import DEFAULT as DEFAULT_LIMITS
+from ..limits import Limits
 from . import envelope
 from .brokers import Broker, LocalBroker
 from .connection import Connection, Subscriber, SubscriptionError
@@ -40,14 +42,14 @@ class EventHub:
 
     ``heartbeat_interval``: seconds between ``2::`` packets; ``heartbeat_timeout``: a
     connection silent for longer is dropped (also announced in the handshake, with
-    ``close_timeout``); ``max_queued_bytes``: a client with more frames than that waiting to be
-    written is disconnected. Publishing is asynchronous: a background thread hands events to the
+    ``close_timeout``); ``limits``: a client with more than ``max_queued_event_bytes`` of frames
+    waiting to be written is disconnected. Publishing is asynchronous: a background thread hands events to the
     broker in order, so callers never wait for the database.
     """
 
     def __init__(self, database: Database, authenticator: Authenticator, broker: Broker | None = None,
                  heartbeat_interval: float = 10.0, heartbeat_timeout: float = 60.0,
-                 close_timeout: float = 60.0, max_queued_bytes: int = 16 * 1024 * 1024) -> None:
+                 close_timeout: float = 60.0, limits: Limits | None = None) -> None:
         self.authenticator = authenticator
         self.broker = broker if broker is not None else default_broker(database)
         self.router = Router()
@@ -56,8 +58,9 @@ class EventHub:
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_timeout = heartbeat_timeout
         self.close_timeout = close_timeout
-        #: Bytes of frames one connection may have waiting before it is dropped as too slow.
-        self.max_queued_bytes = max_queued_bytes
+        #: The server's limits (JSON of events, and bytes of frames a connection may have waiting).
+        self.limits = limits or DEFAULT_LIMITS
+        self.max_queued_bytes = self.limits.max_queued_event_bytes
         self.source_id = f"clapboard-server-{uuid.uuid4().hex}"
         self._outbox: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._thread: threading.Thread | None = None

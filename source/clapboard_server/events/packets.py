@@ -70,9 +70,9 @@ def encode_event(event: dict[str, Any]) -> str:
 def decode_event(packet: Packet) -> Any:
     """The event object carried by an event packet."""
     try:
-        body = wire.loads(packet.data, limits.current())
+        body = wire.loads(packet.data, limits.current(), "The event packet")
     except ApiError as error:
-        raise PacketError(f"The event packet was refused: {error.message}") from None
+        raise PacketError(error.message) from None
     if not isinstance(body, dict) or body.get("name") != EVENT_NAME:
         name = body.get("name") if isinstance(body, dict) else None
         raise PacketError(f"Expected an event named {EVENT_NAME!r}, got {name!r}.")
