@@ -56,22 +56,24 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def server_factory(tmp_path_factory):
-    """Return ``start(backend="sqlite")``, a context manager running a new server.
+    """Return ``start(backend="sqlite", **limits)``, a context manager running a new server.
 
     The server gets its own data folder and, on PostgreSQL, its own database;
     it is stopped and its database dropped when the ``with`` block ends::
 
         with server_factory("postgresql") as server:
             ...  # server.server_url, server.api_user, server.api_key
+
+    Keyword arguments set the server's limits (see ``clapboard_server.limits``).
     """
 
     @contextlib.contextmanager
-    def start(backend="sqlite"):
+    def start(backend="sqlite", **limits):
         from clapboard_server import embedded
 
         data_dir = tmp_path_factory.mktemp(f"server-{backend}")
         with _database(backend) as database, embedded.start(
-            data_dir=data_dir, database=database
+            data_dir=data_dir, database=database, **limits
         ) as handle:
             yield handle
 

@@ -39,7 +39,7 @@ async def read_body(request: Request, limits: Limits) -> bytes:
 
     A declared ``Content-Length`` over the limit is refused before anything is read; a body
     that turns out larger is refused as soon as it passes the limit. What the client still
-    sends is read and dropped (up to the limit once more), so it can read the answer.
+    sends is read and dropped (up to four times the limit), so it can read the answer.
     """
     maximum = limits.max_body_bytes
     declared = request.headers.get("content-length", "")
@@ -57,7 +57,7 @@ async def read_body(request: Request, limits: Limits) -> bytes:
     discarded = 0
     async for chunk in request.stream():
         discarded += len(chunk)
-        if discarded > maximum:
+        if discarded > 4 * maximum:
             break
     raise LimitExceededError("The request body is too large", "max_body_bytes", maximum, status_code=413)
 

@@ -2,7 +2,8 @@
 
 Requests are refused (with a :class:`~clapboard_server.errors.ValidationError` or a
 :class:`~clapboard_server.limits.LimitExceededError`) when they are not UTF-8 JSON, contain
-``NaN``/``Infinity`` (not JSON, although Python accepts them), nest deeper than
+``NaN``/``Infinity`` (not JSON, although Python accepts them), numbers no database column holds
+(floats that overflow to infinity, integers beyond 64 bits), nest deeper than
 ``max_json_depth``, or hold text no database stores faithfully: lone UTF-16 surrogates and NUL
 characters. Answers never contain ``NaN``/``Infinity`` and stop being built once they exceed
 ``max_response_bytes``.
@@ -11,6 +12,7 @@ characters. Answers never contain ``NaN``/``Infinity`` and stop being built once
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -45,22 +47,40 @@ def loads(body: bytes | str, limits: Limits, subject: str = "The request body") 
 
 
 def check_value(value: Any, limits: Limits, check_text: bool = True, subject: str = "The request body") -> None:
-    """Refuse ``value`` if it nests too deeply or (with ``check_text``) holds forbidden text."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    """Refuse ``value`` if it nests too deeply, holds a number no column stores (an integer
+    beyond 64 bits, a float that overflowed to infinity) or, with ``check_text``, forbidden text.
+    """
+    maximum = limits.max_json_depth
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    _check_scalar(value, check_text)
     while stack:
         item, depth = stack.pop()
+        if depth > maximum:
+            raise LimitExceededError(f"{subject} nests arrays and objects too deeply", "max_json_depth", maximum)
         if isinstance(item, dict):
-            check(depth, "max_json_depth", limits, f"{subject} nests arrays and objects too deeply")
-            stack.extend((child, depth + 1) for child in item.values())
             if check_text:
-                stack.extend((key, depth) for key in item)
-        elif isinstance(item, list):
-            check(depth, "max_json_depth", limits, f"{subject} nests arrays and objects too deeply")
-            stack.extend((child, depth + 1) for child in item)
-        elif check_text and isinstance(item, str):
-            found = _FORBIDDEN_TEXT.search(item)
-            if found:
-                raise ValidationError(_describe_forbidden(found.group()))
+                for key in item:
+                    _check_scalar(key, True)
+            item = item.values()
+        for child in item:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif not isinstance(child, bool) and isinstance(child, (int, float, str)):
+                _check_scalar(child, check_text)
+
+
+def _check_scalar(value: Any, check_text: bool) -> None:
+    if isinstance(value, str):
+        if check_text and (found := _FORBIDDEN_TEXT.search(value)):
+            raise ValidationError(_describe_forbidden(found.group()))
+    elif isinstance(value, float):
+        if math.isinf(value):
+            raise ValidationError("A number is too large for a 64-bit float.")
+    elif isinstance(value, int) and not isinstance(value, bool) and not _INT64[0] <= value <= _INT64[1]:
+        raise ValidationError(f"The number {str(value)[:30]} is too large: integers must fit in 64 bits.")
+
+
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def _describe_forbidden(character: str) -> str:

@@ -14,8 +14,15 @@ def _server(arguments: argparse.Namespace) -> int:
     except ImportError:
         print('The server needs its extras: pip install "clapboard[server]"', file=sys.stderr)
         return 2
+    from clapboard_server.limits import Limits
+    try:
+        limits = dict(Limits.parse_assignment(text) for text in arguments.limit or ())
+    except ValueError as error:
+        print(f"--limit: {error}", file=sys.stderr)
+        return 2
     handle = embedded.start(
-        data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port
+        data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port,
+        **limits,
     )
     print(f"clapboard server listening on {handle.server_url}")
     print(f"  data folder: {handle.data_dir}")
@@ -46,6 +53,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks one)")
     server.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql://user@host/db (default: SQLite)")
+    server.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                        help="change one of the server's limits, e.g. --limit max_body_bytes=1000000 "
+                             "(repeatable; see the limits guide, or CLAPBOARD_SERVER_<NAME> variables)")
     server.set_defaults(run=_server)
     demo = commands.add_parser("demo", help="build a small project on an embedded server and report on it")
     demo.add_argument("--data-dir", help="keep the demo's data in this folder (default: temporary)")
