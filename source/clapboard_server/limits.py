@@ -27,6 +27,8 @@ MIB = 1024 * 1024
 #: Tables one SELECT may join. SQLite refuses more than 64; a few are kept for the server's own
 #: conditions. Not configurable: it is a property of the database, not a policy.
 MAX_JOINED_TABLES = 60
+#: Projections, ``group by`` or ``order by`` terms of one query (SQLite refuses 2,000 and more).
+MAX_CLAUSE_TERMS = 1000
 
 
 @dataclasses.dataclass(frozen=True)

@@ -95,6 +95,12 @@ BAD_INPUTS = [
      "LimitExceededError", "max_path_segments = 16", 400),
     ("hundred-segment-projection", query("select " + "parent." * 99 + "name from Task"),
      "LimitExceededError", "max_path_segments = 16", 400),
+    ("too-many-joins", query("select id from Task where " + " or ".join(
+        f"parent[{cast}]." + "parent." * 14 + 'name is "x"'
+        for cast in ("Sequence", "Shot", "Project", "Episode", "Task", "AssetBuild", "Folder", "Milestone"))),
+     "LimitExceededError", "joined tables per select = 60", 400),
+    ("three-thousand-order-terms", query("select id from Task order by " + ", ".join(["name"] * 3000)),
+     "LimitExceededError", "terms per clause = 1,000", 400),
     ("nul-in-query", query('select id from Project where name is "a\x00b"'), "ValidationError",
      "NUL characters", 400),
     ("nul-in-data", [project_create(name="nul\x00name")], "ValidationError", "NUL characters", 400),
@@ -181,7 +187,6 @@ _VALID = [
     {"action": "create", "entity_type": "Note", "entity_key": None, "entity_data": {"content": "hello"}},
     {"action": "update", "entity_type": "Project", "entity_key": ["x"], "entity_data": {"name": "y"}},
     {"action": "delete", "entity_type": "Note", "entity_key": ["missing"]},
-    {"action": "reset_remote", "reset_type": "api_key", "entity_type": "User", "entity_key": ["missing"]},
     {"action": "query_schemas"},
     {"action": "get_upload_metadata", "component_id": "x", "file_name": "a.txt", "file_size": 3, "checksum": None},
     {"action": "permissions", "entity_type": "Project"},

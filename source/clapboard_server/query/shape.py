@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..limits import Limits, check
+from ..limits import MAX_CLAUSE_TERMS, LimitExceededError, Limits, check
 from . import ast
 
 
@@ -17,6 +17,7 @@ class Shape:
     values: int = 0  # literal values
     longest_path: int = 0  # segments of the longest path
     largest_range: int = 0  # largest limit or offset
+    clause_terms: int = 0  # most projections, group by or order by terms of one select
 
 
 def measure(query: ast.Query) -> Shape:
@@ -34,11 +35,15 @@ def check_query(query: ast.Query, limits: Limits) -> None:
     check(shape.values, "max_query_values", limits, f"The query has {shape.values:,} values")
     check(shape.longest_path, "max_path_segments", limits, f"A path of the query has {shape.longest_path} steps")
     check(shape.largest_range, "max_limit", limits, f"The query asks for limit or offset {shape.largest_range:,}")
+    if shape.clause_terms > MAX_CLAUSE_TERMS:
+        raise LimitExceededError(f"The query has {shape.clause_terms:,} projections, group by or order by terms",
+                                 "terms per clause", MAX_CLAUSE_TERMS)
 
 
 def _query(query: ast.Query, shape: Shape, depth: int) -> None:
     shape.depth = max(shape.depth, depth)
     shape.largest_range = max(shape.largest_range, query.limit or 0, query.offset or 0)
+    shape.clause_terms = max(shape.clause_terms, len(query.projections), len(query.group_by), len(query.order_by))
     for projection in query.projections:
         _path(projection.path if isinstance(projection, ast.Aggregate) else projection, shape)
     for path in query.group_by:
