@@ -43,19 +43,20 @@ async def read_body(request: Request, limits: Limits) -> bytes:
     """
     maximum = limits.max_body_bytes
     declared = request.headers.get("content-length", "")
-    received = 0
-    chunks = []
+    stream = request.stream()
     if not (declared.isdigit() and int(declared) > maximum):
-        async for chunk in request.stream():
+        chunks = []
+        received = 0
+        async for chunk in stream:
             received += len(chunk)
             if received > maximum:
                 break
             chunks.append(chunk)
         else:
             return b"".join(chunks)
-    chunks.clear()
+        chunks.clear()
     discarded = 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         discarded += len(chunk)
         if discarded > 4 * maximum:
             break

@@ -45,7 +45,7 @@ class Server:
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
-        parser.CACHE.resize(self.limits.parse_cache_bytes)
+        parser.CACHE.resize(min(parser.CACHE.max_bytes, self.limits.parse_cache_bytes))  # process-wide
         self.database.create_schema()
         if not seed.is_seeded(self.database):
             seed.seed(self.database)

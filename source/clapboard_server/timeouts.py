@@ -52,7 +52,9 @@ class GuardedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         state = self.conn.their_state
-        if state is h11.IDLE:
+        if self.transport.get_protocol() is not self:
+            self._disarm()  # upgraded to a WebSocket: that protocol has its own keep-alive
+        elif state is h11.IDLE:
             if self._read_timer is None and not self.transport.is_closing():
                 self._arm(self.header_timeout, self._headers_expired)  # a new request has begun
         elif state is h11.SEND_BODY:
@@ -90,7 +92,7 @@ class GuardedH11Protocol(H11Protocol):
         self._expire(f"The request body stalled for {self.body_timeout:g} s.")
 
     def _expire(self, message: str) -> None:
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self.transport.get_protocol() is not self:
             return
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
         log.warning("Closing the connection of %s: %s", client, message)

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from .errors import ValidationError
-from .limits import LimitExceededError, Limits, check
+from .limits import LimitExceededError, Limits
 
 #: Escapes and characters that may produce a lone surrogate or a NUL once decoded.
 _SUSPECT = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)|\x00")

@@ -7,7 +7,6 @@ import random
 import uuid
 
 import pytest
-import requests
 from attack import during, error_of, fingerprint, other_user, strict_json
 from server_api import create, ref
 
@@ -109,8 +108,8 @@ BAD_INPUTS = [
     ("infinity", '[{"action": "create", "entity_type": "Project", "entity_data": {"name": Infinity}}]',
      "ValidationError", "Infinity is not a JSON number", 400),
     ("minus-infinity", '[-Infinity]', "ValidationError", "-Infinity is not a JSON number", 400),
-    ("float-overflowing-to-infinity", '[{"action": "create", "entity_type": "Project", '
-     '"entity_data": {"name": "f", "full_name": "f", "fps": 1e999}}]', "ValidationError", "64-bit float", 400),
+    ("float-overflowing-to-infinity", '[{"action": "create", "entity_type": "Project", "entity_data": 1e999}]',
+     "ValidationError", "64-bit float", 400),
     ("integer-beyond-64-bits", [project_create(fps=10**30)], "ValidationError", "fit in 64 bits", 400),
     ("not-utf-8", b'[{"action": "query", "expression": "Project where name is \\"\xff\xfe\\""}]',
      "ValidationError", "not UTF-8", 400),
@@ -219,9 +218,8 @@ def test_fuzzed_operations_never_fail_with_a_server_error(api, other):
     for operation in _mutations(seed=8, count=300):
         response = post(api, [operation])
         answer = strict_json(response.text)
-        if isinstance(answer, dict):
-            if response.status_code >= 500 or answer["exception"] == "ServerError":
-                failures.append((operation, answer))
+        if isinstance(answer, dict) and (response.status_code >= 500 or answer["exception"] == "ServerError"):
+            failures.append((operation, answer))
         assert response.status_code < 500 or failures
     assert not failures, failures[:5]
     after = fingerprint(api)
