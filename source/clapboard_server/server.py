@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from . import actions, limits, seed
 from .auth import Authenticator
 from .database import Database
@@ -78,11 +80,14 @@ class Server:
                      f"The batch has {len(operations):,} operations", status_code=413)
         writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
                      for o in operations)
-        with limits.applied(self.limits), self.database.transaction(write=writes) as connection:
-            context = actions.CallContext(self, connection, user_id, server_url)
-            results = [actions.run(context, operation) for operation in operations]
-            if context._writer is not None:
-                context._writer.finish()
+        try:
+            with limits.applied(self.limits), self.database.transaction(write=writes) as connection:
+                context = actions.CallContext(self, connection, user_id, server_url)
+                results = [actions.run(context, operation) for operation in operations]
+                if context._writer is not None:
+                    context._writer.finish()
+        except sa.exc.DataError as error:  # a value the database cannot hold or compute (overflow...)
+            raise actions.ValidationError(f"The database refused a value: {_database_reason(error)}.") from None
         if context._writer is not None and context._writer.changes:
             self.after_commit(context._writer.changes, user_id)
         return results
@@ -95,6 +100,13 @@ class Server:
     def close(self) -> None:
         self.events.close()
         self.database.dispose()
+
+
+def _database_reason(error: sa.exc.DBAPIError) -> str:
+    """The database's own short reason for ``error``, without the SQL statement."""
+    diagnostic = getattr(error.orig, "diag", None)
+    reason = getattr(diagnostic, "message_primary", None) or str(error.orig).split("\n")[0]
+    return reason.rstrip(".")
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -111,8 +111,8 @@ def dumps(value: Any, limits: Limits) -> bytes:
 def _encode(value: Any, limits: Limits) -> bytes:
     try:
         text = json.dumps(value, allow_nan=False, check_circular=False)
-    except ValueError as error:  # NaN or Infinity: never stored, and never sent either
-        raise ValidationError(f"The answer holds a value JSON cannot express: {error}.") from None
+    except ValueError:  # NaN or Infinity (an overflowing sum, say): never sent as invalid JSON
+        raise ValidationError("A number of the answer is out of range: it overflows a 64-bit float.") from None
     if len(text) > limits.max_response_bytes:
         raise _too_large(limits)
     return text.encode("ascii")

@@ -166,6 +166,19 @@ def test_a_thousand_and_terms_are_answered_correctly(api, make_project):
     assert [row["name"] for row in answer] == [name]
 
 
+def test_an_overflowing_sum_is_refused_not_answered_as_infinity(api, other, make_project):
+    project = make_project()
+    folders = [create("Folder", name=f"f{index}", bid=1.7e308, parent=ref(project)) for index in range(2)]
+    api.call(*folders)
+    expression = f'select sum(bid) from Folder where project_id is "{project["entity_data"]["id"]}"'
+    before = fingerprint(api)
+    for response in during(lambda: post(api, query(expression)), other):
+        assert response.status_code == 400, response.text
+        error = error_of(response)
+        assert error["exception"] == "ValidationError" and "out of range" in error["content"], error
+    assert fingerprint(api) == before
+
+
 def test_nesting_up_to_the_limit_is_answered_correctly(api, make_project):
     project = make_project()
     name, project_id = project["entity_data"]["name"], project["entity_data"]["id"]
