@@ -87,6 +87,13 @@ def server(backend, server_factory):
         yield handle
 
 
+@pytest.fixture
+def database_url(backend):
+    """The ``database`` argument of a server on *backend*: None for SQLite, else a new database's URL."""
+    with _database(backend) as url:
+        yield url
+
+
 @contextlib.contextmanager
 def _database(backend):
     """Yield the ``database`` argument for an embedded server on *backend*."""

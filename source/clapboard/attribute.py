@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import exception
+from .batching import group_values, lazy_batch
 from .symbol import CREATED, NOT_SET
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -197,12 +198,19 @@ class Attribute:
         session = entity.session
         if not session.auto_populate or is_created(entity):
             return NOT_SET
-        self.populate_remote_value(entity)
+        batch = lazy_batch(entity, self._name)
+        self.populate_remote_values(batch)
+        if len(batch) > 1:
+            group_values(batch, self._name)
         return entity._remote.get(self._name, NOT_SET)
 
     def populate_remote_value(self, entity: Entity) -> None:
         """Populate remote value for *entity*."""
-        entity.session.populate([entity], self._name)
+        self.populate_remote_values([entity])
+
+    def populate_remote_values(self, entities: list[Entity]) -> None:
+        """Populate remote values for *entities* (all of one type) in as few requests as possible."""
+        entities[0].session.populate(entities, self._name)
 
     def _check_mutable(self, entity: Entity, value: Any) -> None:
         if not self._mutable and value is not NOT_SET and self.is_set(entity):
@@ -253,13 +261,12 @@ class ReferenceAttribute(Attribute):
         self.entity_type = entity_type
         self.inverse = inverse
 
-    def populate_remote_value(self, entity: Entity) -> None:
-        """Populate remote value using the target's default projections."""
-        target = entity.session.types.get(self.entity_type)
+    def populate_remote_values(self, entities: list[Entity]) -> None:
+        """Populate remote values using the target's default projections."""
+        session = entities[0].session
+        target = session.types.get(self.entity_type)
         projections = getattr(target, "default_projections", None) or ["id"]
-        entity.session.populate(
-            [entity], ", ".join(f"{self._name}.{projection}" for projection in projections)
-        )
+        session.populate(entities, ", ".join(f"{self._name}.{projection}" for projection in projections))
 
     def is_modified(self, entity: Entity) -> bool:
         """Return whether a local value has been set and differs from remote."""

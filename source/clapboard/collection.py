@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, MutableSequence
 from typing import TYPE_CHECKING, Any
 
-from . import exception
+from . import display, exception
 from .attribute import (
     CollectionAttribute,
     CustomAttributeCollectionAttribute,
@@ -23,7 +23,7 @@ from .attribute import (
     local_store,
 )
 from .cache import PerSessionDefaultKeyMaker, memoise_session
-from .symbol import CREATED
+from .symbol import CREATED, NOT_SET
 
 if TYPE_CHECKING:  # pragma: no cover
     from .attribute import AbstractCollectionAttribute
@@ -85,6 +85,18 @@ class Collection(MutableSequence):
 
     def __copy__(self) -> Collection:
         return Collection(self.entity, self.attribute, self.mutable, self._data)
+
+    def __repr__(self) -> str:
+        """Return e.g. ``<Collection Shot.children (2) [<Task "comp" …>, <Task "fx" …>]>``."""
+        return display.members_summary(type(self).__name__, self._data, _owner_label(self))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Show one member per line in IPython."""
+        _pretty_members(printer, cycle, self, self._data)
+
+    def _repr_html_(self) -> str:
+        """Return an HTML table of the members (Jupyter)."""
+        return display.entities_html(self._data, f"{_owner_label(self)} ({len(self._data)})")
 
     def _identities(self) -> set:
         keys = self._keys
@@ -241,6 +253,22 @@ class Collection(MutableSequence):
         self._keys = None
 
 
+def _owner_label(collection: Collection) -> str:
+    return f"{collection.entity.entity_type}.{collection.attribute.name}"
+
+
+def _pretty_members(printer: Any, cycle: bool, value: Any, members: list[Any]) -> None:
+    if cycle or display.nested(printer) or not members:
+        printer.text(repr(value))
+        return
+    header = f"<{type(value).__name__} {_owner_label(value.collection if hasattr(value, 'collection') else value)}"
+    lines = [f"{header} ({len(members)})>"]
+    lines += [f"  {display.value_summary(member)}" for member in members[: display.MAX_SHOWN]]
+    if len(members) > display.MAX_SHOWN:
+        lines.append(f"  … {len(members) - display.MAX_SHOWN} more")
+    display.pretty_lines(printer, lines)
+
+
 class MappedCollectionProxy(MutableMapping):
     """Common base class for mapped collection of entities."""
 
@@ -265,6 +293,18 @@ class MappedCollectionProxy(MutableMapping):
 
     def _snapshot(self) -> list[Entity]:
         return list(self.collection._data)
+
+    def __repr__(self) -> str:
+        """Return the members as ``<Kind Owner.attribute (n) [...]>`` (no request is sent)."""
+        return display.members_summary(type(self).__name__, self.collection._data, _owner_label(self.collection))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Show one member per line in IPython."""
+        _pretty_members(printer, cycle, self, self.collection._data)
+
+    def _ipython_key_completions_(self) -> list[Any]:
+        """Return the keys, completed by IPython after ``mapping['``."""
+        return list(self)
 
     def _rebind(self, collection: Collection) -> MappedCollectionProxy:
         """Return a proxy of the same kind over *collection*."""
@@ -343,7 +383,19 @@ class KeyValueMappedCollectionProxy(MappedCollectionProxy):
         return len(self.collection)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__module__}.{type(self).__name__} object at {id(self):#x}>"
+        """Return the loaded ``{key: value}`` pairs, e.g. ``<Metadata of Task (2) {'a': '1', ...}>``."""
+        pairs = []
+        for member in self.collection._data[: display.MAX_SHOWN]:
+            key, value = display.loaded(member, self.key_attribute), display.loaded(member, self.value_attribute)
+            pairs.append(f"{'?' if key is NOT_SET else repr(key)}: {'?' if value is NOT_SET else repr(value)}")
+        if len(self.collection._data) > display.MAX_SHOWN:
+            pairs.append(f"… {len(self.collection._data) - display.MAX_SHOWN} more")
+        owner = _owner_label(self.collection)
+        return f"<{type(self).__name__} {owner} ({len(self.collection._data)}) {{{', '.join(pairs)}}}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Show the loaded pairs (IPython)."""
+        printer.text(repr(self))
 
 
 _LEGACY_ENTITY_TYPES = {
@@ -403,6 +455,10 @@ class CustomAttributeCollectionProxy(MappedCollectionProxy):
 
     def _configurations(self) -> list[Entity]:
         return entity_configurations(self.collection.entity)
+
+    def _ipython_key_completions_(self) -> list[str]:
+        """Return the keys of every configuration applying to the entity (set or not)."""
+        return list(dict.fromkeys(configuration["key"] for configuration in self._configurations()))
 
     def get_configuration_id_from_key(self, key: str) -> str:
         """Return id of configuration with matching *key*.

@@ -190,6 +190,10 @@ class EntityTypes(Mapping[str, type]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {len(self._ready)} of {len(self._schemas)} built>"
 
+    def _ipython_key_completions_(self) -> list[str]:
+        """Return the type names, completed by IPython after ``session.types['``."""
+        return sorted(self._schemas)
+
     def _constructed_class(self, name: str) -> type | None:
         cls = self._constructed.get(name)
         if cls is None:

@@ -26,6 +26,7 @@ from .event.base import Event
 from .event.hub import EventHub
 from .inspection import primary_key
 from .operation import CreateEntityOperation, DeleteEntityOperation, Operations, UpdateEntityOperation
+from .progress import ProgressOption
 from .query import QueryResult, quote
 from .session_cache import EntityCache, IdentityMapCache
 from .symbol import (
@@ -170,6 +171,8 @@ class Session:
         self._server_information, self.schemas = schema.load(
             lambda operations: self._call(operations, self._decode_plain), self._server_url, schema_cache_path
         )
+        if hasattr(self._transport, "idempotent_writes"):
+            self._transport.idempotent_writes = bool(self._server_information.get("idempotent_writes"))
         # Classes are built on first use, each after its construct-entity-type event.
         self.types = schema.EntityTypes(self.schemas, self._construct_entity_type)
         self._hook = merge.attaching_hook(self)
@@ -456,12 +459,14 @@ class Session:
         criteria = " and ".join(f"{name} is {quote(value)}" for name, value in zip(names, values))
         return self.query(f"{entity_type} where ({criteria})").first()
 
-    def query(self, expression: str, page_size: int = 500) -> QueryResult:
+    def query(self, expression: str, page_size: int = 500, progress: ProgressOption = None) -> QueryResult:
         """Query against remote data according to *expression*.
 
         Return a :class:`~clapboard.query.QueryResult` that runs the query on
         first access. Without ``select``, the type's default projections are
         used. *page_size* is the most records fetched per request.
+        *progress* reports the rows loaded when fetching takes several pages
+        (see :mod:`clapboard.progress`).
         """
         if not re.match(r"\s*select\s", expression, re.IGNORECASE):
             match = re.match(r"\s*(\w+)", expression)
@@ -470,7 +475,7 @@ class Session:
             cls = self._entity_class(match.group(1))
             projections = cls.default_projections or list(cls.primary_key_attributes)
             expression = f"select {', '.join(projections)} from {expression.strip()}"
-        return QueryResult(self, expression, page_size=page_size)
+        return QueryResult(self, expression, page_size=page_size, progress=progress)
 
     def _query(self, expression: str) -> tuple[list[Entity], int | None]:
         """Run one query request; return the entities and the next page's offset."""
@@ -701,17 +706,20 @@ class Session:
             operation["entity_key"] = list(primary_key(entity).values())
         return self._action([operation])[0]["widget_url"]
 
-    def encode_media(self, media: Any, version_id: str | None = None, keep_original: Any = "auto") -> Entity:
+    def encode_media(
+        self, media: Any, version_id: str | None = None, keep_original: Any = "auto", progress: ProgressOption = None
+    ) -> Entity:
         """Return a new Job that encodes *media* to make it playable in browsers.
 
         *media* is a path (uploaded to the ``ftrack.server`` location first)
         or a FileComponent already in that location. With *version_id* the
         outputs belong to that AssetVersion. *keep_original* defaults to
-        keeping a component and removing an uploaded file.
+        keeping a component and removing an uploaded file. *progress*
+        reports the upload (see :mod:`clapboard.progress`).
         """
         if isinstance(media, str):
             location = self.get("Location", SERVER_LOCATION_ID)
-            component = self.create_component(media, location=location)
+            component = self.create_component(media, location=location, progress=progress)
             if keep_original == "auto":
                 keep_original = False
         else:
@@ -851,7 +859,9 @@ class Session:
             picked.append(next((loc for loc in candidates if availability.get(loc["id"], 0.0) > 0.0), None))
         return picked
 
-    def create_component(self, path: str, data: dict[str, Any] | None = None, location: Any = "auto") -> Entity:
+    def create_component(
+        self, path: str, data: dict[str, Any] | None = None, location: Any = "auto", progress: ProgressOption = None
+    ) -> Entity:
         """Create a new component from *path* with additional *data*.
 
         *path* is a filesystem path, or a sequence expression
@@ -864,7 +874,8 @@ class Session:
         The component is registered in the ``ftrack.origin`` location, then
         added to *location*: ``'auto'`` picks one with :meth:`pick_location`,
         None leaves it in the origin location only. Adding to a location
-        commits.
+        commits. *progress* reports the bytes transferred to *location* (see
+        :mod:`clapboard.progress`).
         """
         import clique
 
@@ -875,7 +886,7 @@ class Session:
         try:
             collection = clique.parse(path)
         except ValueError:
-            return self._create_component("FileComponent", path, data, location)
+            return self._create_component("FileComponent", path, data, location, progress)
 
         data.setdefault("padding", collection.padding)
         container_path = collection.format("{head}{padding}{tail}")
@@ -890,10 +901,14 @@ class Session:
             size += member["size"] or 0
         container["size"] = size
         if location is not None:
-            location.add_component(container, self.get("Location", ORIGIN_LOCATION_ID), recursive=True)
+            location.add_component(
+                container, self.get("Location", ORIGIN_LOCATION_ID), recursive=True, progress=progress
+            )
         return container
 
-    def _create_component(self, entity_type: str, path: str, data: dict[str, Any], location: Any) -> Entity:
+    def _create_component(
+        self, entity_type: str, path: str, data: dict[str, Any], location: Any, progress: ProgressOption = None
+    ) -> Entity:
         data = dict(data)
         if entity_type == "FileComponent" and "size" not in data:
             try:
@@ -905,7 +920,7 @@ class Session:
         origin = self.get("Location", ORIGIN_LOCATION_ID)
         origin.add_component(component, path, recursive=False)
         if location is not None:
-            location.add_component(component, origin, recursive=True)
+            location.add_component(component, origin, recursive=True, progress=progress)
         return component
 
     def get_component_availability(self, component: Entity, locations: Iterable[Entity] | None = None) -> dict[str, float]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +32,8 @@ Decoder = Callable[[bytes], Any]
 
 #: HTTP statuses of a gateway or server that did not process the request.
 RETRY_STATUSES = frozenset({502, 503, 504})
+#: Header naming a write batch, so that the server applies it once however often it is sent.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class SessionAuthentication(requests.auth.AuthBase):
@@ -105,13 +108,17 @@ class HttpTransport(Transport):
 
         *timeout* is in seconds per attempt; *headers* and *cookies* are sent
         with every request. Reads are retried up to *max_retries* times,
-        waiting *backoff*, then twice as long each time.
+        waiting *backoff*, then twice as long each time; so are writes when the
+        server supports idempotency keys (:attr:`idempotent_writes`).
         """
         self.url = server_url.rstrip("/") + "/api"
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
         self.call_count = 0
+        #: Whether the server replays write batches sent again with the same idempotency key
+        #: (set from its server information); only then are writes retried.
+        self.idempotent_writes = False
         self.http = requests.Session()
         self.http.auth = SessionAuthentication(api_key, api_user)
         self.http.headers.update(
@@ -134,10 +141,15 @@ class HttpTransport(Transport):
         time.sleep(self.backoff * (2**attempt))
 
     def _post(self, body: bytes, idempotent: bool) -> requests.Response:
+        headers = None
+        if not idempotent and self.idempotent_writes:
+            # The server answers a repeated key with the first run's response: safe to retry.
+            headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex}
+            idempotent = True
         attempt = 0
         while True:
             try:
-                response = self.http.post(self.url, data=body, timeout=self.timeout)
+                response = self.http.post(self.url, data=body, timeout=self.timeout, headers=headers)
             except requests.exceptions.RequestException as error:
                 retry = idempotent or _never_sent(error)
                 if not retry or attempt >= self.max_retries:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import wire
+from . import idempotency, wire
 from .errors import ApiError
 from .events.endpoint import routes as event_routes
 from .limits import LimitExceededError, Limits
@@ -68,19 +69,24 @@ def create_app(server: Server) -> Starlette:
 
     limits = server.limits
 
-    def handle(body: bytes, user_id: str, server_url: str) -> bytes:
+    def authenticated_call(headers: Headers, body: bytes, server_url: str) -> bytes:
+        """Authenticate, decode and run one /api request (one worker-thread hop in all)."""
+        user_id = server.authenticator.authenticate(headers.get("ftrack-user"), headers.get("ftrack-api-key"))
         operations = wire.loads(body, limits)
-        return wire.dumps(server.call(operations, user_id, server_url), limits)
+        return wire.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)), limits)
 
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"
         user = request.headers.get("ftrack-user")
         try:
-            user_id = await run_in_threadpool(
-                server.authenticator.authenticate, user, request.headers.get("ftrack-api-key")
-            )
             body = await read_body(request, limits)
-            answer = await run_in_threadpool(handle, body, user_id, str(request.base_url).rstrip("/"))
+            answer = await asyncio.get_running_loop().run_in_executor(
+                server.workers,
+                authenticated_call,
+                request.headers,
+                body,
+                str(request.base_url).rstrip("/"),
+            )
         except ApiError as error:
             _log_refusal(request, user, error)
             return _error_response(error, strict)

@@ -45,7 +45,7 @@ class Database:
         self.engine = sa.create_engine(self.url, **options)
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _configure_sqlite)
-            sa.event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+            sa.event.listen(self.engine, "begin", _begin_sqlite)
         self.registry = registry
         self.metadata, self.tables = build_tables(registry)
         self.catalog = Catalog(registry, self.tables)
@@ -68,8 +68,11 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with self.engine.begin() as connection:
-                yield connection
+            with self.engine.connect() as connection:
+                if write:
+                    connection.execution_options(clapboard_write=True)
+                with connection.begin():
+                    yield connection
         finally:
             if lock is not None:
                 lock.release()
@@ -100,3 +103,14 @@ class Database:
     def dispose(self) -> None:
         self.wait_for_maintenance()
         self.engine.dispose()
+
+
+def _begin_sqlite(connection: sa.Connection) -> None:
+    """Start SQLite transactions ourselves (the driver's are off so savepoints work).
+
+    A writing batch takes the write lock at once (``BEGIN IMMEDIATE``): a deferred transaction
+    that reads first and writes later can fail with "database is locked" when another
+    process wrote in between, instead of waiting its turn.
+    """
+    immediate = connection.get_execution_options().get("clapboard_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from .auth import Authenticator
 from .database import Database
 from .errors import ApiError
 from .events import EventHub
+from .folder_lock import FolderLock
+from .idempotency import IdempotencyStore
 from .limits import Limits
 from .query import parser
 from .schema import Registry, default_registry
@@ -22,6 +25,8 @@ from .storage import Storage
 
 log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "admin-api-key"
+#: Most API calls one server process runs at once (more wait for a thread).
+API_WORKERS = 32
 
 
 class Server:
@@ -36,7 +41,10 @@ class Server:
         self.registry = registry or default_registry()
         url = database_url or f"sqlite:///{self.data_dir / 'clapboard.db'}"
         self.database = Database(url, self.registry)
+        #: SQLite serves one server process: hold the data folder while running.
+        self._folder_lock = FolderLock(self.data_dir) if self.database.is_sqlite else None
         self.authenticator = Authenticator(self.database)
+        self.idempotency = IdempotencyStore(self.database.tables)
         self.admin_user = admin_user
         self.admin_key: str | None = None
         self.new_admin_key = False
@@ -44,6 +52,8 @@ class Server:
         self.events = EventHub(self.database, self.authenticator, limits=self.limits)
         #: Component data of the ``ftrack.server`` location.
         self.storage = Storage(self.data_dir)
+        #: Threads running API calls (the database work) off the event loop.
+        self.workers = ThreadPoolExecutor(max_workers=API_WORKERS, thread_name_prefix="clapboard-api")
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
@@ -69,10 +79,14 @@ class Server:
         self.admin_key = key
         self.events.start()
 
-    def call(self, operations: Any, user_id: str, server_url: str | None = None) -> list[Any]:
+    def call(
+        self, operations: Any, user_id: str, server_url: str | None = None, idempotency_key: str | None = None
+    ) -> list[Any]:
         """Run a batch of operations in one transaction: all results, or an ApiError.
 
-        ``server_url`` is the server's URL as the client reached it (for upload URLs).
+        ``server_url`` is the server's URL as the client reached it (for upload URLs). A write
+        batch sent with an ``idempotency_key`` already committed by this user is not run again:
+        the first run's results are returned.
         """
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
@@ -80,12 +94,19 @@ class Server:
                      f"The batch has {len(operations):,} operations", status_code=413)
         writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
                      for o in operations)
+        key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
         try:
             with limits.applied(self.limits), self.database.transaction(write=writes) as connection:
+                if key is not None:
+                    replayed = self.idempotency.claim(connection, key, user_id)
+                    if replayed is not None:
+                        return replayed
                 context = actions.CallContext(self, connection, user_id, server_url)
                 results = [actions.run(context, operation) for operation in operations]
                 if context._writer is not None:
                     context._writer.finish()
+                if key is not None:
+                    self.idempotency.complete(connection, key, user_id, results)
         except sa.exc.DataError as error:  # a value the database cannot hold or compute (overflow...)
             raise actions.ValidationError(f"The database refused a value: {_database_reason(error)}.") from None
         if context._writer is not None and context._writer.changes:
@@ -98,8 +119,11 @@ class Server:
         self.events.publish_changes(changes, user_id)
 
     def close(self) -> None:
+        self.workers.shutdown(wait=True)
         self.events.close()
         self.database.dispose()
+        if self._folder_lock is not None:
+            self._folder_lock.release()
 
 
 def _database_reason(error: sa.exc.DBAPIError) -> str:

@@ -61,7 +61,7 @@ def test_new_entity_defaults_and_not_set(session):
     assert user["resource_type"] == "user"
     assert user["first_name"] is NOT_SET
     assert isinstance(user, session.types["User"])
-    assert repr(user) == f"<User({user['id']})>"
+    assert repr(user) == f"<User \"martin\" {user['id'][:8]} · created>"
 
 
 def test_dict_like_interface(session):

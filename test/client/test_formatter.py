@@ -11,7 +11,7 @@ def test_format(session):
     lines = text.splitlines()
     assert lines[0] == "Task"
     assert "  name: comp" in lines
-    assert "  status: <Status(s1)>" in lines
+    assert '  status: <Status "Done" s1>' in lines
     assert "  timelogs: []" in lines
     assert not any("NOT_SET" in line for line in lines)
     with session.auto_populating(False):

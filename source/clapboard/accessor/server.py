@@ -18,7 +18,9 @@ cheaper request in the protocol).
 
 Beyond the reference API, transfers report progress: give a *progress*
 callable ``progress(done_bytes, total_bytes)`` (``total_bytes`` is None
-when unknown) to the accessor or to :meth:`ServerAccessor.open`.
+when unknown) to the accessor or to :meth:`ServerAccessor.open`, or True
+for a progress bar. By default a bar is drawn in interactive sessions only
+(see :mod:`clapboard.progress`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,18 +38,19 @@ import requests
 from clapboard import exception
 from clapboard.accessor.base import Accessor
 from clapboard.data import FileWrapper
+from clapboard.progress import ProgressCallback, ProgressOption, Reporter
 from clapboard.symbol import CHUNK_SIZE
 
 logger = logging.getLogger(__name__)
 
 #: Signature of progress callbacks: ``progress(done_bytes, total_bytes)``.
-Progress = Callable[[int, "int | None"], Any]
+Progress = ProgressCallback
 
 
 class _ProgressReader:
     """File-like upload body of known length reporting progress as it is read."""
 
-    def __init__(self, source: Any, size: int, progress: Progress | None):
+    def __init__(self, source: Any, size: int, progress: ProgressCallback | None):
         self.source = source
         self.size = size
         self.progress = progress
@@ -81,9 +83,13 @@ class ServerFile(FileWrapper):
         session: Any,
         mode: str = "rb",
         accessor: ServerAccessor | None = None,
-        progress: Progress | None = None,
+        progress: ProgressOption = None,
     ):
-        """Open server file *resource_identifier* (a component id) of *session* with *mode*."""
+        """Open server file *resource_identifier* (a component id) of *session* with *mode*.
+
+        *progress* reports the transfer (see :mod:`clapboard.progress`);
+        None uses the accessor's.
+        """
         self.resource_identifier = resource_identifier
         self.session = session
         self.mode = mode
@@ -118,7 +124,7 @@ class ServerAccessor(Accessor):
     def __init__(
         self,
         session: Any,
-        progress: Progress | None = None,
+        progress: ProgressOption = None,
         chunk_size: int = CHUNK_SIZE,
         max_retries: int = 3,
         backoff: float = 0.5,
@@ -128,7 +134,8 @@ class ServerAccessor(Accessor):
         """Initialise with *session*, the :class:`~clapboard.session.Session` whose server stores the data.
 
         *progress* is called as ``progress(done_bytes, total_bytes)`` during
-        transfers; *chunk_size* is the transfer chunk size in bytes.
+        transfers (True draws a bar, False nothing, None a bar in interactive
+        sessions only; see :mod:`clapboard.progress`); *chunk_size* is the transfer chunk size in bytes.
         Downloads interrupted by connection errors are retried up to
         *max_retries* times, waiting *backoff* seconds, then twice as long
         each time. *timeout* is in seconds per request.
@@ -214,12 +221,17 @@ class ServerAccessor(Accessor):
                 error=f"HTTP {response.status_code}: {text}",
             )
 
-    def _download(self, resource_identifier: str, target: Any, progress: Progress | None) -> None:
+    def _download(self, resource_identifier: str, target: Any, progress: ProgressOption) -> None:
         """Write data of *resource_identifier* into file object *target*, in chunks.
 
         A connection lost mid-transfer restarts the download (up to
         *max_retries* times, with backoff).
         """
+        with Reporter(progress, f"Downloading {resource_identifier[:8]}") as reporter:
+            self._download_reporting(resource_identifier, target, reporter)
+
+    def _download_reporting(self, resource_identifier: str, target: Any, reporter: Reporter) -> None:
+        progress = reporter if reporter.active else None
         attempt = 0
         while True:
             target.seek(0)
@@ -256,7 +268,7 @@ class ServerAccessor(Accessor):
         file_type = (component.get("file_type") or "").lstrip(".")
         return f"{name}.{file_type}" if file_type else name
 
-    def _upload(self, resource_identifier: str, source: Any, progress: Progress | None) -> None:
+    def _upload(self, resource_identifier: str, source: Any, progress: ProgressOption) -> None:
         """Upload file object *source* as the data of component *resource_identifier*."""
         digest = hashlib.md5()  # Content-MD5, not security
         size = 0
@@ -276,24 +288,25 @@ class ServerAccessor(Accessor):
         )
         headers = {key: str(value) for key, value in (metadata.get("headers") or {}).items()}
         headers.setdefault("Content-Length", str(size))
-        body = _ProgressReader(source, size, progress)
-        try:
-            response = self.http.put(metadata["url"], data=body, headers=headers, timeout=self.timeout)
-        except requests.exceptions.RequestException as error:
-            raise exception.AccessorOperationFailedError(
-                operation="upload", resource_identifier=resource_identifier, error=error
-            ) from error
+        with Reporter(progress, f"Uploading {resource_identifier[:8]}") as reporter:
+            body = _ProgressReader(source, size, reporter if reporter.active else None)
+            try:
+                response = self.http.put(metadata["url"], data=body, headers=headers, timeout=self.timeout)
+            except requests.exceptions.RequestException as error:
+                raise exception.AccessorOperationFailedError(
+                    operation="upload", resource_identifier=resource_identifier, error=error
+                ) from error
         with response:
             self._check(response, "upload", resource_identifier)
 
     # Accessor interface ---------------------------------------------------------------------
 
-    def open(self, resource_identifier: str, mode: str = "rb", progress: Progress | None = None) -> ServerFile:
+    def open(self, resource_identifier: str, mode: str = "rb", progress: ProgressOption = None) -> ServerFile:
         """Return a :class:`ServerFile` for *resource_identifier* (a component id).
 
         Reading (``rb``) downloads the data now; writing (``wb``) uploads it
         when the file is closed. *progress* overrides the accessor's
-        progress callback for this transfer.
+        progress option for this transfer.
         """
         return ServerFile(resource_identifier, self.session, mode, accessor=self, progress=progress)
 

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .. import display
 from ..attribute import EMPTY, ReferenceAttribute, attach_all, relink
 from ..symbol import NOT_SET
 
@@ -46,7 +47,7 @@ class DynamicEntityTypeMetaclass(abc.ABCMeta):
 class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
     """Base class for all entities."""
 
-    __slots__ = ("__weakref__", "_identity", "_local", "_remote", "session")
+    __slots__ = ("__weakref__", "_identity", "_local", "_remote", "_siblings", "session")
 
     entity_type = "Entity"
     attributes: Attributes | None = None
@@ -181,8 +182,30 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
         return hash(self._identity)
 
     def __repr__(self) -> str:
-        key = ", ".join(str(value) for value in self._identity[1:])
-        return f"<{type(self).__name__}({key})>"
+        """Return e.g. ``<Task "compositing" sq010/sh020 b4d594f9 · modified>`` (no request is sent).
+
+        The type, the loaded name (or another identifying attribute), the
+        path of a context from loaded data, a short id and the local state.
+        """
+        try:
+            return display.entity_summary(self)
+        except AttributeError:  # still being constructed: no values or identity yet
+            return f"<{self.entity_type} (being constructed)>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Show the loaded attributes one per line in IPython (one line inside containers)."""
+        if cycle or display.nested(printer):
+            printer.text(display.entity_summary(self))
+        else:
+            display.pretty_lines(printer, display.entity_lines(self))
+
+    def _repr_html_(self) -> str:
+        """Return an HTML table of the loaded attributes (Jupyter)."""
+        return display.entity_html(self)
+
+    def _ipython_key_completions_(self) -> list[str]:
+        """Return the attribute names, completed by IPython after ``entity['``."""
+        return list(self._attribute_map)
 
     def _snapshot(self) -> Entity:
         """Return self: operations keep entities as they are (see :mod:`clapboard.operation`)."""

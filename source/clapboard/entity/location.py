@@ -21,10 +21,12 @@ identifier of a component in a location. The mixins change that behaviour:
 from __future__ import annotations
 
 import collections.abc
+import inspect
 from typing import Any
 
 from .. import exception
 from ..event.base import Event
+from ..progress import Aggregate, ProgressCallback, ProgressOption, Reporter
 from ..symbol import CHUNK_SIZE, COMPONENT_ADDED_TO_LOCATION_TOPIC, COMPONENT_REMOVED_FROM_LOCATION_TOPIC, NOT_SET
 from .base import Entity
 
@@ -39,6 +41,41 @@ def _members(component: Entity) -> list[Entity]:
     if not _is_container(component):
         return []
     return list(component["members"])
+
+
+def _reports_progress(accessor: Any) -> bool:
+    """Return whether *accessor*'s ``open`` takes a *progress* argument (transfers over a network)."""
+    try:
+        return "progress" in inspect.signature(accessor.open).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _open(accessor: Any, resource_identifier: str, mode: str, report: ProgressCallback | None, reporting: bool) -> Any:
+    """Open *resource_identifier* through *accessor*, giving it *report* when *reporting*.
+
+    Accessors reporting progress get False otherwise, so they draw no bar of
+    their own under the location's.
+    """
+    if not _reports_progress(accessor):
+        return accessor.open(resource_identifier, mode)
+    return accessor.open(resource_identifier, mode, progress=report if reporting else False)
+
+
+def _data_size(components: list[Entity], recursive: bool) -> int | None:
+    """Return the bytes of data of *components* (and members when *recursive*), None if unknown."""
+    total = 0
+    for component in components:
+        if _is_container(component):
+            if not recursive:
+                continue
+            size = _data_size(_members(component), recursive)
+        else:
+            size = component["size"]
+        if not isinstance(size, int) or isinstance(size, bool):
+            return None
+        total += size
+    return total
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -62,7 +99,9 @@ class Location(Entity):
 
     # Adding ------------------------------------------------------------------------------------
 
-    def add_component(self, component: Entity, source: Any, recursive: bool = True) -> Entity:
+    def add_component(
+        self, component: Entity, source: Any, recursive: bool = True, progress: ProgressOption = None
+    ) -> Entity:
         """Add *component* to location from *source* location.
 
         Raise :exc:`~clapboard.exception.ComponentInLocationError` if the
@@ -71,11 +110,24 @@ class Location(Entity):
         target already exists according to the accessor. A
         :meth:`Session.commit <clapboard.session.Session.commit>` is issued
         to register the component. Return *component*.
+
+        *progress* reports the bytes transferred: a callable
+        ``progress(done, total)``, True for a progress bar, False for none,
+        None (default) for a bar in interactive sessions only (see
+        :mod:`clapboard.progress`).
         """
-        self.add_components([component], sources=source, recursive=recursive)
+        self.add_components([component], sources=source, recursive=recursive, progress=progress)
         return component
 
-    def add_components(self, components: Any, sources: Any, recursive: bool = True, _depth: int = 0) -> None:
+    def add_components(
+        self,
+        components: Any,
+        sources: Any,
+        recursive: bool = True,
+        progress: ProgressOption = None,
+        _depth: int = 0,
+        _aggregate: Aggregate | None = None,
+    ) -> None:
         """Add *components* to location from *sources*.
 
         *sources* is one source location for all components, or a list
@@ -88,10 +140,20 @@ class Location(Entity):
         :exc:`~clapboard.exception.LocationError` is raised with the
         ``transferred`` detail listing the data already written, which is
         left for the caller to clean up.
+
+        *progress* reports the bytes transferred for all components together,
+        as for :meth:`add_component`.
         """
         components = _as_list(components)
         if not components:
             return
+        if _aggregate is None and self._manages_data():
+            with Reporter(progress, f"Adding to {self._display_name()}") as reporter:
+                if reporter.active:
+                    aggregate = Aggregate(reporter, _data_size(components, recursive))
+                    self.add_components(components, sources, recursive, progress, _depth, aggregate)
+                    aggregate.finish()
+                    return
         source_list = _as_list(sources) if isinstance(sources, (list, tuple)) else [sources] * len(components)
         if len(source_list) != len(components):
             raise ValueError(
@@ -114,13 +176,15 @@ class Location(Entity):
             for component, source in zip(components, source_list):
                 members = _members(component)
                 if members:
-                    self.add_components(members, source, recursive=recursive, _depth=_depth + 1)
+                    self.add_components(
+                        members, source, recursive=recursive, _depth=_depth + 1, _aggregate=_aggregate
+                    )
 
         transferred: list[tuple[Entity, str]] = []
         registrations: list[tuple[Entity, str]] = []
         for component, source in zip(components, source_list):
             try:
-                target = self._add_data(component, source, transferred)
+                target = self._add_data(component, source, transferred, _aggregate)
             except exception.Error as error:
                 if isinstance(error, exception.LocationError):
                     error.details.setdefault("transferred", transferred)
@@ -172,8 +236,17 @@ class Location(Entity):
             context["source_resource_identifier"] = source
         return self.structure.get_resource_identifier(component, context)
 
-    def _add_data(self, component: Entity, source: Any, transferred: list[tuple[Entity, str]]) -> str:
-        """Transfer data of *component* from *source*; return the target resource identifier."""
+    def _display_name(self) -> str:
+        name = self._local.get("name") or self._remote.get("name")
+        return name if isinstance(name, str) else "location"
+
+    def _add_data(
+        self, component: Entity, source: Any, transferred: list[tuple[Entity, str]], aggregate: Aggregate | None = None
+    ) -> str:
+        """Transfer data of *component* from *source*; return the target resource identifier.
+
+        With *aggregate*, the transfer's bytes are reported to it.
+        """
         target = self._target_resource_identifier(component, source)
         if not self._manages_data():
             return target
@@ -193,15 +266,23 @@ class Location(Entity):
         if container:
             accessor.make_container(container, recursive=True)
 
-        source_data = source.accessor.open(source.get_resource_identifier(component), "rb")
+        report = aggregate.part() if aggregate is not None else None
+        # One side reports: the upload, else the download, else the copy below.
+        report_target = report is not None and _reports_progress(accessor)
+        report_source = report is not None and not report_target and _reports_progress(source.accessor)
+        source_data = _open(source.accessor, source.get_resource_identifier(component), "rb", report, report_source)
         try:
-            target_data = accessor.open(target, "wb")
+            target_data = _open(accessor, target, "wb", report, report_target)
             try:
+                copied = 0
                 while True:
                     chunk = source_data.read(CHUNK_SIZE)
                     if not chunk:
                         break
                     target_data.write(chunk)
+                    copied += len(chunk)
+                    if report is not None and not (report_source or report_target):
+                        report(copied, None)
                 target_data.flush()
             finally:
                 target_data.close()

@@ -25,6 +25,8 @@ def query_server_information(context: CallContext, operation: dict[str, Any]) ->
         "schema_hash": context.server.registry.schema_hash,
         "storage_scenario": {"scenario": "ftrack.automatic", "data": {}},
         "is_timezone_support_enabled": True,
+        # Write batches sent with an Idempotency-Key header may be retried safely.
+        "idempotent_writes": True,
     }
 
 

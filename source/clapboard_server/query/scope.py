@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 
 import sqlalchemy as sa
 
@@ -15,12 +16,35 @@ from . import computed_sql
 class Catalog:
     """What the compiler needs to know about the database: the registry and its tables."""
 
+    #: Aliases numbered below this are built once and shared by every query.
+    SHARED_ALIASES = 64
+
     def __init__(self, registry: Registry, tables: dict[str, sa.Table]) -> None:
         self.registry = registry
         self.tables = tables
+        self._aliases: dict[tuple[str, int], sa.Alias] = {}
+        self._lock = threading.Lock()
 
     def table(self, entity_type: EntityType) -> sa.Table:
         return self.tables[entity_type.table]
+
+    def alias(self, entity_type: EntityType, number: int) -> sa.Alias:
+        """Alias ``t<number>`` of the type's table.
+
+        Building an alias's column collection costs more than compiling a small query, so
+        the low-numbered aliases every query uses are built once (columns included, under a
+        lock) and reused: an alias is an immutable description, safe to share between
+        statements and threads.
+        """
+        key = (entity_type.table, number)
+        alias = self._aliases.get(key)
+        if alias is None:
+            alias = self.table(entity_type).alias(f"t{number}")
+            if number < self.SHARED_ALIASES:
+                with self._lock:
+                    alias.c  # noqa: B018 - build the column collection before sharing
+                    alias = self._aliases.setdefault(key, alias)
+        return alias
 
     def link_table(self, name: str) -> sa.Table:
         entity_type = self.registry.types.get(name)
@@ -42,7 +66,7 @@ class Scope:
         self._joins: dict[tuple[str, str, str | None], tuple[sa.Alias, EntityType]] = {}
 
     def alias(self, entity_type: EntityType) -> sa.Alias:
-        return self.catalog.table(entity_type).alias(f"t{next(self.names)}")
+        return self.catalog.alias(entity_type, next(self.names))
 
     def child(self, entity_type: EntityType) -> Scope:
         """A scope for a correlated sub-query, sharing alias numbering with this one."""

@@ -21,6 +21,7 @@ _COLUMN_TYPES = {
 #: Tables the server maintains itself (not entity types).
 ANCESTRY_TABLE = "context_ancestor"
 API_KEY_TABLE = "api_key"
+IDEMPOTENCY_TABLE = "idempotency_key"
 
 
 def _key_type(registry: Registry, type_name: str) -> str:
@@ -113,5 +114,12 @@ def build_tables(registry: Registry) -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("key_hash", sa.Text, primary_key=True),
         sa.Column("user_id", sa.Text, nullable=False, index=True),
         sa.Column("created_at", sa.DateTime, nullable=False),
+    )
+    tables[IDEMPOTENCY_TABLE] = sa.Table(
+        IDEMPOTENCY_TABLE, metadata,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("user_id", sa.Text, nullable=False),
+        sa.Column("response", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False, index=True),
     )
     return metadata, tables
