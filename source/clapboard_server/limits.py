@@ -174,5 +174,5 @@ def _parenthesis_depth(text: str) -> int:
     return deepest
 
 
-_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"?|'(?:[^'\\]|\\.)*'?", re.DOTALL)
+_QUOTED = re.compile(r"\"[^\"\\]*(?:\\.[^\"\\]*)*\"?|'[^'\\]*(?:\\.[^'\\]*)*'?", re.DOTALL)
 _PARENTHESIS = re.compile(r"[()]")

@@ -1,6 +1,7 @@
 """Every limit of :mod:`clapboard_server.limits`: refused with its name and value, nothing
 changed, and other users served while the attack goes on (issue 8, "Limits")."""
 
+import gc
 import json
 import logging
 import os
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -185,6 +187,30 @@ def test_parse_cache_stays_within_its_bytes(admin, other):
     assert all(during(distinct_queries, other, probes=2))
     large = [text for text in parser.CACHE._entries if len(text) > 5760]
     assert 0 < len(large) <= SMALL["parse_cache_bytes"] // (32 * 5760)
+
+
+def test_distinct_megabyte_queries_do_not_accumulate(server, api):
+    other = other_user(server, api)
+    api.query("select id from Status")  # warm up the code paths
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+
+        def megabyte_query():
+            filler = uuid.uuid4().hex * 31_000  # a distinct 1 MB query each time
+            return api.query(f'select id from Status where name is "{filler}"')
+
+        answers = during(megabyte_query, other, probes=1)
+        answers += [megabyte_query() for _ in range(10)]
+        gc.collect()  # parse results hold reference cycles: count only what is still reachable
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert all(answer == [] for answer in answers)
+    assert not [text for text in parser.CACHE._entries if len(text) > 900_000]  # each over a quarter of the budget
+    assert parser.CACHE.bytes <= parser.CACHE.max_bytes
+    assert kept < 4 * 1024 * 1024, kept  # a cache by entry count kept about 2 MB per query
 
 
 # -- answers ------------------------------------------------------------------------------------
