@@ -83,6 +83,11 @@ def _check_scalar(value: Any, check_text: bool) -> None:
 _INT64 = (-(2**63), 2**63 - 1)
 
 
+def is_storable_text(text: str) -> bool:
+    """Whether every database stores ``text`` faithfully (no NUL, no lone surrogate)."""
+    return _FORBIDDEN_TEXT.search(text) is None
+
+
 def _describe_forbidden(character: str) -> str:
     if character == "\x00":
         return "Text cannot contain NUL characters (\\u0000)."

@@ -247,3 +247,17 @@ def test_surrogate_pairs_and_other_unicode_are_accepted(api, make_project):
     name = f"🎬-é-\u202e-{uuid.uuid4().hex[:6]}"
     make_project(name=name)
     assert api.one(f'select name from Project where name is "{name}"')["name"] == name
+
+
+@pytest.mark.parametrize("path", [
+    "/component/get?id=x&username=a%00b&apiKey=c",
+    "/component/thumbnail?id=x&username=admin&apiKey=a%00",
+    "/socket.io/1/?api_user=a%00b&api_key=c",
+], ids=["download-user", "thumbnail-key", "event-handshake"])
+def test_nul_in_credentials_of_other_routes_is_refused_clearly(server, api, other, path):
+    before = fingerprint(api)
+    responses = during(lambda: api.http.get(server.server_url + path, timeout=60), other)
+    for response in responses:
+        assert response.status_code == 401, response.text
+        assert error_of(response)["exception"] == "InvalidCredentialsError"
+    assert fingerprint(api) == before
