@@ -27,6 +27,8 @@ MIB = 1024 * 1024
 #: Tables one SELECT may join. SQLite refuses more than 64; a few are kept for the server's own
 #: conditions. Not configurable: it is a property of the database, not a policy.
 MAX_JOINED_TABLES = 60
+#: Characters of one event-hub subscription (parsed subscriptions are cached by their text).
+MAX_SUBSCRIPTION_LENGTH = 10_000
 #: Projections, ``group by`` or ``order by`` terms of one query (SQLite refuses 2,000 and more).
 MAX_CLAUSE_TERMS = 1000
 
@@ -157,12 +159,11 @@ def check(value: int, limit_name: str, limits: Limits, problem: str, status_code
 
 # -- query text, before any parsing ----------------------------------------------------------
 
-def check_query_text(expression: str, limits: Limits) -> None:
+def check_query_text(expression: str, limits: Limits, subject: str = "The query expression") -> None:
     """Refuse a query that is too long or too deeply parenthesised, before it is parsed."""
-    check(len(expression), "max_query_length", limits,
-          f"The query expression has {len(expression):,} characters")
+    check(len(expression), "max_query_length", limits, f"{subject} has {len(expression):,} characters")
     depth = _parenthesis_depth(expression)
-    check(depth, "max_query_depth", limits, f"The query expression nests parentheses {depth} deep")
+    check(depth, "max_query_depth", limits, f"{subject} nests parentheses {depth} deep")
 
 
 def _parenthesis_depth(text: str) -> int:

@@ -261,3 +261,27 @@ def test_nul_in_credentials_of_other_routes_is_refused_clearly(server, api, othe
         assert response.status_code == 401, response.text
         assert error_of(response)["exception"] == "InvalidCredentialsError"
     assert fingerprint(api) == before
+
+
+@pytest.mark.parametrize(("frame", "words"), [
+    ('{"name": "ftrack.event", "args": [{"topic": "ftrack.meta.subscribe", "data": {"subscriber": {"id": "s"}, '
+     '"subscription": "topic=' + "x" * 20_000 + '"}}]}', "(limit subscription length = 10,000)"),
+    ('{"name": "ftrack.event", "args": [{"topic": "ftrack.meta.subscribe", "data": {"subscriber": {"id": "s"}, '
+     '"subscription": "' + "(" * 2000 + "topic=a" + ")" * 2000 + '"}}]}',
+     "The subscription nests parentheses 2000 deep (limit max_query_depth = 8)"),
+    ("[" * 5000 + "]" * 5000, "The event packet nests arrays and objects too deeply (limit max_json_depth = 64)"),
+    ('{"name": "ftrack.event", "args": [{"topic": "t", "data": {"a": NaN}}]}', "NaN is not a JSON number"),
+    ('{"name": "ftrack.event", "args": [{"topic": "t\\u0000", "data": {}}]}', "NUL characters"),
+], ids=["long-subscription", "deep-subscription", "deep-json", "nan", "nul"])
+def test_hostile_event_packets_are_refused_and_the_connection_survives(server, api, other, frame, words):
+    from socketio_client import Client
+
+    with Client(server) as client:
+        def attack():
+            client._next_id += 1
+            client.send_frame(f"5:{client._next_id}+::{frame}")
+            return client.ack(client._next_id)
+
+        for answer in during(attack, other):
+            assert answer["success"] is False and words in answer["message"], answer
+        client.barrier()  # still connected and served

@@ -13,7 +13,7 @@ from clapboard.event import expression
 from ..auth import Authenticator
 from ..database import Database
 from ..limits import DEFAULT as DEFAULT_LIMITS
-from ..limits import Limits
+from ..limits import MAX_SUBSCRIPTION_LENGTH, LimitExceededError, Limits, check_query_text, current
 from . import envelope
 from .brokers import Broker, LocalBroker
 from .connection import Connection, Subscriber, SubscriptionError
@@ -180,7 +180,13 @@ def _subscriber(data: Any) -> Subscriber:
     if not isinstance(text, str):
         raise SubscriptionError("ftrack.meta.subscribe needs data.subscription, an expression string.")
     try:
+        if len(text) > MAX_SUBSCRIPTION_LENGTH:
+            raise LimitExceededError(f"The subscription has {len(text):,} characters", "subscription length",
+                                     MAX_SUBSCRIPTION_LENGTH)
+        check_query_text(text, current(), "The subscription")
         parsed = expression.parse(text)
+    except LimitExceededError as error:
+        raise SubscriptionError(f"Invalid subscription: {error.message}") from None
     except expression.ParseError as error:
         raise SubscriptionError(f"Invalid subscription: {error.message}") from None
     return Subscriber(metadata["id"], dict(metadata), parsed, text)

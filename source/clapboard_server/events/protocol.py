@@ -37,8 +37,7 @@ def handle_frame(hub: EventHub, connection: Connection, frame: str) -> bool:
 def _handle_event(hub: EventHub, connection: Connection, packet: packets.Packet) -> None:
     try:
         with limits.applied(hub.limits):
-            event = packets.decode_event(packet)
-        hub.receive(connection, event)
+            hub.receive(connection, packets.decode_event(packet))
     except EventError as error:
         if packet.wants_ack:
             connection.send(packets.encode_ack(packet, False, str(error)))
