@@ -100,7 +100,8 @@ def measure_query(module_name: str, project: str) -> dict:
     }
 
 
-def measure_unit_of_work(module_name: str) -> dict:
+def measure_unit_of_work(module_name: str, sequences: str = "10", shots: str = "10", tasks: str = "10") -> dict:
+    """Build a project tree of ``sequences`` x ``shots`` x ``tasks`` in one session, then commit it."""
     timer = RequestTimer()
     _, session, _ = start(module_name, os.environ.get("BENCH_SCHEMA_CACHE"))
     schema = session.query("ProjectSchema").first()
@@ -109,13 +110,13 @@ def measure_unit_of_work(module_name: str) -> dict:
     project = session.create("Project", {"name": f"uow-{uuid.uuid4().hex[:8]}", "full_name": "uow",
                                          "project_schema": schema})
     created = 1
-    for s in range(10):
+    for s in range(int(sequences)):
         sequence = session.create("Sequence", {"name": f"sq{s:03d}", "parent": project})
         created += 1
-        for h in range(10):
+        for h in range(int(shots)):
             shot = session.create("Shot", {"name": f"sh{h:03d}", "parent": sequence})
             created += 1
-            for t in range(10):
+            for t in range(int(tasks)):
                 session.create("Task", {"name": f"task{t:02d}", "parent": shot})
                 created += 1
     build_seconds = time.perf_counter() - started

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from . import private
 from .query.scope import Catalog
 from .schema import Registry
 from .schema.tables import build_tables
@@ -29,6 +31,16 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=OFF"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def data_folder_url(data_dir: Path, file_name: str = "clapboard.db") -> str:
+    """The URL of the SQLite database in ``data_dir``; the folder (0700) and file (0600) are private.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file.
+    """
+    folder = private.make_folder(Path(data_dir))
+    private.create_file(folder / file_name)
+    return f"sqlite:///{folder / file_name}"
 
 
 class Database:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from .auth import Authenticator
 from .database import Database
+from .errors import DuplicateEntryError
 from .schema import resource_path
 from .writes import Writer
 
@@ -40,18 +41,19 @@ def find_user(database: Database, username: str) -> str | None:
 
 
 def ensure_admin(database: Database, authenticator: Authenticator, username: str = "admin") -> str | None:
-    """Create the admin user if missing; return a new API key when one was created."""
+    """Create the admin user if missing; return its API key when it was created now.
+
+    An existing admin keeps its key: a second server process on the same database must not
+    invalidate the key the first one printed (``clapboard key reset`` issues a new one).
+    """
     if find_user(database, username) is not None:
         return None
-    with database.transaction() as connection:
-        writer = Writer(database.catalog, connection, user_id=None)
-        user = writer.create("User", {
-            "username": username, "first_name": "Admin", "last_name": "", "is_active": True,
-        })
-        return authenticator.issue(connection, user["id"])
-
-
-def reissue_key(database: Database, authenticator: Authenticator, username: str) -> str:
-    user_id = find_user(database, username)
-    with database.transaction() as connection:
-        return authenticator.issue(connection, user_id)
+    try:
+        with database.transaction() as connection:
+            writer = Writer(database.catalog, connection, user_id=None)
+            user = writer.create("User", {
+                "username": username, "first_name": "Admin", "last_name": "", "is_active": True,
+            })
+            return authenticator.issue(connection, user["id"])
+    except (sa.exc.IntegrityError, DuplicateEntryError):  # another process created it just now
+        return None

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
-import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from . import actions, limits, seed
+from . import actions, limits, private, seed, settings
 from .auth import Authenticator
-from .database import Database
+from .database import Database, data_folder_url
 from .errors import ApiError
 from .events import EventHub
 from .folder_lock import FolderLock
@@ -21,10 +19,12 @@ from .idempotency import IdempotencyStore
 from .limits import Limits
 from .query import parser
 from .schema import Registry, default_registry
-from .storage import Storage
+from .storage import Storage, links
 
 log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "admin-api-key"
+#: Name of the server-wide secret (in the database) that signs upload and download URLs.
+STORAGE_SECRET = "storage"
 #: Most API calls one server process runs at once (more wait for a thread).
 API_WORKERS = 32
 
@@ -36,22 +36,21 @@ class Server:
                  admin_user: str = "admin", limits: Limits | None = None) -> None:
         #: What one request may cost (see :mod:`clapboard_server.limits`).
         self.limits = limits if limits is not None else Limits.resolve()
-        self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = private.make_folder(Path(data_dir))
         self.registry = registry or default_registry()
-        url = database_url or f"sqlite:///{self.data_dir / 'clapboard.db'}"
-        self.database = Database(url, self.registry)
+        self.database = Database(database_url or data_folder_url(self.data_dir), self.registry)
         #: SQLite serves one server process: hold the data folder while running.
         self._folder_lock = FolderLock(self.data_dir) if self.database.is_sqlite else None
         self.authenticator = Authenticator(self.database)
         self.idempotency = IdempotencyStore(self.database.tables)
         self.admin_user = admin_user
+        #: The admin's API key when this process knows it (created now, or read from the data folder).
         self.admin_key: str | None = None
         self.new_admin_key = False
         #: The event hub; started by :meth:`prepare`.
         self.events = EventHub(self.database, self.authenticator, limits=self.limits)
-        #: Component data of the ``ftrack.server`` location.
-        self.storage = Storage(self.data_dir)
+        #: Component data of the ``ftrack.server`` location; set up by :meth:`prepare`.
+        self.storage: Storage | None = None
         #: Threads running API calls (the database work) off the event loop.
         self.workers = ThreadPoolExecutor(max_workers=API_WORKERS, thread_name_prefix="clapboard-api")
 
@@ -63,21 +62,28 @@ class Server:
             seed.seed(self.database)
         elif self.database.is_sqlite:
             self.database.analyze()  # statistics for the data an earlier run left
-        key = seed.ensure_admin(self.database, self.authenticator, self.admin_user)
-        key_file = self.data_dir / ADMIN_KEY_FILE
-        if key is None and key_file.exists():
-            key = key_file.read_text(encoding="utf-8").strip()
-            try:
-                self.authenticator.authenticate(self.admin_user, key)
-            except ApiError:
-                key = None
-        if key is None:
-            key = seed.reissue_key(self.database, self.authenticator, self.admin_user)
-        if not key_file.exists() or key_file.read_text(encoding="utf-8").strip() != key:
-            self.new_admin_key = True
-            _write_private(key_file, key)
-        self.admin_key = key
+        self.storage = Storage(self.data_dir, self.database, settings.secret(self.database, STORAGE_SECRET))
+        self.admin_key = self._admin_key()
         self.events.start()
+
+    def _admin_key(self) -> str | None:
+        """The admin's key: new on a new database, else the one this data folder remembers."""
+        key_file = self.data_dir / ADMIN_KEY_FILE
+        key = seed.ensure_admin(self.database, self.authenticator, self.admin_user)
+        if key is not None:
+            private.write_text(key_file, key + "\n")
+            self.new_admin_key = True
+            return key
+        if key_file.exists():
+            stored = key_file.read_text(encoding="utf-8").strip()
+            try:
+                self.authenticator.authenticate(self.admin_user, stored)
+                return stored
+            except ApiError:
+                pass
+        log.warning("The API key of %s is not in %s (another server created it, or it was reset); "
+                    "issue a new one with: clapboard key reset %s", self.admin_user, key_file, self.admin_user)
+        return None
 
     def call(
         self, operations: Any, user_id: str, server_url: str | None = None, idempotency_key: str | None = None
@@ -96,7 +102,8 @@ class Server:
                      for o in operations)
         key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
         try:
-            with limits.applied(self.limits), self.database.transaction(write=writes) as connection:
+            with limits.applied(self.limits), self.database.transaction(write=writes) as connection, \
+                    links.signing(self.storage.tokens, user_id):
                 if key is not None:
                     replayed = self.idempotency.claim(connection, key, user_id)
                     if replayed is not None:
@@ -105,18 +112,26 @@ class Server:
                 results = [actions.run(context, operation) for operation in operations]
                 if context._writer is not None:
                     context._writer.finish()
+                    removed = _user_ids(context._writer.changes, "remove")
+                    if removed:
+                        self.authenticator.forget(connection, removed)
                 if key is not None:
                     self.idempotency.complete(connection, key, user_id, results)
         except sa.exc.DataError as error:  # a value the database cannot hold or compute (overflow...)
             raise actions.ValidationError(f"The database refused a value: {_database_reason(error)}.") from None
         if context._writer is not None and context._writer.changes:
             self.after_commit(context._writer.changes, user_id)
+        if any(isinstance(o, dict) and o.get("action") == "reset_remote" for o in operations):
+            self.events.accounts_changed(None)  # a key was replaced: re-check every open socket
         return results
 
     def after_commit(self, changes: list[dict], user_id: str) -> None:
         """Called with what a successful batch changed: publish ``ftrack.update``."""
         self.database.note_writes(len(changes))
         self.events.publish_changes(changes, user_id)
+        users = _user_ids(changes, "update") | _user_ids(changes, "remove")
+        if users:
+            self.events.accounts_changed(users)
 
     def close(self) -> None:
         self.workers.shutdown(wait=True)
@@ -133,10 +148,6 @@ def _database_reason(error: sa.exc.DBAPIError) -> str:
     return reason.rstrip(".")
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to a file only its owner can read."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    descriptor = os.open(path, flags, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text + "\n")
-    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+def _user_ids(changes: list[dict], action: str) -> set[str]:
+    """Ids of the users a batch's ``action`` (``update`` or ``remove``) changed."""
+    return {str(c["key"].get("id")) for c in changes if c["entity_type"] == "User" and c["action"] == action}

@@ -35,8 +35,11 @@ class Client:
     """One connection to the hub of ``server`` (an embedded server handle or anything with
     ``server_url``, ``api_user`` and ``api_key``)."""
 
-    def __init__(self, server, answer_heartbeats=True, user=None, key=None):
+    def __init__(self, server, answer_heartbeats=True, user=None, key=None, handshake_server=None):
         self.server_url = server.server_url
+        #: Where the handshake goes (another process of the same database, to test that
+        #: sessions do not live in one process's memory).
+        self.handshake_url = (handshake_server or server).server_url
         self.user = user or server.api_user
         self.key = key or server.api_key
         self.answer_heartbeats = answer_heartbeats
@@ -51,7 +54,7 @@ class Client:
     # -- connection ------------------------------------------------------------------------
 
     def connect(self):
-        response = handshake(self.server_url, self.user, self.key)
+        response = handshake(self.handshake_url, self.user, self.key)
         assert response.status_code == 200, response.text
         session_id = response.text.split(":")[0]
         self._socket = websocket.create_connection(socket_url(self.server_url, session_id), timeout=DEFAULT_TIMEOUT)

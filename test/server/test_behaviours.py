@@ -158,7 +158,7 @@ def test_schema_hash_matches_served_schemas(api):
 
 def test_reset_remote_issues_a_new_key(server, api):
     from server_api import Api
-    user = create("User", username=f"u-{uuid.uuid4().hex[:6]}")
+    user = create("User", username=f"u-{uuid.uuid4().hex[:6]}", is_active=True)
     api.call(user)
     result = api.call({"action": "reset_remote", "reset_type": "api_key", "entity_type": "User",
                        "entity_key": user["entity_data"]["id"]})

@@ -4,18 +4,10 @@ Every test talks to a real embedded server through raw frames (``socketio_client
 PostgreSQL tests also run a second server process on the same database.
 """
 
-import contextlib
 import json
-import os
-import queue
-import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import websocket
@@ -24,9 +16,8 @@ from clapboard_server.events.envelope import WIRE_KEYS, EnvelopeError, normalise
 from clapboard_server.events.postgres import PAYLOAD_TABLE
 from clapboard_server.events.updates import merge
 from server_api import Api, create, ref
+from server_process import server_process
 from socketio_client import Client, handshake, socket_url
-
-SOURCE = str(Path(__file__).resolve().parents[2] / "source")
 
 
 @pytest.fixture
@@ -430,37 +421,11 @@ def test_packets_split_at_most_three_times():
 # -- several server processes on PostgreSQL ---------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _server_process(database_url, admin_key_file, data_dir):
-    """Run ``clapboard server`` in a subprocess on ``database_url``; yield a handle-like object."""
-    data_dir.mkdir()
-    shutil.copy(admin_key_file, data_dir / "admin-api-key")  # keep the admin's key valid
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SOURCE, os.environ.get("PYTHONPATH")])))
-    command = [sys.executable, "-m", "clapboard.cli", "server", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-               "--port", "0", "--database", database_url]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
-    lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout] + [lines.put(None)],
-                     daemon=True).start()
-    try:
-        output = []
-        while not output or not output[-1].startswith("Press Ctrl+C"):
-            line = lines.get(timeout=120)
-            assert line is not None, "the server process exited:\n" + "".join(output)
-            output.append(line)
-        url = "".join(output).split("listening on ")[1].split()[0]
-        key = (data_dir / "admin-api-key").read_text().strip()
-        yield type("Process", (), {"server_url": url, "api_user": "admin", "api_key": key})()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
-
-
 @pytest.fixture(scope="module")
 def two_processes(server_factory, tmp_path_factory):
     """Two servers on one PostgreSQL database: an embedded one and a subprocess."""
-    with server_factory("postgresql") as first, _server_process(
-        first.server.database.url, first.data_dir / "admin-api-key", tmp_path_factory.mktemp("second") / "data"
+    with server_factory("postgresql") as first, server_process(
+        first.server.database.url, tmp_path_factory.mktemp("second") / "data", first.data_dir / "admin-api-key"
     ) as second:
         yield first, second
 
@@ -495,3 +460,22 @@ def test_ftrack_update_reaches_subscribers_of_other_processes(backend, connect, 
     Api(second).call(project)
     _, entity = _updates_for(listener, project["entity_data"]["id"], "add")
     assert entity["entityType"] == "show" and entity["parents"][0]["entityId"] == project["entity_data"]["id"]
+
+
+@pytest.mark.backends("postgresql")
+def test_handshake_and_websocket_on_different_processes(backend, connect, two_processes):
+    first, second = two_processes
+    subject = topic()
+    across = Client(second, handshake_server=first).connect()  # handshake on one process, socket on the other
+    try:
+        across.subscribe(f"topic={subject}")
+        publisher = connect(first)
+        sent = publisher.publish(subject, {"via": "first"})
+        assert across.wait_event(lambda e: e["id"] == sent["id"])["data"] == {"via": "first"}
+    finally:
+        across.close()
+    response = handshake(first.server_url, first.api_user, first.api_key)
+    session_id = response.text.split(":")[0]
+    websocket.create_connection(socket_url(second.server_url, session_id), timeout=15).close()
+    with pytest.raises(websocket.WebSocketBadStatusException):  # a session is claimed once, whichever process
+        websocket.create_connection(socket_url(first.server_url, session_id), timeout=15)

@@ -69,7 +69,7 @@ def test_unusable_keys_are_refused(api, bad_key):
 
 
 def test_another_users_key_is_refused_without_revealing_its_response(server, api):
-    user = create("User", username=f"idem-{uuid.uuid4().hex[:6]}")
+    user = create("User", username=f"idem-{uuid.uuid4().hex[:6]}", is_active=True)
     api.call(user)
     reset = api.call({"action": "reset_remote", "reset_type": "api_key", "entity_type": "User",
                       "entity_key": user["entity_data"]["id"]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -29,8 +30,12 @@ def _server(arguments: argparse.Namespace) -> int:
     print(f"  API user:    {handle.api_user}")
     if handle.server.new_admin_key:
         print(f"  API key:     {handle.api_key}   (shown once; also in {handle.data_dir / 'admin-api-key'})")
-    else:
+    elif handle.api_key:
         print(f"  API key:     in {handle.data_dir / 'admin-api-key'}")
+    else:
+        print(f"  API key:     not known here; issue one with: clapboard key reset {handle.api_user}")
+    if not is_loopback(arguments.host):
+        print(plain_http_warning(arguments.host, handle.port), file=sys.stderr)
     print("Press Ctrl+C to stop.")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -38,6 +43,28 @@ def _server(arguments: argparse.Namespace) -> int:
     stop.wait()
     handle.stop()
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is only reachable from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_warning(host: str, port: int) -> str:
+    """The warning printed when the server listens beyond this machine without TLS."""
+    return (
+        f"WARNING: listening on {host} without TLS: API keys and data cross the network in clear text.\n"
+        f"  Put a TLS-terminating proxy in front and keep the server on loopback, e.g. with Caddy:\n"
+        f"    clapboard server --host 127.0.0.1 --port {port}\n"
+        f"    caddy reverse-proxy --from tracking.example.com --to 127.0.0.1:{port}\n"
+        f"  (or nginx: proxy_pass http://127.0.0.1:{port}; with proxy_http_version 1.1 and the\n"
+        f"  Upgrade/Connection headers for the event hub's WebSocket)."
+    )
 
 
 def _demo(arguments: argparse.Namespace) -> int:

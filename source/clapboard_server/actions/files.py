@@ -15,6 +15,6 @@ def get_upload_metadata(context: CallContext, operation: dict[str, Any]) -> dict
     if not context.server_url:
         raise ApiError("The server does not know its own URL, so it cannot hand out upload URLs.")
     return context.server.storage.upload_metadata(
-        context.server_url, operation.get("component_id"), operation.get("file_name"),
+        context.server_url, context.user_id, operation.get("component_id"), operation.get("file_name"),
         operation.get("file_size"), operation.get("checksum"),
     )

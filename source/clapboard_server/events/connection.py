@@ -50,10 +50,12 @@ class Connection:
     """State of one socket; :meth:`send` and :meth:`close` may be called from any thread."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, user_id: str, username: str,
-                 max_pending: int = 10_000, max_queued_bytes: int = 16 * 1024 * 1024) -> None:
+                 max_pending: int = 10_000, key_hash: str = "", max_queued_bytes: int = 16 * 1024 * 1024) -> None:
         self.id = uuid.uuid4().hex
         self.user_id = user_id
         self.username = username
+        #: Hash of the API key the connection authenticated with, to re-check it while open.
+        self.key_hash = key_hash
         self._loop = loop
         self._outgoing: asyncio.Queue[str | None] = asyncio.Queue()
         self._max_pending = max_pending

@@ -18,11 +18,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from ..auth import hash_key
 from ..errors import ApiError
 from . import packets
 from .connection import Connection
 from .hub import EventHub
 from .protocol import handle_frame
+from .sessions import Session
 
 log = logging.getLogger(__name__)
 HANDSHAKE_PATH = "/socket.io/1/"
@@ -41,8 +43,8 @@ def routes(hub: EventHub) -> list[BaseRoute]:
         return PlainTextResponse(hub.handshake_text(session))
 
     async def socket(websocket: WebSocket) -> None:
-        session = hub.sessions.claim(websocket.path_params["sid"])
-        user = (session.user_id, session.username) if session else await _query_user(hub, websocket)
+        session = await run_in_threadpool(hub.sessions.claim, websocket.path_params["sid"])
+        user = await _session_user(hub, session) if session else await _query_user(hub, websocket)
         if user is None:
             await websocket.close(code=1008)  # before accepting: the client sees HTTP 403
             return
@@ -61,20 +63,29 @@ def _credentials(request: Request | WebSocket) -> tuple[str | None, str | None]:
             headers.get("ftrack-api-key") or query.get("api_key"))
 
 
-async def _query_user(hub: EventHub, websocket: WebSocket) -> tuple[str, str] | None:
-    """(user id, username) from the socket's query parameters, if they are valid credentials."""
+async def _session_user(hub: EventHub, session: Session) -> tuple[str, str, str] | None:
+    """(user id, username, key hash) of a handshake session, if its credentials are still valid."""
+    try:
+        await run_in_threadpool(hub.authenticator.verify, session.username, session.key_hash)
+    except ApiError:
+        return None
+    return session.user_id, session.username, session.key_hash
+
+
+async def _query_user(hub: EventHub, websocket: WebSocket) -> tuple[str, str, str] | None:
+    """(user id, username, key hash) from the socket's query parameters, if they are valid."""
     username, api_key = _credentials(websocket)
     if not username or not api_key:
         return None
     try:
-        return await run_in_threadpool(hub.authenticate, username, api_key), username
+        return await run_in_threadpool(hub.authenticate, username, api_key), username, hash_key(api_key)
     except ApiError:
         return None
 
 
-async def _serve(hub: EventHub, websocket: WebSocket, user_id: str, username: str) -> None:
+async def _serve(hub: EventHub, websocket: WebSocket, user_id: str, username: str, key_hash: str) -> None:
     """Run one connection until either side closes it."""
-    connection = Connection(asyncio.get_running_loop(), user_id, username,
+    connection = Connection(asyncio.get_running_loop(), user_id, username, key_hash=key_hash,
                             max_queued_bytes=hub.max_queued_bytes)
     hub.attach(connection)
     connection.send(packets.CONNECT_FRAME)
@@ -121,12 +132,18 @@ async def _write(websocket: WebSocket, connection: Connection) -> None:
 
 
 async def _heartbeat(hub: EventHub, connection: Connection) -> None:
-    """Send ``2::`` every interval; drop the connection once it has been silent too long."""
+    """Send ``2::`` every interval; drop the connection once it has been silent too long, or
+    once its user is disabled, renamed or deleted or its key replaced (checked every interval,
+    and at once when this server, or one sharing its PostgreSQL database, makes the change)."""
     while True:
         await asyncio.sleep(hub.heartbeat_interval)
         if connection.idle_for() > hub.heartbeat_timeout:
             log.info("Closing event hub connection of %s: silent for %.0f s.", connection.username,
                      connection.idle_for())
+            connection.close()
+            return
+        if not await run_in_threadpool(hub.still_valid, connection):
+            log.info("Closing event hub connection of %s: its credentials are no longer valid.", connection.username)
             connection.close()
             return
         connection.send(packets.HEARTBEAT_FRAME)

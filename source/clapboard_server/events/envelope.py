@@ -12,6 +12,20 @@ from .errors import EventError
 
 #: The only keys an event may carry on the wire (the Python client drops events with others).
 WIRE_KEYS = ("id", "topic", "data", "source", "target", "sent", "inReplyToEvent")
+#: Key the server adds (between its processes only) naming the connection that published an event.
+PUBLISHER_KEY = "_publisher"
+#: The ``ftrack.*`` topics clients may publish; the others are the server's own.
+CLIENT_FTRACK_TOPICS = frozenset({
+    "ftrack.meta.reply",
+    "ftrack.location.component-added",
+    "ftrack.location.component-removed",
+    "ftrack.action.discover",
+    "ftrack.action.launch",
+})
+#: ``source.applicationId`` of the events the server publishes.
+SERVER_APPLICATION_ID = "clapboard.server"
+#: Prefix of ``source.id`` of the events the server publishes.
+SERVER_SOURCE_PREFIX = "clapboard-server-"
 
 
 class EnvelopeError(EventError):
@@ -52,6 +66,24 @@ def normalise(raw: Any) -> dict[str, Any]:
     }
 
 
+def check_client_event(event: dict[str, Any]) -> None:
+    """Refuse an event a client may not publish: a server topic, or the server as its source."""
+    topic = event["topic"]
+    if topic.startswith("ftrack.") and topic not in CLIENT_FTRACK_TOPICS:
+        raise EnvelopeError(f"Only the server publishes {topic!r}: ftrack.* topics are reserved "
+                            f"(clients may publish {', '.join(sorted(CLIENT_FTRACK_TOPICS))}).")
+    source = event["source"]
+    source_id = source.get("id")
+    if source.get("applicationId") == SERVER_APPLICATION_ID or (
+            isinstance(source_id, str) and source_id.startswith(SERVER_SOURCE_PREFIX)):
+        raise EnvelopeError("An event's source may not claim to be the server.")
+
+
+def wire(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` with only the keys sent to clients (without the server's own)."""
+    return {key: event[key] for key in WIRE_KEYS if key in event}
+
+
 def stamp(event: dict[str, Any], user_id: str | None, username: str | None) -> dict[str, Any]:
     """Fill ``sent`` and set ``source.user`` to the authenticated user (no impersonation)."""
     if event.get("sent") is None:
@@ -69,6 +101,6 @@ def stamp(event: dict[str, Any], user_id: str | None, username: str | None) -> d
 
 def candidate(event: dict[str, Any]) -> dict[str, Any]:
     """What subscriptions are matched against: the event, also under the client's key names."""
-    view = dict(event)
+    view = wire(event)
     view["in_reply_to_event"] = event.get("inReplyToEvent")
     return view

@@ -10,8 +10,9 @@ from typing import Any
 
 from clapboard.event import expression
 
-from ..auth import Authenticator
+from ..auth import Authenticator, hash_key
 from ..database import Database
+from ..errors import InvalidCredentialsError
 from ..limits import DEFAULT as DEFAULT_LIMITS
 from ..limits import MAX_SUBSCRIPTION_LENGTH, LimitExceededError, Limits, check_query_text, current
 from . import envelope
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 SUBSCRIBE = "ftrack.meta.subscribe"
 UNSUBSCRIBE = "ftrack.meta.unsubscribe"
+#: Key of the server's internal messages between its processes (never sent to clients).
+INTERNAL_KEY = "_internal"
 
 
 def default_broker(database: Database) -> Broker:
@@ -53,7 +56,7 @@ class EventHub:
         self.authenticator = authenticator
         self.broker = broker if broker is not None else default_broker(database)
         self.router = Router()
-        self.sessions = Sessions()
+        self.sessions = Sessions(database)
         self.updates = UpdateBuilder(database)
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_timeout = heartbeat_timeout
@@ -61,7 +64,7 @@ class EventHub:
         #: The server's limits (JSON of events, and bytes of frames a connection may have waiting).
         self.limits = limits or DEFAULT_LIMITS
         self.max_queued_bytes = self.limits.max_queued_event_bytes
-        self.source_id = f"clapboard-server-{uuid.uuid4().hex}"
+        self.source_id = f"{envelope.SERVER_SOURCE_PREFIX}{uuid.uuid4().hex}"
         self._outbox: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
@@ -71,7 +74,7 @@ class EventHub:
         """Start the broker and the publishing thread (idempotent)."""
         if self._thread is not None:
             return
-        self.broker.start(self.router.deliver)
+        self.broker.start(self._deliver)
         self._thread = threading.Thread(target=self._publish_forever, name="clapboard-events", daemon=True)
         self._thread.start()
 
@@ -93,7 +96,36 @@ class EventHub:
 
     def handshake(self, username: str | None, api_key: str | None) -> Session:
         """A single-use session for the user (see :meth:`authenticate`)."""
-        return self.sessions.issue(self.authenticate(username, api_key), username or "")
+        user_id = self.authenticate(username, api_key)
+        return self.sessions.issue(user_id, username or "", hash_key(api_key or ""))
+
+    def still_valid(self, connection: Connection) -> bool:
+        """Whether the credentials ``connection`` opened with still name an active user."""
+        try:
+            return self.authenticator.verify(connection.username, connection.key_hash) == connection.user_id
+        except InvalidCredentialsError:
+            return False
+
+    def accounts_changed(self, user_ids: set[str] | None) -> None:
+        """Re-check the open sockets of ``user_ids`` (None: all) in every server process."""
+        self._submit("event", accounts_changed_event(user_ids))
+
+    def revalidate(self, user_ids: list[str] | None) -> None:
+        """Close the sockets (of ``user_ids``, or all) whose user was disabled, renamed or re-keyed."""
+        for connection in self.router.connections():
+            if (user_ids is None or connection.user_id in user_ids) and not self.still_valid(connection):
+                log.info("Closing the event hub connection of %s: its credentials are no longer valid.",
+                         connection.username)
+                connection.close()
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        """Hand a published event to the router, or act on an internal message."""
+        internal = event.get(INTERNAL_KEY)
+        if isinstance(internal, dict):
+            threading.Thread(target=self.revalidate, args=(internal.get("accounts"),),
+                             name="clapboard-revalidate", daemon=True).start()
+            return
+        self.router.deliver(event)
 
     def handshake_text(self, session: Session) -> str:
         """``<session id>:<heartbeat timeout>:<close timeout>:<transports>``."""
@@ -118,14 +150,17 @@ class EventHub:
         elif event["topic"] == UNSUBSCRIBE:
             connection.unsubscribe(_subscriber_id(event["data"]))
         else:
-            self._submit("event", envelope.stamp(event, connection.user_id, connection.username))
+            envelope.check_client_event(event)
+            event = envelope.stamp(event, connection.user_id, connection.username)
+            event[envelope.PUBLISHER_KEY] = connection.id
+            self._submit("event", event)
 
     # -- publishing ------------------------------------------------------------------------------
 
     def publish(self, event: dict[str, Any]) -> dict[str, Any]:
         """Publish a server-side event (any wire event object); return it as sent."""
         event = envelope.stamp(envelope.normalise(event), None, None)
-        event["source"] = {"id": self.source_id, "applicationId": "clapboard.server", **event["source"]}
+        event["source"] = {"id": self.source_id, "applicationId": envelope.SERVER_APPLICATION_ID, **event["source"]}
         self._submit("event", event)
         return event
 
@@ -164,10 +199,16 @@ class EventHub:
         event = envelope.stamp(envelope.normalise({"topic": UPDATE_TOPIC, "data": data}), None, None)
         event["source"] = {
             "id": self.source_id,
-            "applicationId": "clapboard.server",
+            "applicationId": envelope.SERVER_APPLICATION_ID,
             "user": {"id": user_id, "username": username},
         }
         self.broker.publish(event)
+
+
+def accounts_changed_event(user_ids: set[str] | None) -> dict[str, Any]:
+    """The internal message asking every server process to re-check the sockets of ``user_ids``."""
+    accounts = None if user_ids is None else sorted(user_ids)
+    return {"id": uuid.uuid4().hex, "topic": "clapboard.server.accounts-changed", INTERNAL_KEY: {"accounts": accounts}}
 
 
 def _subscriber(data: Any) -> Subscriber:

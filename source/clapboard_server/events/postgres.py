@@ -38,6 +38,15 @@ def psycopg_url(url: str) -> str:
     return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def announce(url: str, event: dict[str, Any], channel: str = CHANNEL) -> None:
+    """Deliver ``event`` to every server process listening on ``url``'s database (small events only)."""
+    message = json.dumps({"o": f"announce-{uuid.uuid4().hex}", "e": event}, separators=(",", ":"))
+    if len(message) > NOTIFY_LIMIT:
+        raise ValueError("announce() sends small events only")
+    with psycopg.connect(psycopg_url(url), autocommit=True) as connection:
+        connection.execute("SELECT pg_notify(%s, %s)", (channel, message))
+
+
 class PostgresBroker(Broker):
     """Spreads events between all server processes using the same PostgreSQL database."""
 

@@ -21,8 +21,8 @@ class Router:
     def __init__(self, remembered_events: int = 10_000) -> None:
         self._connections: dict[str, Connection] = {}
         self._lock = threading.Lock()
-        #: Recent event ids and the source id that published them, to route untargeted replies.
-        self._origins: OrderedDict[str, str] = OrderedDict()
+        #: Recent client events: id -> (publishing connection's id, source id), to route replies.
+        self._origins: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._remembered = remembered_events
 
     def attach(self, connection: Connection) -> None:
@@ -39,34 +39,42 @@ class Router:
             return list(self._connections.values())
 
     def deliver(self, event: dict[str, Any]) -> int:
-        """Send ``event`` once to each connection with a subscriber it reaches; return how many."""
+        """Send ``event`` once to each connection with a subscriber it reaches; return how many.
+
+        A reply (``inReplyToEvent``) reaches only the connection that published the original
+        event, whatever subscriber ids others claim; a reply to an event this process does not
+        know of (not published by a client, or long ago) reaches nobody.
+        """
         target = _target(event)
-        reply_to = self._reply_route(event) if target is None else None
+        connections = self.connections()
+        reply_to = None
+        if event.get("inReplyToEvent"):
+            publisher, source_id = self._origin(event["inReplyToEvent"])
+            connections = [c for c in connections if c.id == publisher]
+            reply_to = source_id if target is None else None
         self._remember(event)
         candidate = envelope.candidate(event)
         frame: str | None = None
         delivered = 0
-        for connection in self.connections():
+        for connection in connections:
             if any(s.wants(candidate, target, reply_to) for s in connection.subscribers.values()):
-                frame = frame or packets.encode_event(event)
+                frame = frame or packets.encode_event(envelope.wire(event))
                 connection.send(frame)
                 delivered += 1
         return delivered
 
-    def _reply_route(self, event: dict[str, Any]) -> str | None:
-        original = event.get("inReplyToEvent")
-        if not original:
-            return None
+    def _origin(self, event_id: str) -> tuple[str | None, str | None]:
         with self._lock:
-            return self._origins.get(original)
+            return self._origins.get(event_id, (None, None))
 
     def _remember(self, event: dict[str, Any]) -> None:
+        publisher = event.get(envelope.PUBLISHER_KEY)
+        if not isinstance(publisher, str):
+            return
         source = event.get("source")
         source_id = source.get("id") if isinstance(source, dict) else None
-        if not isinstance(source_id, str):
-            return
         with self._lock:
-            self._origins[event["id"]] = source_id
+            self._origins[event["id"]] = (publisher, source_id if isinstance(source_id, str) else None)
             while len(self._origins) > self._remembered:
                 self._origins.popitem(last=False)
 

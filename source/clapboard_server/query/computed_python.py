@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ..errors import ValidationError
 from ..schema import EntityType, Property
 from ..schema.tables import ANCESTRY_TABLE
+from ..storage.links import component_link
 
 if TYPE_CHECKING:
     from .scope import Catalog
@@ -119,7 +120,7 @@ def thumbnail_url(catalog: Catalog, connection: sa.Connection, prop: Property, e
             thumbnails.update(dict(connection.execute(statement).all()))
         for entity_id, entity, _ in group:
             component_id = thumbnails.get(entity_id)
-            entity[prop.name] = {"url": f"/component/thumbnail?id={component_id}"} if component_id else None
+            entity[prop.name] = {"url": component_link("thumbnail", component_id)} if component_id else None
 
 
 @register("group_link")
@@ -153,7 +154,7 @@ def _url_filler(endpoint: str, column: str) -> Filler:
                 found.update(dict(connection.execute(sa.select(key, table.c[column]).where(key.in_(chunk))).all()))
             for entity_id, entity, _ in group:
                 target = found.get(entity_id)
-                entity[prop.name] = {"url": f"/component/{endpoint}?id={target}"} if target else None
+                entity[prop.name] = {"url": component_link(endpoint, target)} if target else None
     return filler
 
 
@@ -173,4 +174,4 @@ def review_session_thumbnail_url(catalog: Catalog, connection: sa.Connection, pr
         found.update(dict(connection.execute(sa.select(session.c.id, thumbnail).where(session.c.id.in_(chunk))).all()))
     for entity_id, entity, _ in entries:
         component_id = found.get(entity_id)
-        entity[prop.name] = {"url": f"/component/thumbnail?id={component_id}"} if component_id else None
+        entity[prop.name] = {"url": component_link("thumbnail", component_id)} if component_id else None

@@ -21,7 +21,10 @@ _COLUMN_TYPES = {
 #: Tables the server maintains itself (not entity types).
 ANCESTRY_TABLE = "context_ancestor"
 API_KEY_TABLE = "api_key"
+SETTING_TABLE = "server_setting"
+TOKEN_USE_TABLE = "storage_token_use"
 IDEMPOTENCY_TABLE = "idempotency_key"
+EVENT_SESSION_TABLE = "event_session"
 
 
 def _key_type(registry: Registry, type_name: str) -> str:
@@ -114,6 +117,24 @@ def build_tables(registry: Registry) -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("key_hash", sa.Text, primary_key=True),
         sa.Column("user_id", sa.Text, nullable=False, index=True),
         sa.Column("created_at", sa.DateTime, nullable=False),
+    )
+    tables[SETTING_TABLE] = sa.Table(
+        SETTING_TABLE, metadata,
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    tables[EVENT_SESSION_TABLE] = sa.Table(
+        EVENT_SESSION_TABLE, metadata,
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("user_id", sa.Text, nullable=False),
+        sa.Column("username", sa.Text, nullable=False),
+        sa.Column("key_hash", sa.Text, nullable=False),
+        sa.Column("expires_at", sa.DateTime, nullable=False, index=True),
+    )
+    tables[TOKEN_USE_TABLE] = sa.Table(
+        TOKEN_USE_TABLE, metadata,
+        sa.Column("signature", sa.Text, primary_key=True),
+        sa.Column("expires_at", sa.DateTime, nullable=False, index=True),
     )
     tables[IDEMPOTENCY_TABLE] = sa.Table(
         IDEMPOTENCY_TABLE, metadata,

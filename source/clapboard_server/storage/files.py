@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from starlette.concurrency import run_in_threadpool
 
+from .. import private
 from ..errors import NotFoundError, ValidationError
 
 #: What a resource identifier (a component id) may look like: no dots, slashes or other path syntax.
@@ -89,7 +90,7 @@ class FileStore:
         only by a complete, verified upload.
         """
         target = self.path(resource_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private.make_folder(target.parent)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{resource_id}.", suffix=".part", dir=target.parent)
         md5 = hashlib.md5()  # Content-MD5 is an integrity check, not security
         size = 0
@@ -114,7 +115,7 @@ class FileStore:
                 os.unlink(temporary)
             raise
         meta = {"content_type": content_type or DEFAULT_CONTENT_TYPE, "size": size}
-        self._meta_path(resource_id).write_text(json.dumps(meta), encoding="utf-8")
+        private.write_text(self._meta_path(resource_id), json.dumps(meta))
         return size
 
     def open(self, resource_id: str) -> StoredFile:

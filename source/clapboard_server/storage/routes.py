@@ -1,18 +1,27 @@
 """The ``/component/*`` routes: upload through a signed URL, download, thumbnail and removal.
 
-Downloads, thumbnails and removals carry the credentials in the query string
-(``id``, ``username``, ``apiKey``), as the ftrack client sends them: URL-encoded when it downloads
-itself, verbatim in the URLs ``Location.get_url()`` builds. Both spellings are accepted.
+Credentials (wire protocol 9.2): downloads and thumbnails accept either a download ``token``
+(in the links the server puts in query results) or exactly one ``username`` and one ``apiKey``
+query parameter, as the ftrack client sends them; removal needs the key. Query strings are decoded
+the standard way, once: a request naming several users or keys is refused, never tried pair by pair.
+
+Stored files are served as attachments (unless they are images or videos of a known type), with
+``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that forbids running anything,
+so a file uploaded as HTML cannot run script on the API's origin.
 
 ``/component/thumbnail`` answers the component's stored bytes as uploaded: the server does not
 resize images, so its ``size`` parameter is accepted and ignored. ``/component/remove`` answers 200
 whether or not data was stored (``"removed"`` tells which), so a retried removal does not fail.
+
+Each route first establishes the user (``_user``, or the user an upload URL was issued to); the
+policy's check of the component's project goes right after it.
 """
 
 from __future__ import annotations
 
 import json
-from urllib.parse import unquote, unquote_plus
+import re
+import time
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -21,54 +30,63 @@ from starlette.routing import BaseRoute, Route
 
 from ..auth import Authenticator
 from ..errors import ApiError, InvalidCredentialsError, ValidationError
-from .files import decode_md5
+from .files import DEFAULT_CONTENT_TYPE, decode_md5
 from .store import Storage
+from .tokens import InvalidTokenError, UploadGrant
 
 _JSON = "application/json; charset=utf-8"
+#: Types a browser may show inline: images and videos it cannot run code from (not SVG).
+INLINE_TYPES = frozenset({
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif",
+    "video/mp4", "video/webm", "video/ogg", "video/quicktime",
+})
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class UsedTokenError(InvalidTokenError):
+    """An upload URL that was already used."""
 
 
 def _json(payload: dict, status_code: int = 200) -> Response:
-    return Response(json.dumps(payload), status_code=status_code, media_type=_JSON)
+    return Response(json.dumps(payload), status_code=status_code, media_type=_JSON, headers=SECURITY_HEADERS)
 
 
 def _error(error: ApiError) -> Response:
     return _json(error.to_payload(), error.status_code)
 
 
-def _raw_values(request: Request, name: str) -> list[str]:
-    """Every way of reading query parameter ``name``: decoded as usual, then as written."""
-    values = []
-    parsed = request.query_params.get(name)
-    if parsed is not None:
-        values.append(parsed)
-    for pair in request.url.query.split("&"):
-        key, separator, value = pair.partition("=")
-        if separator and unquote_plus(key) == name:
-            values.extend((unquote(value), value))
-    return list(dict.fromkeys(values))
-
-
-def _authenticate(authenticator: Authenticator, request: Request) -> str:
-    """The user id for the ``username`` / ``apiKey`` query parameters, read leniently."""
-    users, keys = _raw_values(request, "username"), _raw_values(request, "apiKey")
-    if not users or not keys:
-        raise InvalidCredentialsError("Missing credentials: pass the username and apiKey query parameters.")
-    error: ApiError | None = None
-    for username in users:
-        for api_key in keys:
-            try:
-                return authenticator.authenticate(username, api_key)
-            except InvalidCredentialsError as failure:
-                error = failure
-    assert error is not None
-    raise error
+def _single(request: Request, name: str) -> str | None:
+    """The one value of query parameter ``name``; None when absent; refused when repeated."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError(f"The {name} query parameter is given {len(values)} times; give it once.")
+    return values[0] if values else None
 
 
 def _resource_id(request: Request) -> str:
-    resource_id = request.query_params.get("id")
+    resource_id = _single(request, "id")
     if not resource_id:
         raise ValidationError("The id query parameter (the component id) is missing.")
     return resource_id
+
+
+def _user(authenticator: Authenticator, storage: Storage, request: Request, resource_id: str,
+          token_allowed: bool) -> str:
+    """The id of the user a request acts for: from its download token or its one key pair."""
+    token = _single(request, "token")
+    if token is not None and token_allowed:
+        user_id = storage.tokens.verify_download(resource_id, token)
+        authenticator.check_active(user_id)
+        return user_id
+    username, api_key = _single(request, "username"), _single(request, "apiKey")
+    if not username or not api_key:
+        raise InvalidCredentialsError("Missing credentials: pass the username and apiKey query parameters.")
+    return authenticator.authenticate(username, api_key)
 
 
 def _optional_int(request: Request, header: str) -> int | None:
@@ -80,42 +98,75 @@ def _optional_int(request: Request, header: str) -> int | None:
     return int(value)
 
 
+def _download_headers(content_type: str, size: int) -> dict[str, str]:
+    headers = {**SECURITY_HEADERS, "Content-Length": str(size)}
+    if content_type.split(";")[0].strip().lower() not in INLINE_TYPES:
+        headers["Content-Disposition"] = "attachment"
+    return headers
+
+
+def _served_type(stored: str) -> str:
+    """The stored content type when it is a plain ``type/subtype``, else the default."""
+    return stored if _MEDIA_TYPE.fullmatch(stored) else DEFAULT_CONTENT_TYPE
+
+
+def _upload_limits(request: Request, grant: UploadGrant) -> tuple[int | None, bytes | None]:
+    """The size and digest the body must have: signed in the URL, or else declared in headers."""
+    declared = _optional_int(request, "content-length")
+    if grant.size is not None and declared is not None and declared != grant.size:
+        raise ValidationError(
+            f"The upload's Content-Length of {declared} is not the {grant.size} bytes its URL was issued for."
+        )
+    checksum = request.headers.get("content-md5")
+    header_md5 = decode_md5(checksum) if checksum else None
+    if grant.md5 is not None and header_md5 is not None and header_md5 != grant.md5:
+        raise ValidationError("The upload's Content-MD5 is not the checksum its URL was issued for.")
+    return (grant.size if grant.size is not None else declared), (grant.md5 or header_md5)
+
+
 def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
     """The Starlette routes serving ``storage``, checking credentials with ``authenticator``."""
 
     async def put(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
-            storage.tokens.verify(resource_id, request.query_params.get("token"))
-            checksum = request.headers.get("content-md5")
-            size = await storage.files.write(
-                resource_id, request.stream(),
-                expected_size=_optional_int(request, "content-length"),
-                expected_md5=decode_md5(checksum) if checksum else None,
-                content_type=request.headers.get("content-type"),
-            )
+            grant = storage.tokens.verify_upload(resource_id, _single(request, "token"))
+            await run_in_threadpool(authenticator.check_active, grant.user_id)
+            # The policy's check that grant.user_id may write this component goes here.
+            size, md5 = _upload_limits(request, grant)
+            if not await run_in_threadpool(storage.ledger.claim, grant.signature, grant.expires, time.time()):
+                raise UsedTokenError("This upload URL was already used; ask for a new one with get_upload_metadata.")
+            try:
+                stored_size = await storage.files.write(
+                    resource_id, request.stream(), expected_size=size, expected_md5=md5,
+                    content_type=request.headers.get("content-type"),
+                )
+            except BaseException:
+                await run_in_threadpool(storage.ledger.release, grant.signature)
+                raise
         except ApiError as error:
             return _error(error)
         except ClientDisconnect:  # nothing was stored; the client is gone
             return _error(ValidationError("The upload was interrupted; nothing was stored."))
-        return _json({"component_id": resource_id, "size": size})
+        return _json({"component_id": resource_id, "size": stored_size})
 
     async def get(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
-            await run_in_threadpool(_authenticate, authenticator, request)
+            # _user answers the user id: the policy's check that it may read the component goes next.
+            await run_in_threadpool(_user, authenticator, storage, request, resource_id, True)
             stored = await run_in_threadpool(storage.files.open, resource_id)
         except ApiError as error:
             return _error(error)
-        return StreamingResponse(
-            iterate_in_threadpool(stored.chunks()), media_type=stored.content_type,
-            headers={"Content-Length": str(stored.size)},
-        )
+        content_type = _served_type(stored.content_type)
+        return StreamingResponse(iterate_in_threadpool(stored.chunks()), media_type=content_type,
+                                 headers=_download_headers(content_type, stored.size))
 
     async def remove(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
-            await run_in_threadpool(_authenticate, authenticator, request)
+            # _user answers the user id: the policy's check that it may remove the data goes next.
+            await run_in_threadpool(_user, authenticator, storage, request, resource_id, False)
             removed = await run_in_threadpool(storage.files.remove, resource_id)
         except ApiError as error:
             return _error(error)
@@ -128,4 +179,3 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
         Route("/component/thumbnail", get, methods=["GET"], name="component-thumbnail"),
         Route("/component/remove", remove, methods=["GET"], name="component-remove"),
     ]
-
