@@ -23,7 +23,7 @@ FINGERPRINT = {
 
 def other_user(server, api):
     """A new user with its own API key, as an :class:`Api`."""
-    user = create("User", username=f"other-{uuid.uuid4().hex[:8]}")
+    user = create("User", username=f"other-{uuid.uuid4().hex[:8]}", is_active=True)
     api.call(user)
     answer = api.call({"action": "reset_remote", "reset_type": "api_key", "entity_type": "User",
                        "entity_key": user["entity_data"]["id"]})
