@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import exception
 from .batching import group_values, lazy_batch
+from .codec import is_datetime
 from .symbol import CREATED, NOT_SET
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +55,15 @@ def local_store(entity: Entity) -> dict[str, Any]:
 def is_created(entity: Entity) -> bool:
     """Return whether *entity* was created in its session and not yet committed."""
     return entity.session.recorded_operations.state(entity._identity) is CREATED
+
+
+def check_open(entity: Entity) -> None:
+    """Raise :exc:`~clapboard.exception.ConnectionClosedError` if *entity*'s session is closed."""
+    if entity.session._closed:
+        raise exception.ConnectionClosedError(
+            f"Connection closed. Cannot change {entity.entity_type} {', '.join(map(str, entity._identity[1:]))}: "
+            "its session is closed. Open a new Session and get the entity from it."
+        )
 
 
 def merge_references(function: Callable) -> Callable:
@@ -107,6 +117,9 @@ class Attributes:
 
 class Attribute:
     """A name and value pair persisted remotely."""
+
+    #: ``(description, test)`` of the values the server accepts, or None to accept anything.
+    value_check: tuple[str, Callable[[Any], bool]] | None = None
 
     def __init__(
         self,
@@ -213,6 +226,7 @@ class Attribute:
         entities[0].session.populate(entities, self._name)
 
     def _check_mutable(self, entity: Entity, value: Any) -> None:
+        check_open(entity)
         if not self._mutable and value is not NOT_SET and self.is_set(entity):
             raise exception.ImmutableAttributeError(self)
 
@@ -243,9 +257,58 @@ class ScalarAttribute(Attribute):
     """Represent a scalar value."""
 
     def __init__(self, name: str, data_type: str, **kw: Any):
-        """Initialise with *name* and *data_type* (an informational label)."""
+        """Initialise with *name* and *data_type* (``string``, ``integer``, ``float``, ...)."""
         super().__init__(name, **kw)
         self.data_type = data_type
+        self.value_check = _VALUE_CHECKS.get(data_type)
+
+    def check_value(self, entity_type: str, value: Any) -> None:
+        """Raise :exc:`~clapboard.exception.InvalidValueError` if the server would refuse *value*.
+
+        None and :data:`~clapboard.symbol.NOT_SET` always fit; JSON and
+        variable values are not checked.
+        """
+        check = self.value_check
+        if check is not None and value is not None and value is not NOT_SET and not check[1](value):
+            raise exception.InvalidValueError(entity_type, self._name, check[0], value)
+
+    def set_local_value(self, entity: Entity, value: Any) -> None:
+        """Set local value for *entity* once checked against the attribute's type."""
+        self.check_value(entity.entity_type, value)
+        super().set_local_value(entity, value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parses(convert: Callable[[str], Any], text: str) -> bool:
+    try:
+        convert(text.strip())
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
+
+
+def _is_datetime_text(text: str) -> bool:
+    import arrow  # imported on first use: see clapboard.codec
+
+    return _parses(arrow.get, text)
+
+
+#: data type → (description, test of the values the server accepts for it).
+_VALUE_CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "string": ("a string", lambda value: value.__class__ is str or isinstance(value, str) or _is_number(value)),
+    "integer": ("an integer", lambda value: (isinstance(value, int) and not isinstance(value, bool))
+                or (isinstance(value, float) and value.is_integer())
+                or (isinstance(value, str) and _parses(int, value))),
+    "float": ("a number", lambda value: _is_number(value) or (isinstance(value, str) and _parses(float, value))),
+    "boolean": ("a boolean", lambda value: isinstance(value, bool) or (
+        isinstance(value, int) and value in (0, 1)) or (
+        isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"))),
+    "datetime": ("a datetime (datetime, date, arrow or ISO 8601 text)", lambda value: is_datetime(value) or (
+        isinstance(value, str) and _is_datetime_text(value))),
+}
 
 
 class ReferenceAttribute(Attribute):

@@ -20,6 +20,7 @@ from .attribute import (
     CollectionAttribute,
     CustomAttributeCollectionAttribute,
     KeyValueMappedCollectionAttribute,
+    check_open,
     local_store,
 )
 from .cache import PerSessionDefaultKeyMaker, memoise_session
@@ -116,6 +117,7 @@ class Collection(MutableSequence):
     # Mutating --------------------------------------------------------------------------------
 
     def _validate_mutable(self) -> None:
+        check_open(self.entity)
         if not self.mutable:
             raise exception.ImmutableCollectionError(self)
 

@@ -5,6 +5,8 @@ the error's *details*::
 
     Error
     ├── AuthenticationError
+    ├── ServerConnectionError (also requests' and Python's ConnectionError)
+    ├── ConfigurationError (also ValueError and TypeError)
     ├── ServerError
     │   ├── ServerCompatibilityError
     │   └── Server*Error (one per error name the server reports, see SERVER_ERRORS)
@@ -13,7 +15,8 @@ the error's *details*::
     ├── EntityTypeError ─ UnrecognisedEntityTypeError
     ├── OperationError
     ├── InvalidStateError ─ InvalidStateTransitionError
-    ├── AttributeError ─ ImmutableAttributeError
+    ├── AttributeError ─ ImmutableAttributeError, UnknownAttributeError (also KeyError),
+    │                    InvalidValueError (also TypeError)
     ├── CollectionError ─ ImmutableCollectionError, DuplicateItemInCollectionError
     ├── EventHubError ─ EventHubConnectionError, EventHubPacketError
     ├── LocationError ─ ComponentNotInAnyLocationError, ComponentNotInLocationError,
@@ -28,8 +31,12 @@ from __future__ import annotations
 
 import builtins
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+import requests.exceptions
+
+from .suggestion import did_you_mean
 
 
 class Error(Exception):
@@ -66,6 +73,26 @@ class AuthenticationError(Error):
     """Raise when an authentication error occurs."""
 
     default_message = "Authentication error."
+
+
+class ServerConnectionError(Error, requests.exceptions.ConnectionError, builtins.ConnectionError):
+    """Raise when the server cannot be reached: refused, unknown host, TLS failure, timeout.
+
+    Also a :exc:`requests.exceptions.ConnectionError` and a :exc:`ConnectionError`,
+    so code written for the ftrack client, which let those through, keeps working.
+    """
+
+    default_message = "Cannot reach the server at {url}: {cause}"
+
+    def __init__(self, url: str, cause: str, **kw: Any):
+        kw.setdefault("details", {}).update({"url": url, "cause": cause})
+        super().__init__(**kw)
+
+
+class ConfigurationError(Error, ValueError, TypeError):
+    """Raise when a session is given an unusable setting (a URL without scheme, a dict as key)."""
+
+    default_message = "Invalid configuration."
 
 
 class ServerError(Error):
@@ -119,10 +146,12 @@ class EntityTypeError(Error):
 class UnrecognisedEntityTypeError(EntityTypeError):
     """Raise when an unrecognised entity type detected."""
 
-    default_message = 'Entity type "{entity_type}" not recognised.'
+    default_message = 'Entity type "{entity_type}" not recognised.{suggestion}'
 
-    def __init__(self, entity_type: str, **kw: Any):
-        kw.setdefault("details", {}).update({"entity_type": entity_type})
+    def __init__(self, entity_type: str, known_types: Iterable[str] = (), **kw: Any):
+        """Initialise for *entity_type*; *known_types* are searched for a suggestion."""
+        suggestion = did_you_mean(str(entity_type), known_types)
+        kw.setdefault("details", {}).update({"entity_type": entity_type, "suggestion": suggestion})
         super().__init__(**kw)
 
 
@@ -166,6 +195,30 @@ class ImmutableAttributeError(AttributeError):
 
     def __init__(self, attribute: Any, **kw: Any):
         kw.setdefault("details", {}).update({"attribute": attribute})
+        super().__init__(**kw)
+
+
+class UnknownAttributeError(AttributeError, KeyError):
+    """Raise when an entity type has no attribute of the name used (also a :exc:`KeyError`)."""
+
+    default_message = "{entity_type} has no attribute {name!r}.{suggestion}"
+
+    def __init__(self, entity_type: str, name: str, known_names: Iterable[str] = (), **kw: Any):
+        """Initialise for *name* of *entity_type*; *known_names* are searched for a suggestion."""
+        suggestion = did_you_mean(str(name), known_names)
+        kw.setdefault("details", {}).update({"entity_type": entity_type, "name": name, "suggestion": suggestion})
+        super().__init__(**kw)
+
+
+class InvalidValueError(AttributeError, TypeError):
+    """Raise when a value does not fit the type of the attribute it is set on (also a :exc:`TypeError`)."""
+
+    default_message = "{entity_type}.{name} expects {expected}, got {value!r}."
+
+    def __init__(self, entity_type: str, name: str, expected: str, value: Any, **kw: Any):
+        kw.setdefault("details", {}).update(
+            {"entity_type": entity_type, "name": name, "expected": expected, "value": value}
+        )
         super().__init__(**kw)
 
 

@@ -82,7 +82,14 @@ class QueryResult(collections.abc.Sequence):
     OFFSET_EXPRESSION = re.compile(r"(?P<offset>offset (?P<value>\d+))")
     LIMIT_EXPRESSION = re.compile(r"(?P<limit>limit (?P<value>\d+))")
 
-    def __init__(self, session: Session, expression: str, page_size: int = 500, progress: ProgressOption = None):
+    def __init__(
+        self,
+        session: Session,
+        expression: str,
+        page_size: int = 500,
+        progress: ProgressOption = None,
+        user_expression: str | None = None,
+    ):
         """Initialise result set for *expression*, run through *session*.
 
         *page_size* is the most records fetched in one request; any offset or
@@ -93,9 +100,13 @@ class QueryResult(collections.abc.Sequence):
         each page when the results take more than one page (the total is
         counted on the server then); True draws a bar, None (default) draws
         one in interactive sessions only (see :mod:`clapboard.progress`).
+
+        *user_expression* is the text the user wrote, when *expression*
+        completes it: the server points syntax errors into it.
         """
         super().__init__()
         self._session = session
+        self._user_expression = user_expression
         self._expression, self._offset, self._limit = split_paging(expression)
         self._page_size = page_size
         if self._limit is not None and self._limit < page_size:
@@ -175,7 +186,7 @@ class QueryResult(collections.abc.Sequence):
         if self._limit is not None:
             page_size = min(page_size, self._limit - len(self._results))
         expression = f"{self._expression} offset {self._next_offset} limit {page_size}"
-        records, next_offset = self._session._query(expression)
+        records, next_offset = self._session._query(expression, self._user_expression)
         make_siblings(records)
         self._results.extend(records)
         if self._limit is not None and len(self._results) >= self._limit:
@@ -244,7 +255,7 @@ class QueryResult(collections.abc.Sequence):
             raise ValueError("Expression already contains a limit clause.")
         if self._offset is not None:
             raise ValueError("Expression contains an offset clause which does not make sense when selecting a single item.")
-        records, _ = self._session._query(f"{self._expression} limit 2")
+        records, _ = self._session._query(f"{self._expression} limit 2", self._user_expression)
         if not records:
             raise exception.NoResultFoundError()
         if len(records) > 1:
@@ -261,5 +272,5 @@ class QueryResult(collections.abc.Sequence):
         expression = self._expression
         if self._offset:
             expression += f" offset {self._offset}"
-        records, _ = self._session._query(f"{expression} limit 1")
+        records, _ = self._session._query(f"{expression} limit 1", self._user_expression)
         return records[0] if records else None

@@ -39,7 +39,7 @@ from .symbol import (
     SERVER_LOCATION_ID,
     UNMANAGED_LOCATION_ID,
 )
-from .transport import HttpTransport, SessionAuthentication, Transport
+from .transport import HttpTransport, SessionAuthentication, Transport, check_settings
 from .unit_of_work import OperationPayload, compress
 
 __all__ = [
@@ -136,7 +136,7 @@ class Session:
             import getpass  # imports termios: not worth it for sessions given a user
 
             api_user = getpass.getuser()
-        self._server_url = server_url.rstrip("/")
+        self._server_url = check_settings(server_url, api_user, api_key)
         self._api_key = api_key
         self._api_user = api_user
 
@@ -173,6 +173,8 @@ class Session:
         )
         if hasattr(self._transport, "idempotent_writes"):
             self._transport.idempotent_writes = bool(self._server_information.get("idempotent_writes"))
+        #: Whether query operations may carry the user's own expression (clapboard servers say so).
+        self._send_user_expression = bool(self._server_information.get("query_user_expression"))
         # Classes are built on first use, each after its construct-entity-type event.
         self.types = schema.EntityTypes(self.schemas, self._construct_entity_type)
         self._hook = merge.attaching_hook(self)
@@ -334,6 +336,8 @@ class Session:
     # Hooks used by attributes and collections (see clapboard.attribute) -----------------------
 
     def _local_changed(self, entity: Entity, name: str, old_value: Any, new_value: Any) -> None:
+        if self._closed:
+            self._check_open()
         self._with_local[id(entity)] = entity
         if self._record_operations.get():
             identity = entity._identity
@@ -369,11 +373,11 @@ class Session:
 
     # Creating, deleting, reading -----------------------------------------------------------------
 
-    def _entity_class(self, entity_type: str) -> type:
+    def _entity_class(self, entity_type: str) -> type[Entity]:
         cls = self.types.get(entity_type)
         if cls is None:
-            raise exception.UnrecognisedEntityTypeError(entity_type)
-        return cls
+            raise exception.UnrecognisedEntityTypeError(entity_type, known_types=self.types.keys())
+        return cls  # type: ignore[return-value]  # every class the factory builds is an Entity
 
     def create(self, entity_type: str, data: dict[str, Any] | None = None, reconstructing: bool = False) -> Entity:
         """Create and return an entity of *entity_type* with initial *data*.
@@ -381,8 +385,13 @@ class Session:
         Missing values get their schema defaults (such as a new id). With
         *reconstructing*, *data* describes an existing entity instead: no
         defaults apply and nothing is recorded. The entity is merged into
-        the session.
+        the session. Unknown attribute names and values that do not fit the
+        schema's types raise at once (see
+        :exc:`~clapboard.exception.UnknownAttributeError` and
+        :exc:`~clapboard.exception.InvalidValueError`).
         """
+        if self._closed and not reconstructing:
+            self._check_open()
         cls = self._entity_class(entity_type)
         if cls.__init__ is not Entity.__init__:
             # A class of the user's with its own initialiser: let it run.
@@ -418,6 +427,7 @@ class Session:
 
     def delete(self, entity: Entity) -> None:
         """Mark *entity* for deletion; it is deleted on the server at the next commit."""
+        self._check_open()
         entity = self._attach(entity)
         if self._record_operations.get():
             identity = entity._identity
@@ -468,18 +478,31 @@ class Session:
         *progress* reports the rows loaded when fetching takes several pages
         (see :mod:`clapboard.progress`).
         """
-        if not re.match(r"\s*select\s", expression, re.IGNORECASE):
+        written = expression
+        if re.match(r"\s*select\s", expression, re.IGNORECASE):
+            match = re.search(r"\sfrom\s+(\w+)", expression, re.IGNORECASE)
+            if match is not None:
+                self._entity_class(match.group(1))
+        else:
             match = re.match(r"\s*(\w+)", expression)
             if match is None:
                 raise exception.ParseError(f"Cannot determine entity type of query {expression!r}.")
             cls = self._entity_class(match.group(1))
             projections = cls.default_projections or list(cls.primary_key_attributes)
             expression = f"select {', '.join(projections)} from {expression.strip()}"
-        return QueryResult(self, expression, page_size=page_size, progress=progress)
+        return QueryResult(self, expression, page_size=page_size, progress=progress, user_expression=written)
 
-    def _query(self, expression: str) -> tuple[list[Entity], int | None]:
-        """Run one query request; return the entities and the next page's offset."""
-        result = self._call([{"action": "query", "expression": expression}])[0]
+    def _query(self, expression: str, user_expression: str | None = None) -> tuple[list[Entity], int | None]:
+        """Run one query request; return the entities and the next page's offset.
+
+        *user_expression* is the text the user wrote, before projections,
+        offset and limit were added: the server points its syntax errors
+        into it.
+        """
+        operation = {"action": "query", "expression": expression}
+        if user_expression is not None and user_expression != expression and self._send_user_expression:
+            operation["user_expression"] = user_expression
+        result = self._call([operation])[0]
         metadata = result.get("metadata") or {}
         next_page = metadata.get("next") or {}
         return result.get("data") or [], next_page.get("offset")
@@ -490,8 +513,11 @@ class Session:
         """Retrieve entity of *entity_type* with *data*, creating it if necessary.
 
         Look for an entity whose *identifying_keys* (default: all keys of
-        *data*, top level scalars only) match *data*. Create it when none is
-        found, update it when its other values differ; either way commit.
+        *data*) match *data*; entity values match by reference (their primary
+        key). Unknown attribute names raise
+        :exc:`~clapboard.exception.UnknownAttributeError` before any request.
+        Create it when none is found, update it when its other values
+        differ; either way commit.
         Raise :exc:`KeyError` if *data* lacks an identifying key,
         :exc:`ValueError` if there are none, and
         :exc:`~clapboard.exception.MultipleResultsFoundError` if several
@@ -500,7 +526,11 @@ class Session:
         keys = list(identifying_keys) if identifying_keys is not None else list(data)
         if not keys:
             raise ValueError(f"Could not determine any identifying data to check against when ensuring {entity_type!r} with data {data!r}.")
-        criteria = " and ".join(f"{key} is {quote(data[key])}" for key in keys)
+        cls = self._entity_class(entity_type)
+        for key in [*keys, *data]:
+            if key not in cls._attribute_map:
+                raise cls._unknown(key)
+        criteria = " and ".join(_criterion(key, data[key]) for key in keys)
         try:
             entity = self.query(f"{entity_type} where {criteria}").one()
         except exception.NoResultFoundError:
@@ -571,7 +601,10 @@ class Session:
         payloads = compress(operations)
         results: list[Any] = []
         if payloads:
-            results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
+            try:
+                results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
+            except exception.ServerError as error:
+                raise _commit_failed(error, payloads) from error
         with_local = list(self._with_local.values())
         self.recorded_operations.clear()
         self._with_local.clear()
@@ -603,7 +636,10 @@ class Session:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise exception.ConnectionClosedError()
+            raise exception.ConnectionClosedError(
+                "Connection closed. The session neither talks to the server nor records changes "
+                "any more: open a new Session."
+            )
 
     def _decode_attached(self, content: bytes) -> Any:
         if self._entity_cache.enabled:
@@ -984,6 +1020,33 @@ class Session:
                 availability[location["id"]] = location.get_component_availabilities([component])[0]
             results.append(availability)
         return results
+
+
+def _criterion(key: str, value: Any) -> str:
+    """Return the query condition matching attribute *key* to *value* (an entity: by its key)."""
+    if isinstance(value, Entity):
+        return " and ".join(
+            f"{key}.{name} is {quote(part)}"
+            for name, part in zip(value.primary_key_attributes or (), value._identity[1:])
+        )
+    return f"{key} is {quote(value)}"
+
+
+def _commit_failed(error: exception.ServerError, payloads: list[OperationPayload]) -> exception.ServerError:
+    """Return *error* (from a commit of *payloads*) with what to do next."""
+    counts: dict[str, int] = {}
+    for payload in payloads:
+        action = str(payload.get("action"))
+        counts[action] = counts.get(action, 0) + 1
+    pending = ", ".join(f"{count} {action}" for action, count in counts.items())
+    message = (
+        f"{error} The commit was refused and nothing was saved ({pending} pending). "
+        "Fix what the server names and commit again, or call session.rollback() to "
+        "discard the pending changes."
+    )
+    failed = type(error)(message, details=error.details)
+    failed.is_template = False
+    return failed
 
 
 class AutoPopulatingContext:

@@ -17,6 +17,7 @@ from . import idempotency, wire
 from .errors import ApiError
 from .events.endpoint import routes as event_routes
 from .limits import LimitExceededError, Limits
+from .request_log import REFUSAL_KEY
 from .server import Server
 from .storage.routes import routes as storage_routes
 
@@ -30,9 +31,11 @@ def _error_response(error: ApiError, strict: bool) -> Response:
 
 
 def _log_refusal(request: Request, user: str | None, error: ApiError) -> None:
-    """One line per refused request: who, and why (the message the client got)."""
-    log.info("Refused %s %s from %s: %s: %s", request.method, request.url.path,
-             user or "an unauthenticated client", error.exception_name, error.message[:300])
+    """Why a request was refused: appended to its line in the request log (one line in all)."""
+    reason = f"{error.exception_name}: {error.message[:300]}"
+    request.scope[REFUSAL_KEY] = reason
+    log.debug("Refused %s %s from %s: %s", request.method, request.url.path, user or "an unauthenticated client",
+              reason)
 
 
 async def read_body(request: Request, limits: Limits) -> bytes:

@@ -18,16 +18,20 @@ import uvicorn
 
 from .app import create_app
 from .limits import Limits
+from .request_log import RequestLog
 from .server import Server
-from .sockets import listening_socket
+from .sockets import PortInUseError, listening_socket
 from .timeouts import protocol_class
+
+__all__ = ["EmbeddedServer", "PortInUseError", "start"]
 
 
 def uvicorn_config(app, limits: Limits | None = None) -> uvicorn.Config:
-    """The uvicorn configuration every clapboard server runs ``app`` with."""
+    """The uvicorn configuration every clapboard server runs ``app`` with (requests logged, see
+    :mod:`clapboard_server.request_log`; read timeouts, see :mod:`clapboard_server.timeouts`)."""
     limits = limits or Limits.resolve()
     return uvicorn.Config(
-        app, log_level="warning", lifespan="off", access_log=False,
+        RequestLog(app), log_level="warning", lifespan="off", access_log=False,
         http=protocol_class(limits.header_timeout, limits.body_timeout),
         ws_max_size=limits.max_body_bytes,
     )
@@ -107,25 +111,30 @@ def start(
 
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
-    folder. ``port=0`` picks a free port. ``limits`` (a :class:`~clapboard_server.limits.Limits`)
-    or keyword arguments named after its fields (``max_body_bytes=1_000_000``) change the
-    server's limits; the others come from ``CLAPBOARD_SERVER_*`` variables or the defaults.
+    folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
+    it is in use, :class:`PortInUseError` is raised and no data folder is created. ``limits`` (a
+    :class:`~clapboard_server.limits.Limits`) or keyword arguments named after its fields
+    (``max_body_bytes=1_000_000``) change the server's limits; the others come from
+    ``CLAPBOARD_SERVER_*`` variables or the defaults.
     """
     if limits is None or limit_overrides:
         base = dataclasses.asdict(limits) if limits is not None else {}
         limits = Limits.resolve({**base, **limit_overrides})
+    sock = listening_socket(host, port)
     temporary = None
-    if data_dir is None:
-        temporary = tempfile.mkdtemp(prefix="clapboard-")
-        data_dir = temporary
-    server = Server(Path(data_dir), database, limits=limits)
+    server = None
     try:
+        if data_dir is None:
+            temporary = tempfile.mkdtemp(prefix="clapboard-")
+            data_dir = temporary
+        server = Server(Path(data_dir), database, limits=limits)
         server.prepare()
-        sock = listening_socket(host, port)
         handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
         handle.start(sock)
     except BaseException:
-        server.close()
+        sock.close()
+        if server is not None:
+            server.close()
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
         raise

@@ -120,13 +120,17 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_refused_connections_are_retried_then_raised():
-    transport = HttpTransport(f"http://127.0.0.1:{free_port()}", "u", "k", backoff=0, max_retries=2)
+def test_refused_connections_are_retried_quickly_then_raised():
+    url = f"http://127.0.0.1:{free_port()}"
+    transport = HttpTransport(url, "u", "k", backoff=0.5, max_retries=2)
     sleeps = []
     transport._sleep = sleeps.append
-    with pytest.raises(requests.exceptions.ConnectionError):
+    with pytest.raises(exception.ServerConnectionError) as error:
         transport.call(b"[]", decode, idempotent=False)  # never sent: safe to retry a write
-    assert sleeps == [0, 1]
+    assert sleeps == [0.1, 0.2]
+    assert str(error.value) == f"Cannot reach the server at {url}: connection refused. Is the server running?"
+    assert isinstance(error.value, requests.exceptions.ConnectionError)  # as the ftrack client raised
+    assert isinstance(error.value, ConnectionError)
 
 
 def test_timeouts(server):

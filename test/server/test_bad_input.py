@@ -133,10 +133,10 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(api, other, body, exce
         assert error["exception"] == exception, error
         assert words in error["content"], error
     assert fingerprint(api) == before
-    refusals = [r for r in caplog.records if r.name.startswith("clapboard_server") and r.levelno >= logging.INFO
-                and r.getMessage().startswith("Refused POST /api")]
-    assert len(refusals) == len(responses)  # one line per refused request...
-    assert all("\n" not in r.getMessage() and not r.exc_info for r in refusals)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("clapboard_server")
+             and r.levelno >= logging.INFO and f"{api.headers['ftrack-user']} POST /api {status} " in r.getMessage()]
+    assert len(lines) == len(responses)  # one line per refused request, naming the reason...
+    assert all(f"refused: {exception}" in line and "\n" not in line for line in lines), lines[:2]
     assert not [r for r in caplog.records if r.exc_info]  # ...and no traceback anywhere
 
 

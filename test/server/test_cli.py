@@ -32,7 +32,7 @@ def test_server_command_prints_url_and_user_and_serves(tmp_path, backend):
         output = "".join(lines)
         assert "clapboard server listening on http://127.0.0.1:" in output, output
         url = output.split("listening on ")[1].split()[0]
-        assert "API user:    admin" in output
+        assert "  export CLAPBOARD_API_USER=admin" in output
         key_file = tmp_path / "admin-api-key"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         key = key_file.read_text().strip()

@@ -40,6 +40,7 @@ from clapboard.accessor.base import Accessor
 from clapboard.data import FileWrapper
 from clapboard.progress import ProgressCallback, ProgressOption, Reporter
 from clapboard.symbol import CHUNK_SIZE
+from clapboard.transport import classify
 
 logger = logging.getLogger(__name__)
 
@@ -195,13 +196,15 @@ class ServerAccessor(Accessor):
             try:
                 return self.http.get(url, stream=stream, timeout=self.timeout)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
-                if attempt >= self.max_retries:
+                failure = classify(error, self.timeout)
+                if not failure.retryable or attempt >= self.max_retries:
                     raise exception.AccessorOperationFailedError(
-                        operation=route, resource_identifier=resource_identifier, error=error
+                        operation=route, resource_identifier=resource_identifier,
+                        error=exception.ServerConnectionError(self.session.server_url, failure.cause),
                     ) from error
-                logger.warning("Request to %s failed (%s); retrying (%d/%d).", route, error,
+                logger.warning("Request to %s failed (%s); retrying (%d/%d).", route, failure.cause,
                                attempt + 1, self.max_retries)
-                time.sleep(self.backoff * (2**attempt))
+                time.sleep(self.backoff * (2**attempt) * (0.2 if failure.quick else 1))
                 attempt += 1
 
     def _check(self, response: requests.Response, operation: str, resource_identifier: str) -> None:
@@ -293,8 +296,9 @@ class ServerAccessor(Accessor):
             try:
                 response = self.http.put(metadata["url"], data=body, headers=headers, timeout=self.timeout)
             except requests.exceptions.RequestException as error:
+                cause = exception.ServerConnectionError(self.session.server_url, classify(error, self.timeout).cause)
                 raise exception.AccessorOperationFailedError(
-                    operation="upload", resource_identifier=resource_identifier, error=error
+                    operation="upload", resource_identifier=resource_identifier, error=cause
                 ) from error
         with response:
             self._check(response, "upload", resource_identifier)

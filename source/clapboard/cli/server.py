@@ -4,14 +4,35 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
+import shlex
 import signal
 import sys
 import threading
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def add_storage_arguments(parser: argparse.ArgumentParser, default_data_dir: str | None = "clapboard-data") -> None:
+    """Add ``--data-dir`` and ``--database``, the options naming a server's data."""
+    default = f" (default: ./{default_data_dir})" if default_data_dir else ""
+    parser.add_argument("--data-dir", default=default_data_dir,
+                        help=f"folder for the database and stored files{default}")
+    parser.add_argument("--database", metavar="URL",
+                        help="SQLAlchemy URL of the database, e.g. postgresql://user@host/db "
+                        "(default: SQLite in the data folder)")
+
+
+def configure_logging(level: str) -> None:
+    """Log to standard error at *level*; ``info`` shows one line per request."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
 
 
 def _server(arguments: argparse.Namespace) -> int:
     try:
         from clapboard_server import embedded
+        from clapboard_server.folder_lock import FolderInUseError
     except ImportError:
         print('The server needs its extras: pip install "clapboard[server]"', file=sys.stderr)
         return 2
@@ -21,25 +42,34 @@ def _server(arguments: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"--limit: {error}", file=sys.stderr)
         return 2
-    handle = embedded.start(
-        data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port,
-        **limits,
-    )
-    print(f"clapboard server listening on {handle.server_url}")
-    print(f"  data folder: {handle.data_dir}")
-    print(f"  API user:    {handle.api_user}")
-    if handle.server.new_admin_key:
-        print(f"  API key:     {handle.api_key}   (shown once; also in {handle.data_dir / 'admin-api-key'})")
-    elif handle.api_key:
-        print(f"  API key:     in {handle.data_dir / 'admin-api-key'}")
-    else:
-        print(f"  API key:     not known here; issue one with: clapboard key reset {handle.api_user}")
-    if not is_loopback(arguments.host):
-        print(plain_http_warning(arguments.host, handle.port), file=sys.stderr)
-    print("Press Ctrl+C to stop.")
+    configure_logging(arguments.log_level)
+    try:
+        handle = embedded.start(
+            data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port,
+            **limits,
+        )
+    except (embedded.PortInUseError, FolderInUseError) as error:
+        print(f"clapboard server: {error}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    key_file = handle.data_dir.resolve() / "admin-api-key"
+    print(f"clapboard server listening on {handle.server_url}")
+    print(f"  data folder: {handle.data_dir.resolve()}")
+    print("Connect clients (clapboard commands, scripts, the ftrack client) with:")
+    print(f"  export CLAPBOARD_SERVER={shlex.quote(handle.server_url)}")
+    print(f"  export CLAPBOARD_API_USER={shlex.quote(handle.api_user)}")
+    if handle.server.new_admin_key:
+        print(f"  export CLAPBOARD_API_KEY={shlex.quote(handle.api_key)}")
+        print(f"The API key is new: it is shown this once and kept in {key_file}.")
+    elif handle.api_key:
+        print(f'  export CLAPBOARD_API_KEY="$(cat {shlex.quote(str(key_file))})"')
+    else:
+        print(f"The API key is not known here; issue one with: clapboard key reset {handle.api_user}")
+    if not is_loopback(arguments.host):
+        print(plain_http_warning(arguments.host, handle.port), file=sys.stderr)
+    print("Press Ctrl+C to stop.", flush=True)
     stop.wait()
     handle.stop()
     return 0
@@ -74,17 +104,23 @@ def _demo(arguments: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``server`` and ``demo`` to the ``clapboard`` command."""
-    server = commands.add_parser("server", help="run a clapboard server until interrupted")
-    server.add_argument("--data-dir", help="folder for the database and files (default: ./clapboard-data)",
-                        default="clapboard-data")
+    server = commands.add_parser(
+        "server",
+        help="run a clapboard server until interrupted",
+        description="Run a clapboard server until interrupted (Ctrl+C). It prints the export lines "
+        "that connect clients to it, and the administrator's API key when the key is new. The "
+        "port is checked first: when it is taken, nothing is created.",
+    )
+    add_storage_arguments(server)
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks one)")
-    server.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql://user@host/db (default: SQLite)")
     server.add_argument("--limit", action="append", metavar="NAME=VALUE",
                         help="change one of the server's limits, e.g. --limit max_body_bytes=1000000 "
                              "(repeatable; see the limits guide, or CLAPBOARD_SERVER_<NAME> variables)")
+    server.add_argument("--log-level", choices=LOG_LEVELS, default="info",
+                        help="what to log on standard error: info (the default) logs one line per request")
     server.set_defaults(run=_server)
-    demo = commands.add_parser("demo", help="build a small project on an embedded server and report on it")
-    demo.add_argument("--data-dir", help="keep the demo's data in this folder (default: temporary)")
-    demo.add_argument("--database", help="SQLAlchemy URL of the database (default: SQLite)")
+    demo = commands.add_parser("demo", help="build a small project on an embedded server and report on it",
+                               description="Build a small project on an embedded server and report on it.")
+    add_storage_arguments(demo, default_data_dir=None)
     demo.set_defaults(run=_demo)

@@ -18,12 +18,12 @@ import requests
 
 import clapboard
 
+from . import _connection
+
 
 def connect(arguments: argparse.Namespace) -> clapboard.Session:
     """Return a session from the command's options, falling back to the environment and ``.env``."""
-    return clapboard.Session(
-        server_url=arguments.server, api_user=arguments.api_user, api_key=arguments.api_key,
-    )
+    return _connection.connect(arguments, quiet=False)
 
 
 def namespace(session: clapboard.Session) -> dict[str, Any]:
@@ -101,13 +101,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     shell = commands.add_parser(
         "shell",
         help="interactive Python with a connected session",
-        description="Open IPython (or the standard console) with `session` connected and `clapboard` "
-        "imported. Credentials default to CLAPBOARD_SERVER, CLAPBOARD_API_USER and CLAPBOARD_API_KEY "
+        description="Open IPython (or the standard console) with the variable session connected and "
+        "the clapboard package imported. Credentials default to CLAPBOARD_SERVER, CLAPBOARD_API_USER and CLAPBOARD_API_KEY "
         "from the environment or a .env file.",
     )
-    shell.add_argument("--server", help="server URL (default: $CLAPBOARD_SERVER)")
-    shell.add_argument("--api-user", help="user name (default: $CLAPBOARD_API_USER)")
-    shell.add_argument("--api-key", help="API key (default: $CLAPBOARD_API_KEY)")
-    shell.add_argument("-c", dest="command_code", metavar="CODE", help="run CODE with `session` ready, then exit")
+    shell.add_argument("-c", dest="command_code", metavar="CODE", help="run CODE with session ready, then exit")
     shell.add_argument("--console", action="store_true", help="use the standard Python console even if IPython is installed")
+    _connection.add_connection_arguments(shell)
     shell.set_defaults(run=_shell)

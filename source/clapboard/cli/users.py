@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import Any
 
+from .server import add_storage_arguments
+
 
 class _RoleAction(argparse.Action):
     """``--role ROLE`` starts a grant; each following ``--project NAME`` narrows it to that project."""
@@ -99,12 +101,6 @@ def _reset(arguments: argparse.Namespace) -> None:
     print(f"New API key of {arguments.name}: {key}   (shown once; the old key no longer works)")
 
 
-def _database_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", default="clapboard-data",
-                        help="the server's data folder (default: ./clapboard-data)")
-    parser.add_argument("--database", help="SQLAlchemy URL of the server's database (default: SQLite in the data folder)")
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``user`` (add, list, disable, enable) and ``key`` (reset) to the ``clapboard`` command."""
     user = commands.add_parser("user", help="add, list, disable or enable the users of a server")
@@ -126,11 +122,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         parser.add_argument("name", help="the user name")
         parser.set_defaults(run=_run(_set_active(active)))
     for parser in (add, listing, *(actions.choices[n] for n in ("disable", "enable"))):
-        _database_options(parser)
+        add_storage_arguments(parser)
 
     key = commands.add_parser("key", help="manage API keys")
     key_actions = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     reset = key_actions.add_parser("reset", help="replace a user's API key and print the new one once")
     reset.add_argument("name", help="the user name")
-    _database_options(reset)
+    add_storage_arguments(reset)
     reset.set_defaults(run=_run(_reset))

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .. import display
+from .. import display, exception
 from ..attribute import EMPTY, ReferenceAttribute, attach_all, relink
 from ..symbol import NOT_SET
 
@@ -101,10 +101,11 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
         for name, value in data.items():
             attribute = attributes.get(name)
             if attribute is None:
-                self.logger.debug("Ignoring unknown attribute %r for %s.", name, self.entity_type)
-                continue
+                raise self._unknown(name)
             if value is NOT_SET:
                 continue
+            if attribute.value_check is not None:
+                attribute.check_value(self.entity_type, value)
             if name in self._deferred and _defer(attribute, value):
                 deferred[name] = value
                 continue
@@ -133,16 +134,28 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
 
     # Mapping interface -----------------------------------------------------------------------
 
+    @classmethod
+    def _unknown(cls, name: Any) -> exception.UnknownAttributeError:
+        """The error for *name*, which is not an attribute of this type (with suggestions)."""
+        return exception.UnknownAttributeError(cls.entity_type, name, cls._attribute_map)
+
     def __getitem__(self, key: str) -> Any:
         attribute = self._attribute_map.get(key)
         if attribute is None:
-            raise KeyError(key)
+            raise self._unknown(key)
+        return attribute.get_value(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the value of *key*, or *default* when the type has no such attribute."""
+        attribute = self._attribute_map.get(key)
+        if attribute is None:
+            return default
         return attribute.get_value(self)
 
     def __setitem__(self, key: str, value: Any) -> None:
         attribute = self._attribute_map.get(key)
         if attribute is None:
-            raise KeyError(f"Cannot set value for missing attribute {key!r}.")
+            raise self._unknown(key)
         attribute.set_local_value(self, value)
 
     def __delitem__(self, key: str) -> None:
@@ -154,7 +167,7 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
         """
         attribute = self._attribute_map.get(key)
         if attribute is None:
-            raise KeyError(key)
+            raise self._unknown(key)
         attribute.set_local_value(self, NOT_SET)
         if key not in (self.primary_key_attributes or ()):
             attribute.set_remote_value(self, NOT_SET)

@@ -9,6 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from clapboard.suggestion import did_you_mean
+
 from ..errors import ValidationError
 from .loader import SchemaError, build_types, read_documents, validate
 from .model import COLLECTION, REFERENCE, EntityType, Property
@@ -36,8 +38,9 @@ class Registry:
         """The type called ``name``; a :class:`ValidationError` names unknown types."""
         entity_type = self.types.get(name) if isinstance(name, str) else None
         if entity_type is None:
+            suggestion = did_you_mean(name, self.types) if isinstance(name, str) else ""
             raise ValidationError(
-                f"Unknown entity type {name!r}. Query the schemas for the valid type names."
+                f"Unknown entity type {name!r}.{suggestion or ' Query the schemas for the valid type names.'}"
             )
         return entity_type
 
@@ -45,7 +48,9 @@ class Registry:
         """The property ``name`` of ``entity_type``; unknown names give a clear error."""
         prop = entity_type.properties.get(name)
         if prop is None:
-            raise ValidationError(f"{entity_type.name} has no attribute {name!r}.")
+            raise ValidationError(
+                f"{entity_type.name} has no attribute {name!r}.{did_you_mean(name, entity_type.properties)}"
+            )
         return prop
 
     def concrete_types(self, table: str) -> list[EntityType]:
