@@ -51,33 +51,31 @@ def check_value(value: Any, limits: Limits, check_text: bool = True, subject: st
     beyond 64 bits, a float that overflowed to infinity) or, with ``check_text``, forbidden text.
     """
     maximum = limits.max_json_depth
-    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
-    _check_scalar(value, check_text)
+    stack: list[tuple[Any, int]] = [([value], 0)]
+    search = _FORBIDDEN_TEXT.search if check_text else None
+    low, high = _INT64
     while stack:
         item, depth = stack.pop()
         if depth > maximum:
             raise LimitExceededError(f"{subject} nests arrays and objects too deeply", "max_json_depth", maximum)
-        if isinstance(item, dict):
-            if check_text:
+        if type(item) is dict:
+            if search is not None:
                 for key in item:
-                    _check_scalar(key, True)
+                    if search(key):
+                        raise ValidationError(_describe_forbidden(search(key).group()))
             item = item.values()
         for child in item:
-            if isinstance(child, (dict, list)):
+            kind = type(child)
+            if kind is dict or kind is list:
                 stack.append((child, depth + 1))
-            elif not isinstance(child, bool) and isinstance(child, (int, float, str)):
-                _check_scalar(child, check_text)
-
-
-def _check_scalar(value: Any, check_text: bool) -> None:
-    if isinstance(value, str):
-        if check_text and (found := _FORBIDDEN_TEXT.search(value)):
-            raise ValidationError(_describe_forbidden(found.group()))
-    elif isinstance(value, float):
-        if math.isinf(value):
-            raise ValidationError("A number is too large for a 64-bit float.")
-    elif isinstance(value, int) and not isinstance(value, bool) and not _INT64[0] <= value <= _INT64[1]:
-        raise ValidationError(f"The number {str(value)[:30]} is too large: integers must fit in 64 bits.")
+            elif kind is str:
+                if search is not None and search(child):
+                    raise ValidationError(_describe_forbidden(search(child).group()))
+            elif kind is int:
+                if not low <= child <= high:
+                    raise ValidationError(f"The number {str(child)[:30]} is too large: integers must fit in 64 bits.")
+            elif kind is float and math.isinf(child):
+                raise ValidationError("A number is too large for a 64-bit float.")
 
 
 _INT64 = (-(2**63), 2**63 - 1)
