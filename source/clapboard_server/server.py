@@ -119,6 +119,13 @@ class Server:
                     self.idempotency.complete(connection, key, user_id, results)
         except sa.exc.DataError as error:  # a value the database cannot hold or compute (overflow...)
             raise actions.ValidationError(f"The database refused a value: {_database_reason(error)}.") from None
+        except sa.exc.OperationalError as error:
+            reason = _database_reason(error)
+            if not any(words in reason for words in _TOO_COMPLEX):
+                raise
+            # A safety net behind the query limits: never a 500 for a query SQLite finds too complex.
+            raise limits.LimitExceededError(f"The query is too complex for the database ({reason})",
+                                            "max_query_depth", self.limits.max_query_depth) from None
         if context._writer is not None and context._writer.changes:
             self.after_commit(context._writer.changes, user_id)
         if any(isinstance(o, dict) and o.get("action") == "reset_remote" for o in operations):
@@ -139,6 +146,11 @@ class Server:
         self.database.dispose()
         if self._folder_lock is not None:
             self._folder_lock.release()
+
+
+#: SQLite's words for a statement beyond its compile-time limits.
+_TOO_COMPLEX = ("parser stack overflow", "Expression tree is too large", "too many terms",
+                "at most 64 tables in a join", "too many SQL variables")
 
 
 def _database_reason(error: sa.exc.DBAPIError) -> str:

@@ -394,3 +394,17 @@ def test_server_command_takes_limits_from_options_and_environment(tmp_path, back
     bad = subprocess.run([*command[:-1], "max_bananas=1"], capture_output=True, text=True, env=environment,
                          timeout=60, check=False)
     assert bad.returncode == 2 and "--limit: Expected NAME=VALUE" in bad.stderr
+
+
+@pytest.mark.backends("sqlite")
+def test_sqlite_refusing_a_query_is_a_clear_error_when_the_depth_limit_is_raised(backend, server_factory):
+    with server_factory(backend, max_query_depth=40) as handle:
+        api = Api(handle)
+        expression = "select id from Task"
+        for _ in range(20):
+            expression = f"select id from Task where id in ({expression})"
+        other = other_user(handle, api)
+        before = fingerprint(api)
+        assert_refused(during(lambda: post(api, query(expression)), other), "LimitExceededError",
+                       "The query is too complex for the database (parser stack overflow)", 400)
+        assert fingerprint(api) == before
