@@ -24,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 POSTGRES_URL_VARIABLE = "CLAPBOARD_TEST_POSTGRES_URL"
+#: With a number above 1, PostgreSQL servers of the tests are ``clapboard server --workers N`` processes.
+WORKERS_VARIABLE = "CLAPBOARD_TEST_WORKERS"
 
 
 def available_backends():
@@ -40,6 +42,12 @@ def pytest_configure(config):
         "markers",
         "backends(*names): run the test only on these database backends "
         "(sqlite, postgresql)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "in_process: the test changes or reads the server's in-process state (settings of its event "
+        "hub, its open connections), so it needs the embedded server: deselect it with -m 'not in_process' "
+        f"when {WORKERS_VARIABLE} runs the servers as worker processes",
     )
 
 
@@ -72,12 +80,47 @@ def server_factory(tmp_path_factory):
         from clapboard_server import embedded
 
         data_dir = tmp_path_factory.mktemp(f"server-{backend}")
-        with _database(backend) as database, embedded.start(
-            data_dir=data_dir, database=database, **limits
-        ) as handle:
-            yield handle
+        workers = int(os.environ.get(WORKERS_VARIABLE) or 1)
+        with _database(backend) as database:
+            if backend == "postgresql" and workers > 1 and not limits:
+                with _worker_processes(data_dir, database, workers) as handle:
+                    yield handle
+            else:
+                with embedded.start(data_dir=data_dir, database=database, **limits) as handle:
+                    yield handle
 
     return start
+
+
+class _WorkerProcesses:
+    """A ``clapboard server --workers N`` child process, with an in-process view of its data.
+
+    ``server_url``, ``api_user`` and ``api_key`` reach the workers; ``server`` is a prepared
+    :class:`~clapboard_server.server.Server` on the same database and data folder (not serving
+    HTTP), for tests that look at what the workers stored.
+    """
+
+    def __init__(self, process, server):
+        self.process, self.server = process, server
+        self.server_url, self.api_user, self.api_key = process.server_url, process.api_user, process.api_key
+        self.data_dir = server.data_dir
+
+
+@contextlib.contextmanager
+def _worker_processes(data_dir, database, workers):
+    from clapboard_server.server import Server
+    from server_process import ServerProcess
+
+    process = ServerProcess(data_dir, database=database, arguments=("--workers", str(workers)))
+    try:
+        server = Server(data_dir, database)
+        server.prepare()
+        try:
+            yield _WorkerProcesses(process, server)
+        finally:
+            server.close()
+    finally:
+        assert process.stop() == 0
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,13 @@ def run(data_dir: str | None = None, database: str | None = None) -> int:
 
 
 def build(session: clapboard.Session) -> None:
-    """A project with two sequences of three shots of three tasks, committed at once."""
+    """A project with two sequences of three shots of three tasks, committed at once.
+
+    Project names are unique: when an earlier run left the project, it is shown again.
+    """
+    if session.query('select id from Project where name is "demo"').first() is not None:
+        print("The project 'demo' exists already (an earlier run): showing it.")
+        return
     schema = session.query('ProjectSchema where name is "VFX Scheme"').one()
     project = session.create("Project", {"name": "demo", "full_name": "Clapboard demo", "project_schema": schema})
     created = 1

@@ -1,7 +1,8 @@
 """Type-specific server behaviours around writes (data-model reference, section D).
 
 The context tree keeps ``project_id`` and the ancestry table consistent; typed contexts and
-versions get their workflow defaults; versions are numbered per asset. Everything else is
+versions get their workflow defaults (and their types and statuses are checked, see
+:mod:`clapboard_server.workflows`); versions are numbered per asset. Everything else is
 generic and lives in :mod:`clapboard_server.writes`.
 """
 
@@ -11,15 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from .errors import ValidationError
+from . import custom_values, workflows
+from .errors import DuplicateEntryError, ValidationError
 from .schema import EntityType
 from .schema.tables import ANCESTRY_TABLE
 
 if TYPE_CHECKING:
     from .writes import Row, Writer
-
-TASK_OBJECT_TYPE = "11c137c0-ee7e-4f9c-91c5-8c77cec22b2c"
-
 
 def _is(writer: Writer, entity_type: EntityType, base: str) -> bool:
     other = writer.registry.types.get(base)
@@ -40,12 +39,17 @@ def before_create(writer: Writer, entity_type: EntityType, row: Row) -> set[str]
         if row.get("parent_id"):
             raise ValidationError("A Project cannot have a parent.")
         row["project_id"] = row["id"]
+        _check_project_name(writer, row["id"], row.get("name"))
     elif _is(writer, entity_type, "TypedContext"):
         exempt |= _prepare_typed_context(writer, entity_type, row)
     elif entity_type.name == "AssetVersion":
         _prepare_version(writer, row)
     elif _is(writer, entity_type, "User") and not row.get("username"):
         row["username"] = f"user-{row['id'][:8]}"
+    elif custom_values.is_value_type(entity_type):
+        custom_values.prepare(writer, entity_type, row, row)
+    elif entity_type.name == "CustomAttributeConfiguration":
+        custom_values.prepare_configuration(writer, row, None, row)
     return exempt
 
 
@@ -55,8 +59,24 @@ def after_create(writer: Writer, entity_type: EntityType, row: Row) -> None:
 
 
 def before_update(writer: Writer, entity_type: EntityType, existing: Row, changes: Row) -> None:
-    if not _is(writer, entity_type, "TypedContext") or "parent_id" not in changes:
-        return
+    if custom_values.is_value_type(entity_type) and "value" in changes:
+        custom_values.prepare(writer, entity_type, {**existing, **changes}, changes)
+    if entity_type.name == "CustomAttributeConfiguration":
+        custom_values.prepare_configuration(writer, {**existing, **changes}, existing, changes)
+    if _is(writer, entity_type, "Project") and changes.get("name", existing.get("name")) != existing.get("name"):
+        _check_project_name(writer, existing["id"], changes["name"])
+    if _is(writer, entity_type, "TypedContext") and "parent_id" in changes:
+        _before_move(writer, entity_type, existing, changes)
+    workflow_columns = ("status_id", "type_id", "project_id", "asset_id")
+    if any(changes.get(c, existing.get(c)) != existing.get(c) for c in workflow_columns):
+        if _is(writer, entity_type, "TypedContext"):
+            if not workflows.context_fits(writer, {**existing, **changes}):
+                workflows.check_later(writer, entity_type, existing["id"])  # a later operation may fix it
+        elif entity_type.name == "AssetVersion":
+            workflows.check_later(writer, entity_type, existing["id"])
+
+
+def _before_move(writer: Writer, entity_type: EntityType, existing: Row, changes: Row) -> None:
     parent_id = changes["parent_id"]
     if parent_id == existing.get("parent_id"):
         return
@@ -82,6 +102,9 @@ def after_update(writer: Writer, entity_type: EntityType, existing: Row, row: Ro
     parents = dict(writer.connection.execute(sa.select(context.c.id, context.c.parent_id).where(context.c.id.in_(subtree))).all())
     for node in subtree:  # parents before children: subtree is ordered by depth below
         _link_ancestry(writer, node, parents[node])
+    if row.get("project_id") != existing.get("project_id"):  # another project schema may apply
+        for node in subtree[1:]:
+            workflows.check_later(writer, writer.registry.get("TypedContext"), node)
 
 
 def before_delete(writer: Writer, entity_type: EntityType, row: Row) -> None:
@@ -112,6 +135,19 @@ def finish_batch(writer: Writer) -> None:
     writer.pending.clear()
 
 
+def optional_required(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
+    """Required attributes ``row`` may leave empty: status and type of kinds without them."""
+    if not _is(writer, entity_type, "TypedContext"):
+        return set()
+    object_type = workflows.object_type_row(writer, row.get("object_type_id")) or {}
+    exempt = set()
+    if not object_type.get("is_statusable"):
+        exempt |= {"status_id", "status"}
+    if not object_type.get("is_typeable"):
+        exempt |= {"type_id", "type"}
+    return exempt
+
+
 def keeps_removed_members(writer: Writer, target: EntityType, inverse: str) -> bool:
     """Whether members dropped from a collection stay linked (they cannot be orphaned).
 
@@ -121,21 +157,25 @@ def keeps_removed_members(writer: Writer, target: EntityType, inverse: str) -> b
     return inverse == "parent_id" and _is(writer, target, "TypedContext")
 
 
+def _check_project_name(writer: Writer, project_id: str, name: Any) -> None:
+    """Project names are unique (the database enforces it too; this names the clash)."""
+    context = workflows.type_table(writer, "Context")
+    statement = sa.select(context.c.id).where(
+        context.c.context_type == "show", context.c.name == name, context.c.id != project_id
+    )
+    if name is not None and writer.connection.execute(statement).first() is not None:
+        raise DuplicateEntryError(f"IntegrityError: a Project named {name!r} already exists; project names are unique.")
+
+
 # -- the context tree ------------------------------------------------------------------------
-
-def _memo(writer: Writer, key: Any, compute) -> Any:
-    if key not in writer.memo:
-        writer.memo[key] = compute()
-    return writer.memo[key]
-
 
 def _project_of_parent(writer: Writer, parent_id: str) -> str:
     def lookup() -> str:
         parent = writer.fetch_by_id("Context", parent_id)
         if parent is None:
-            raise ValidationError(f"The parent {parent_id} does not exist.")
+            raise ValidationError(f"'parent' refers to Context {parent_id}, which does not exist.")
         return parent["id"] if parent["context_type"] == "show" else parent["project_id"]
-    return _memo(writer, ("project", parent_id), lookup)
+    return writer.remember(("project", parent_id), lookup)
 
 
 def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) -> set[str]:
@@ -148,19 +188,25 @@ def _prepare_typed_context(writer: Writer, entity_type: EntityType, row: Row) ->
     if row.get("project_id") not in (None, project_id):
         raise ValidationError(f"project_id {row['project_id']} disagrees with the parent's project {project_id}.")
     row["project_id"] = project_id
-    object_type = _memo(writer, ("object_type", row.get("object_type_id")),
-                        lambda: writer.fetch_by_id("ObjectType", row.get("object_type_id")))
+    object_type = workflows.object_type_row(writer, row.get("object_type_id"))
     statusable = bool(object_type and object_type.get("is_statusable"))
     typeable = bool(object_type and object_type.get("is_typeable"))
     exempt = set()
-    schema_id = _memo(writer, ("schema", project_id), lambda: _project_schema_id(writer, project_id))
+    schema_id = workflows.schema_of_project(writer, project_id)
     kind = row.get("object_type_id")
-    if statusable and not row.get("status_id"):
-        statuses = _memo(writer, ("statuses", schema_id, kind), lambda: _statuses(writer, schema_id, kind))
-        row["status_id"] = statuses[0] if statuses else None
+    types = workflows.allowed_types(writer, schema_id, kind) if typeable else []
     if typeable and not row.get("type_id"):
-        types = _memo(writer, ("types", schema_id, kind), lambda: _types(writer, schema_id, kind))
         row["type_id"] = types[0] if types else None
+    elif row.get("type_id") and row["type_id"] not in types:
+        workflows.check_later(writer, entity_type, row["id"])
+    if statusable:
+        statuses = workflows.allowed_statuses(writer, schema_id, kind, row.get("type_id"))
+        if not row.get("status_id"):
+            row["status_id"] = statuses[0] if statuses else None
+        elif row["status_id"] not in statuses:
+            workflows.check_later(writer, entity_type, row["id"])
+    elif row.get("status_id"):
+        workflows.check_later(writer, entity_type, row["id"])  # a kind without statuses
     if not statusable or not row.get("status_id"):
         exempt |= {"status_id", "status"}
     if not typeable or not row.get("type_id"):
@@ -191,72 +237,14 @@ def _descendant_ids(writer: Writer, context_id: str) -> list[str]:
     return [r[0] for r in writer.connection.execute(statement)]
 
 
-# -- workflows -------------------------------------------------------------------------------
-
-def _table(writer: Writer, type_name: str) -> sa.Table:
-    return writer.catalog.table(writer.registry.get(type_name))
-
-
-def _project_schema_id(writer: Writer, project_id: str) -> str | None:
-    project = writer.fetch_by_id("Project", project_id)
-    return project.get("project_schema_id") if project else None
-
-
-def _workflow_statuses(writer: Writer, workflow_id: str | None) -> list[str]:
-    if not workflow_id:
-        return []
-    link, status = _table(writer, "WorkflowSchemaStatus"), _table(writer, "Status")
-    statement = (
-        sa.select(status.c.id).join(link, link.c.status_id == status.c.id)
-        .where(link.c.workflow_schema_id == workflow_id).order_by(status.c.sort, status.c.name)
-    )
-    return [r[0] for r in writer.connection.execute(statement)]
-
-
-def _object_schema_id(writer: Writer, schema_id: str | None, object_type_id: Any) -> str | None:
-    schema = _table(writer, "Schema")
-    statement = sa.select(schema.c.id).where(schema.c.project_schema_id == schema_id, schema.c.type_id == object_type_id)
-    return writer.connection.execute(statement).scalar()
-
-
-def _statuses(writer: Writer, schema_id: str | None, object_type_id: Any) -> list[str]:
-    """Allowed status ids for an object type in a project schema, in order."""
-    project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
-    if project_schema is None:
-        return []
-    if object_type_id == TASK_OBJECT_TYPE:
-        return _workflow_statuses(writer, project_schema.get("task_workflow_schema_id"))
-    link, status = _table(writer, "SchemaStatus"), _table(writer, "Status")
-    statement = (
-        sa.select(status.c.id).join(link, link.c.status_id == status.c.id)
-        .where(link.c.schema_id == _object_schema_id(writer, schema_id, object_type_id))
-        .order_by(link.c.sort, status.c.sort, status.c.name)
-    )
-    return [r[0] for r in writer.connection.execute(statement)]
-
-
-def _types(writer: Writer, schema_id: str | None, object_type_id: Any) -> list[str]:
-    """Allowed type ids for an object type in a project schema, in order."""
-    project_schema = writer.fetch_by_id("ProjectSchema", schema_id) if schema_id else None
-    if project_schema is None:
-        return []
-    kind = _table(writer, "Type")
-    if object_type_id == TASK_OBJECT_TYPE:
-        link = _table(writer, "TaskTypeSchemaType")
-        condition = link.c.task_type_schema_id == project_schema.get("task_type_schema_id")
-    else:
-        link = _table(writer, "SchemaType")
-        condition = link.c.schema_id == _object_schema_id(writer, schema_id, object_type_id)
-    statement = sa.select(kind.c.id).join(link, link.c.type_id == kind.c.id).where(condition).order_by(kind.c.sort, kind.c.name)
-    return [r[0] for r in writer.connection.execute(statement)]
-
+# -- versions ----------------------------------------------------------------------------------
 
 def _prepare_version(writer: Writer, row: Row) -> None:
     asset_id = row.get("asset_id")
     asset = writer.fetch_by_id("Asset", asset_id) if asset_id else None
     if asset is None:
         raise ValidationError("Cannot create AssetVersion: it needs an existing asset.")
-    version = _table(writer, "AssetVersion")
+    version = workflows.type_table(writer, "AssetVersion")
     if row.get("version") is None:
         highest = writer.connection.execute(
             sa.select(sa.func.max(version.c.version)).where(version.c.asset_id == asset_id)
@@ -264,10 +252,8 @@ def _prepare_version(writer: Writer, row: Row) -> None:
         row["version"] = (highest or 0) + 1
     if row.get("user_id") is None:
         row["user_id"] = writer.user_id
+    statuses = workflows.version_statuses(writer, asset)
     if row.get("status_id") is None:
-        context = writer.fetch_by_id("Context", asset.get("context_id")) if asset.get("context_id") else None
-        project_id = None if context is None else (context["id"] if context["context_type"] == "show" else context["project_id"])
-        schema = writer.fetch_by_id("ProjectSchema", _project_schema_id(writer, project_id)) if project_id else None
-        statuses = _workflow_statuses(writer, schema.get("asset_version_workflow_schema_id")) if schema else []
         row["status_id"] = statuses[0] if statuses else None
-
+    elif row["status_id"] not in statuses:
+        workflows.check_later(writer, writer.registry.get("AssetVersion"), row["id"])

@@ -8,13 +8,14 @@ consistent, and encodes the stored entity for the response.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from . import behaviours
 from .errors import DuplicateEntryError, NotFoundError, ValidationError
+from .integrity import BatchChecks, clears_required, missing_required, reference_columns
 from .query.scope import Catalog, discriminator
 from .schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from .schema.tables import ANCESTRY_TABLE
@@ -38,12 +39,21 @@ class Writer:
         #: Reference data looked up during the batch (workflows, object types); cleared on
         #: any write outside the context tree.
         self.memo: dict[Any, Any] = {}
+        #: Integrity checks that wait for the end of the batch.
+        self.checks = BatchChecks()
 
     def finish(self) -> None:
         """End-of-batch checks, for entities completed by later operations of the batch."""
         behaviours.finish_batch(self)
+        self.checks.verify(self)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def remember(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, memoised for the batch until a write could change it."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     def table(self, entity_type: EntityType) -> sa.Table:
         return self.catalog.table(entity_type)
@@ -144,14 +154,12 @@ class Writer:
                     row[prop.column] = to_column(prop.data_type, prop.fill, entity_type.name, prop.name)
 
     def check_required(self, entity_type: EntityType, row: Row, exempt: set[str]) -> None:
-        for name in entity_type.required:
-            prop = entity_type.properties.get(name)
-            if prop is None or name in exempt or prop.kind == COLLECTION or prop.computed:
-                continue
-            if row.get(prop.column) is None:
-                raise ValidationError(
-                    f"Cannot create {entity_type.name}: required attribute {name!r} is missing."
-                )
+        """Refuse ``row`` now when it leaves a required attribute empty."""
+        missing = missing_required(entity_type, row, exempt)
+        if missing:
+            raise ValidationError(
+                f"Cannot create {entity_type.name}: required attribute {missing[0]!r} is missing."
+            )
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -173,15 +181,23 @@ class Writer:
         self.apply_defaults(entity_type, row)
         row.update(entity_type.where)
         exempt = behaviours.before_create(self, entity_type, row)
-        self.check_required(entity_type, row, exempt)
-        self.insert(entity_type, row)
+        self.check_required(entity_type, row, exempt | self.completable(entity_type))
         key_values = tuple(str(row[entity_type.properties[n].column]) for n in entity_type.primary_key)
+        if missing_required(entity_type, row, exempt):
+            self.checks.require(entity_type, key_values, exempt)  # a later operation may set it
+        self.insert(entity_type, row)
+        self.checks.refer(entity_type, key_values, row)
         self.deleted.discard((entity_type.table, key_values))
         behaviours.after_create(self, entity_type, row)
         for prop, value in deferred:
             self.set_collection(entity_type, row, prop, value)
         self.record("add", entity_type, row, list(data))
         return self.encode(entity_type, row, data, full=True)
+
+    @staticmethod
+    def completable(entity_type: EntityType) -> set[str]:
+        """Required attributes a later operation of the batch may still set (not the key)."""
+        return {name for name in entity_type.required if name not in entity_type.primary_key}
 
     def forget(self, entity_type: EntityType) -> None:
         """Drop memoised reference data when a write could change it."""
@@ -228,6 +244,9 @@ class Writer:
         row = {**existing, **changes}
         if changes:
             self.write_columns(concrete, key_values, changes)
+            if clears_required(concrete, changes):
+                self.checks.require(concrete, key_values, behaviours.optional_required(self, concrete, row))
+            self.checks.refer(concrete, key_values, row, reference_columns(concrete, changes))
         behaviours.after_update(self, concrete, existing, row)
         for prop, value in deferred:
             self.set_collection(concrete, row, prop, value)
@@ -323,6 +342,7 @@ class Writer:
             self._set_inverse_collection(owner, owner_id, prop, target, value)
             return
         ids = [self.reference_id(owner, prop, item) for item in value]
+        self.checks.refer_link(owner, str(owner_id), prop, [i for i in ids if i is not None])
         if prop.through:
             name, source, destination = prop.through
             if name in self.registry.types:

@@ -48,6 +48,12 @@ def test_get_ensure_populate(ftrack_python, server):
     run_ftrack_script(ftrack_python, server, "get_ensure_populate")
 
 
+def test_integrity(ftrack_python, server):
+    """Required attributes checked when the batch ends and never None, unique project names,
+    validated and typed custom attribute values, statuses within the workflow."""
+    run_ftrack_script(ftrack_python, server, "integrity")
+
+
 def test_server_location(ftrack_python, server):
     """A file added to ftrack.server (signed upload), downloaded by URL and accessor, removed."""
     run_ftrack_script(ftrack_python, server, "server_location")

@@ -154,6 +154,7 @@ def test_key_reset_race_old_key_dies_with_the_commit(server):
     assert accepted(server, name, new_key)
 
 
+@pytest.mark.in_process
 def test_direct_database_change_closes_sockets_by_the_next_heartbeat(server, sockets):
     """A change no server announces (``clapboard user disable`` on SQLite) is caught at the heartbeat."""
     hub = server.server.events

@@ -176,6 +176,7 @@ def test_unsubscribe_stops_delivery(connect):
     assert answer["success"] is False and "No subscriber" in answer["message"]
 
 
+@pytest.mark.in_process
 def test_subscriptions_end_with_the_connection_and_ids_can_be_reused(connect, server):
     router = server.server.events.router
     subject = topic()
@@ -311,6 +312,7 @@ def test_untargeted_reply_is_routed_to_the_original_publisher(connect):
 # -- heartbeats ------------------------------------------------------------------------------------
 
 
+@pytest.mark.in_process
 def test_heartbeats_are_sent_and_answers_keep_the_connection(connect, hub_settings):
     hub_settings.heartbeat_interval, hub_settings.heartbeat_timeout = 0.05, 2.0
     client = connect()
@@ -319,6 +321,7 @@ def test_heartbeats_are_sent_and_answers_keep_the_connection(connect, hub_settin
     assert not client.closed
 
 
+@pytest.mark.in_process
 def test_silent_connections_are_dropped(connect, hub_settings):
     hub_settings.heartbeat_interval, hub_settings.heartbeat_timeout = 0.05, 0.3
     client = connect(answer_heartbeats=False)

@@ -31,7 +31,7 @@ def configure_logging(level: str) -> None:
 
 def _server(arguments: argparse.Namespace) -> int:
     try:
-        from clapboard_server import embedded
+        from clapboard_server import embedded, workers
         from clapboard_server.folder_lock import FolderInUseError
     except ImportError:
         print('The server needs its extras: pip install "clapboard[server]"', file=sys.stderr)
@@ -43,36 +43,64 @@ def _server(arguments: argparse.Namespace) -> int:
         print(f"--limit: {error}", file=sys.stderr)
         return 2
     configure_logging(arguments.log_level)
+    stop = threading.Event()
     try:
+<<<<<<< HEAD
         handle = embedded.start(
             data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port,
             **limits,
         )
     except (embedded.PortInUseError, FolderInUseError) as error:
+=======
+        if arguments.workers > 1:
+            supervisor = workers.Supervisor(arguments.data_dir, arguments.database, arguments.host,
+                                            arguments.port, arguments.workers)
+            server = supervisor.prepare()
+            stop_serving = supervisor.stop
+        else:
+            handle = embedded.start(data_dir=arguments.data_dir, database=arguments.database,
+                                    host=arguments.host, port=arguments.port)
+            server, supervisor, stop_serving = handle.server, handle, stop.set
+    except (embedded.PortInUseError, FolderInUseError, workers.WorkerError) as error:
+>>>>>>> main
         print(f"clapboard server: {error}", file=sys.stderr)
         return 1
-    stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    key_file = handle.data_dir.resolve() / "admin-api-key"
-    print(f"clapboard server listening on {handle.server_url}")
-    print(f"  data folder: {handle.data_dir.resolve()}")
+        signal.signal(signum, lambda *_: stop_serving())
+    _announce(supervisor.server_url, server, arguments)
+    if arguments.workers > 1:
+        print(f"Serving with {arguments.workers} worker processes.")
+    print("Press Ctrl+C to stop.", flush=True)
+    if arguments.workers > 1:
+        try:
+            supervisor.run()
+        except workers.WorkerError as error:
+            print(f"clapboard server: {error}", file=sys.stderr)
+            return 1
+    else:
+        stop.wait()
+        supervisor.stop()
+    return 0
+
+
+def _announce(server_url: str, server, arguments: argparse.Namespace) -> None:
+    """Print where the server listens and the export lines that connect clients to it."""
+    data_dir = server.data_dir.resolve()
+    key_file = data_dir / "admin-api-key"
+    print(f"clapboard server listening on {server_url}")
+    print(f"  data folder: {data_dir}")
     print("Connect clients (clapboard commands, scripts, the ftrack client) with:")
-    print(f"  export CLAPBOARD_SERVER={shlex.quote(handle.server_url)}")
-    print(f"  export CLAPBOARD_API_USER={shlex.quote(handle.api_user)}")
-    if handle.server.new_admin_key:
-        print(f"  export CLAPBOARD_API_KEY={shlex.quote(handle.api_key)}")
+    print(f"  export CLAPBOARD_SERVER={shlex.quote(server_url)}")
+    print(f"  export CLAPBOARD_API_USER={shlex.quote(server.admin_user)}")
+    if server.new_admin_key:
+        print(f"  export CLAPBOARD_API_KEY={shlex.quote(server.admin_key)}")
         print(f"The API key is new: it is shown this once and kept in {key_file}.")
-    elif handle.api_key:
+    elif server.admin_key:
         print(f'  export CLAPBOARD_API_KEY="$(cat {shlex.quote(str(key_file))})"')
     else:
-        print(f"The API key is not known here; issue one with: clapboard key reset {handle.api_user}")
+        print(f"The API key is not known here; issue one with: clapboard key reset {server.admin_user}")
     if not is_loopback(arguments.host):
-        print(plain_http_warning(arguments.host, handle.port), file=sys.stderr)
-    print("Press Ctrl+C to stop.", flush=True)
-    stop.wait()
-    handle.stop()
-    return 0
+        print(plain_http_warning(arguments.host, int(server_url.rsplit(":", 1)[1])), file=sys.stderr)
 
 
 def is_loopback(host: str) -> bool:
@@ -114,9 +142,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_storage_arguments(server)
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks one)")
+<<<<<<< HEAD
     server.add_argument("--limit", action="append", metavar="NAME=VALUE",
                         help="change one of the server's limits, e.g. --limit max_body_bytes=1000000 "
                              "(repeatable; see the limits guide, or CLAPBOARD_SERVER_<NAME> variables)")
+=======
+    server.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="server processes sharing the port (default 1; more than 1 needs PostgreSQL)")
+>>>>>>> main
     server.add_argument("--log-level", choices=LOG_LEVELS, default="info",
                         help="what to log on standard error: info (the default) logs one line per request")
     server.set_defaults(run=_server)

@@ -129,6 +129,19 @@ def _convert(entity_type: EntityType, prop: Property, data_type: str, value: Any
     return to_query_value(data_type, value, entity_type.name, prop.name)
 
 
+def _typed_operand(alias: sa.Alias, prop: Property, value: Any, operator: str) -> tuple[sa.ColumnElement, Any]:
+    """The typed column a literal compares with (bare numbers: the numeric value; anything
+    else: the text form) and the literal in that column's form."""
+    columns = prop.typed_columns
+    if isinstance(value, bool):
+        return alias.c[columns["string"]], "true" if value else "false"
+    if isinstance(value, (int, float)) and operator not in ("like", "not_like"):
+        return alias.c[columns["number"]], float(value)
+    if isinstance(value, dict):  # an entity reference given as a value
+        value = value.get("id")
+    return alias.c[columns["string"]], str(value)
+
+
 def _comparison(node: ast.Comparison) -> Leaf:
     def leaf(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property) -> sa.ColumnElement:
         column, data_type = _leaf_column(scope, entity_type, alias, prop)
@@ -138,6 +151,9 @@ def _comparison(node: ast.Comparison) -> Leaf:
             if node.operator == "!=":
                 return column.is_not(None)
             raise ValidationError(f"Operator {node.operator!r} cannot compare {str(node.path)!r} with None.")
+        if prop.typed:
+            typed_column, value = _typed_operand(alias, prop, node.value, node.operator)
+            return _OPERATORS[node.operator](typed_column, value)
         if node.operator in ("like", "not_like"):
             return _OPERATORS[node.operator](sa.cast(column, sa.Text) if data_type != "string" else column, str(node.value))
         return _OPERATORS[node.operator](column, _convert(entity_type, prop, data_type, node.value))
@@ -151,6 +167,13 @@ def _membership(node: ast.Membership) -> Leaf:
             from .select import subquery_values
             values = subquery_values(scope.catalog, node.subquery)
             condition = column.in_(values)
+        elif prop.typed:
+            by_column: dict[str, tuple[sa.ColumnElement, list[Any]]] = {}
+            for value in node.values:
+                if value is not None:
+                    typed_column, converted = _typed_operand(alias, prop, value, "=")
+                    by_column.setdefault(typed_column.name, (typed_column, []))[1].append(converted)
+            condition = sa.or_(sa.false(), *(c.in_(v) for c, v in by_column.values()))
         else:
             values = [_convert(entity_type, prop, data_type, v) for v in node.values if v is not None]
             condition = column.in_(values) if values else sa.false()

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..schema import Property
+from ..schema import EntityType, Property, Registry
 from ..schema.tables import ANCESTRY_TABLE
 from .computed_python import Entry, register
 
 if TYPE_CHECKING:
     from .scope import Catalog
 
-_HIERARCHICAL_KINDS = ("show", "task", "asset", "assetversion")
+HIERARCHICAL_KINDS = ("show", "task", "asset", "assetversion")
 
 
 def _decode(text: Any) -> Any:
@@ -33,8 +33,8 @@ def _decode(text: Any) -> Any:
         return text
 
 
-def _legacy_kind(catalog: Catalog, entity_type) -> str | None:
-    registry = catalog.registry
+def legacy_kind(registry: Registry, entity_type: EntityType) -> str | None:
+    """The legacy configuration ``entity_type`` (show, task, ...) of ``entity_type``'s entities."""
     for kind, base in (("show", "Project"), ("task", "TypedContext"), ("assetversion", "AssetVersion"),
                        ("asset", "Asset"), ("user", "User"), ("list", "List")):
         other = registry.types.get(base)
@@ -43,7 +43,7 @@ def _legacy_kind(catalog: Catalog, entity_type) -> str | None:
     return None
 
 
-def _owners(catalog: Catalog, connection: sa.Connection, kind: str, ids: list[Any]) -> dict[Any, tuple]:
+def owner_details(catalog: Catalog, connection: sa.Connection, kind: str, ids: list[Any]) -> dict[Any, tuple]:
     """For each id: (object type id, project id, context id for inheritance)."""
     registry = catalog.registry
     if kind in ("show", "task"):
@@ -77,14 +77,14 @@ def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Propert
     ).order_by(configuration.c.sort, configuration.c.key)).all()
     by_kind: dict[str, list[Entry]] = {}
     for entry in entries:
-        kind = _legacy_kind(catalog, entry[2])
+        kind = legacy_kind(registry, entry[2])
         if kind is None:
             entry[1][prop.name] = []
         else:
             by_kind.setdefault(kind, []).append(entry)
     for kind, group in by_kind.items():
         ids = [entry[0] for entry in group]
-        owners = _owners(catalog, connection, kind, ids)
+        owners = owner_details(catalog, connection, kind, ids)
         inherit_from = _ancestors(catalog, connection, [o[2] for o in owners.values() if o[2]])
         lookup = set(ids) | {a for chain in inherit_from.values() for a in chain}
         stored = {}
@@ -97,7 +97,7 @@ def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Propert
             chosen: dict[str, Any] = {}
             for config in configurations:
                 applies = (config.entity_type == kind and (kind != "task" or config.object_type_id == object_type_id)) or (
-                    config.is_hierarchical and kind in _HIERARCHICAL_KINDS)
+                    config.is_hierarchical and kind in HIERARCHICAL_KINDS)
                 if not applies or config.project_id not in (None, project_id):
                     continue
                 if config.key in chosen and chosen[config.key].project_id is not None:

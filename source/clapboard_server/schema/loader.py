@@ -112,6 +112,7 @@ def build_property(type_name: str, name: str, fragment: dict[str, Any]) -> Prope
             return None  # e.g. a bare {"format": "foreign_key"}: not an attribute
         prop.data_type = _scalar_data_type(kind_name or "string", fragment.get("format"))
         prop.column = storage.get("column", name)
+        prop.typed = bool(storage.get("typed"))
     elif kind_name is None:
         prop.kind = REFERENCE
         prop.target = fragment["$ref"]

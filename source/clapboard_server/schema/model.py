@@ -9,6 +9,10 @@ SCALAR = "scalar"
 REFERENCE = "reference"
 COLLECTION = "collection"
 
+#: Typed query columns of a ``"typed"`` property (a custom attribute value): its text form
+#: and, for numbers, its numeric value, next to the JSON column holding the wire value.
+TYPED_COLUMNS = {"string": "text", "number": "number"}
+
 
 @dataclass
 class Property:
@@ -31,6 +35,12 @@ class Property:
     has_default: bool = False
     restricted: bool = False
     mapped: bool = False  # mapped_array (key/value collection)
+    typed: bool = False  # scalar: also stored in typed query columns (see TYPED_COLUMNS)
+
+    @property
+    def typed_columns(self) -> dict[str, str]:
+        """Query columns of a typed property: data type -> column name (empty when untyped)."""
+        return {data_type: f"{self.column}_{suffix}" for data_type, suffix in TYPED_COLUMNS.items()} if self.typed else {}
 
     @property
     def stored(self) -> bool:

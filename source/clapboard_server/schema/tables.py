@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from .loader import SchemaError
@@ -41,7 +43,8 @@ def build_tables(registry: Registry) -> tuple[sa.MetaData, dict[str, sa.Table]]:
     columns: dict[str, dict[str, str]] = {}
     primary_keys: dict[str, list[str]] = {}
     indexed: dict[str, set] = {}
-    uniques: dict[str, list[list[str]]] = {}
+    #: table -> unique column lists, each with the discriminator of the type declaring it.
+    uniques: dict[str, list[tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]]] = {}
     link_tables: dict[str, tuple[str, str]] = {}
 
     def add_column(table: str, column: str, data_type: str, owner: str) -> None:
@@ -60,6 +63,8 @@ def build_tables(registry: Registry) -> tuple[sa.MetaData, dict[str, sa.Table]]:
         for prop in entity_type.properties.values():
             if prop.kind == SCALAR and prop.stored:
                 add_column(table, prop.column, prop.data_type, entity_type.name)
+                for data_type, column in prop.typed_columns.items():
+                    add_column(table, column, data_type, entity_type.name)
             elif prop.kind == REFERENCE and not prop.computed:
                 add_column(table, prop.column, _key_type(registry, prop.target), entity_type.name)
                 table_indexes.add((prop.column,))
@@ -80,8 +85,9 @@ def build_tables(registry: Registry) -> tuple[sa.MetaData, dict[str, sa.Table]]:
             table_indexes.add((column,))
         table_indexes.update(tuple(i) for i in entity_type.index)
         for unique in entity_type.unique:
-            if unique not in uniques.setdefault(table, []):
-                uniques[table].append(unique)
+            entry = (tuple(unique), tuple(sorted(entity_type.where.items())))
+            if entry not in uniques.setdefault(table, []):
+                uniques[table].append(entry)
 
     tables: dict[str, sa.Table] = {}
     for table_name, table_columns in columns.items():
@@ -92,9 +98,14 @@ def build_tables(registry: Registry) -> tuple[sa.MetaData, dict[str, sa.Table]]:
         ]
         constraints = [
             sa.UniqueConstraint(*unique, name=f"uq_{table_name}_{'_'.join(unique)}")
-            for unique in uniques.get(table_name, [])
+            for unique, where in uniques.get(table_name, []) if not where
         ]
         table = sa.Table(table_name, metadata, *sa_columns, *constraints)
+        for unique, where in uniques.get(table_name, []):
+            if where:  # unique among the rows of the declaring type only: a partial index
+                condition = sa.and_(*(table.c[column] == sa.literal(value, literal_execute=True) for column, value in where))
+                sa.Index(f"uq_{table_name}_{'_'.join(unique)}", *(table.c[c] for c in unique), unique=True,
+                         sqlite_where=condition, postgresql_where=condition)
         for index_columns in sorted(indexed.get(table_name, ())):
             if all(c in table_columns for c in index_columns) and list(index_columns) != key:
                 sa.Index(f"ix_{table_name}_{'_'.join(index_columns)}", *[table.c[c] for c in index_columns])

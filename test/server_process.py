@@ -11,12 +11,13 @@ import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCE = str(HERE.parents[1] / "source")
+SOURCE = str(HERE.parent / "source")
 
 
 def environment():
     """This process's environment with this checkout's source (and the test helpers) first on the path."""
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SOURCE, str(HERE), os.environ.get("PYTHONPATH")])))
+    paths = [SOURCE, str(HERE), str(HERE / "server"), os.environ.get("PYTHONPATH")]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, paths)))
 
 
 class ServerProcess:

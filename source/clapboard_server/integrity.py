@@ -1,0 +1,240 @@
+"""Integrity rules checked when a batch ends: required attributes, references, deletions.
+
+A batch may create an entity and complete it in a later operation (create a location, then
+set its name), or reference an entity created further down the batch. What an operation
+leaves incomplete is therefore remembered here and checked once, after the last operation,
+against what the database then holds: required attributes hold values, written references
+point at existing rows of the right type, rows the batch deleted are no longer referred to
+(optional references are cleared), then the type-specific checks the behaviours deferred
+(workflow types and statuses). A failed check raises :class:`ValidationError`, which rolls
+the whole batch back.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from .errors import ValidationError
+from .query.scope import discriminator
+from .schema import COLLECTION, REFERENCE, EntityType, Property, Registry
+
+if TYPE_CHECKING:
+    from .writes import Row, Writer
+
+_CHUNK = 500
+
+#: (owner table, owner key, column or ``collection:member id``) of one stored reference.
+ReferenceSlot = tuple[str, tuple[str, ...], str]
+
+
+def missing_required(entity_type: EntityType, row: Row, exempt: set[str]) -> list[str]:
+    """Required attributes of ``entity_type`` that ``row`` leaves empty."""
+    missing = []
+    for name in entity_type.required:
+        prop = entity_type.properties.get(name)
+        if prop is None or name in exempt or prop.kind == COLLECTION or prop.computed or prop.restricted:
+            continue
+        if row.get(prop.column) is None:
+            missing.append(name)
+    return missing
+
+
+def clears_required(entity_type: EntityType, changes: Row) -> bool:
+    """Whether ``changes`` set a required attribute of ``entity_type`` to None."""
+    required = missing_required(entity_type, {}, set())  # every required stored attribute
+    return any(changes.get(entity_type.properties[name].column, 0) is None for name in required)
+
+
+class BatchChecks:
+    """What one batch must satisfy when it ends."""
+
+    def __init__(self) -> None:
+        #: (type name, key) -> (entity type, required attributes that may stay empty).
+        self.required: dict[tuple[str, tuple[str, ...]], tuple[EntityType, set[str]]] = {}
+        #: Stored references still to verify: slot -> (owner type, attribute, target id, row).
+        self.references: dict[ReferenceSlot, tuple[EntityType, Property, str, Row]] = {}
+        #: Type-specific checks (workflow statuses, ...), one per key.
+        self.deferred: dict[Any, Callable[[], None]] = {}
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def require(self, entity_type: EntityType, key: tuple[str, ...], exempt: set[str]) -> None:
+        """Check ``entity_type``'s required attributes of entity ``key`` when the batch ends."""
+        self.required[(entity_type.name, key)] = (entity_type, set(exempt))
+
+    def refer(self, entity_type: EntityType, key: tuple[str, ...], row: Row, columns: set[str] | None = None) -> None:
+        """Remember the references ``row`` stores (only in ``columns`` when given)."""
+        seen = set()
+        for prop in entity_type.properties.values():
+            if prop.kind != REFERENCE or prop.computed or prop.column in seen:
+                continue
+            if columns is not None and prop.column not in columns:
+                continue
+            seen.add(prop.column)
+            slot = (entity_type.table, key, prop.column)
+            target_id = row.get(prop.column)
+            if target_id is None:
+                self.references.pop(slot, None)
+            else:
+                self.references[slot] = (entity_type, prop, str(target_id), row)
+
+    def defer(self, key: Any, check: Callable[[], None]) -> None:
+        """Run ``check`` when the batch ends (once per ``key``), after the generic checks."""
+        self.deferred[key] = check
+
+    def refer_link(self, owner: EntityType, owner_id: str, prop: Property, member_ids: list[str]) -> None:
+        """Remember the members of a many-to-many collection stored in a link table."""
+        for member_id in member_ids:
+            slot = (owner.table, (owner_id,), f"{prop.name}:{member_id}")
+            self.references[slot] = (owner, prop, member_id, {})
+
+    # -- checking -------------------------------------------------------------------------------
+
+    def verify(self, writer: Writer) -> None:
+        """Run every remembered check against the database as the batch leaves it."""
+        self._verify_required(writer)
+        self._verify_references(writer)
+        _settle_deletions(writer)
+        for check in self.deferred.values():
+            check()
+        self.required.clear()
+        self.references.clear()
+        self.deferred.clear()
+
+    def _verify_required(self, writer: Writer) -> None:
+        for (_, key), (entity_type, exempt) in self.required.items():
+            if (entity_type.table, key) in writer.deleted:
+                continue
+            row = writer.fetch(entity_type, key)
+            if row is None:
+                continue
+            missing = missing_required(entity_type, row, exempt)
+            if missing:
+                raise ValidationError(
+                    f"Cannot save {entity_type.name} {list(key)}: required attribute "
+                    f"{missing[0]!r} is missing (it cannot be None)."
+                )
+
+    def _verify_references(self, writer: Writer) -> None:
+        wanted: dict[tuple[str, tuple[str, ...]], dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+        for (table, key, _), (owner, prop, target_id, row) in self.references.items():
+            if (table, key) in writer.deleted:
+                continue
+            targets = _target_types(writer, owner, prop, row)
+            group = (targets[0].table, tuple(t.name for t in targets))
+            wanted[group][target_id].append((owner, prop, key))
+        for (table_name, type_names), by_id in wanted.items():
+            targets = [writer.registry.get(name) for name in type_names]
+            found = _existing_ids(writer, table_name, targets, list(by_id))
+            for target_id, uses in by_id.items():
+                if target_id not in found:
+                    owner, prop, key = uses[0]
+                    raise ValidationError(
+                        f"Cannot save {owner.name} {list(key)}: {prop.name!r} refers to "
+                        f"{_names(targets)} {target_id}, which does not exist."
+                    )
+
+
+def _settle_deletions(writer: Writer) -> None:
+    """Rows still referring to rows the batch deleted: an optional reference is cleared, a
+    required one refuses the delete (naming the row that refers)."""
+    deleted: dict[str, list[str]] = defaultdict(list)
+    for table, key in writer.deleted:
+        if len(key) == 1:
+            deleted[table].append(key[0])
+    for table_name, ids in deleted.items():
+        for owner, prop, required in _referrers(writer.registry, table_name):
+            table = writer.catalog.table(owner)
+            column = table.c[prop.column]
+            for start in range(0, len(ids), _CHUNK):
+                condition = column.in_(ids[start:start + _CHUNK])
+                if not required:
+                    cleared = {prop.column: None} | ({prop.type_column: None} if prop.type_column else {})
+                    writer.connection.execute(table.update().where(condition).values(cleared))
+                    continue
+                found = writer.connection.execute(sa.select(table).where(condition).limit(1)).mappings().first()
+                if found is not None:
+                    referrer = writer.concrete_type(owner, dict(found))
+                    raise ValidationError(
+                        f"Cannot delete {prop.target} {found[prop.column]}: {referrer.name} "
+                        f"{found[owner.primary_key[0]]} still refers to it in {prop.name!r}. "
+                        f"Change or delete that {referrer.name} first."
+                    )
+
+
+@functools.lru_cache(maxsize=256)
+def _referrers(registry: Registry, table_name: str) -> list[tuple[EntityType, Property, bool]]:
+    """The stored references that can point into ``table_name``, one per owner table and
+    column, each with whether any type of the owner table requires it."""
+    found: dict[tuple[str, str], tuple[EntityType, Property]] = {}
+    for owner in registry.types.values():
+        for prop in owner.properties.values():
+            if prop.kind != REFERENCE or prop.computed or prop.target not in registry.types:
+                continue
+            if prop.type_column or registry.types[prop.target].table == table_name:
+                found.setdefault((owner.table, prop.column), (owner, prop))
+    return [(owner, prop, _required_column(registry, owner.table, prop.column)) for owner, prop in found.values()]
+
+
+def _required_column(registry: Registry, table: str, column: str) -> bool:
+    return any(
+        p.column == column and p.name in t.required and p.kind != COLLECTION
+        for t in registry.types.values() if t.table == table
+        for p in t.properties.values()
+    )
+
+
+def _target_types(writer: Writer, owner: EntityType, prop: Property, row: Row) -> tuple[EntityType, ...]:
+    """The types a reference may point at: a polymorphic reference's stored type, else the
+    declared target and the types owning the collection the reference fills."""
+    registry = writer.registry
+    if prop.type_column and row.get(prop.type_column):
+        name = row[prop.type_column]
+        if name not in registry.types:
+            raise ValidationError(f"{owner.name}.{prop.name} cannot refer to unknown type {name!r}.")
+        return (registry.types[name],)
+    return _declared_targets(registry, owner.name, prop.name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _declared_targets(registry: Registry, owner_name: str, name: str) -> tuple[EntityType, ...]:
+    owner = registry.get(owner_name)
+    prop = owner.properties[name]
+    target = registry.get(prop.target)
+    owners = [
+        other for other in registry.types.values()
+        if other.table == target.table and other is not target and any(
+            p.kind == COLLECTION and p.inverse == prop.column and p.target and owner.is_a(registry.get(p.target))
+            for p in other.properties.values()
+        )
+    ]
+    return (target, *owners)
+
+
+def _existing_ids(writer: Writer, table_name: str, targets: list[EntityType], ids: list[str]) -> set[str]:
+    table = writer.catalog.tables[table_name]
+    column = table.c[targets[0].primary_key[0]]
+    condition = sa.or_(*(discriminator(t, table) for t in targets))
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        statement = sa.select(column).where(column.in_(chunk), condition)
+        found.update(str(value) for value in writer.connection.execute(statement).scalars())
+    return found
+
+
+def _names(targets: list[EntityType]) -> str:
+    return " or ".join(t.name for t in targets)
+
+
+def reference_columns(entity_type: EntityType, changes: dict[str, Any]) -> set[str]:
+    """The reference columns among ``changes``."""
+    return {
+        p.column for p in entity_type.properties.values()
+        if p.kind == REFERENCE and not p.computed and p.column in changes
+    }
