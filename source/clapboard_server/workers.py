@@ -23,6 +23,7 @@ import uvicorn
 
 from .app import create_app
 from .embedded import uvicorn_config
+from .limits import Limits
 from .server import Server
 from .sockets import listening_socket
 
@@ -42,7 +43,7 @@ class Supervisor:
     """Runs ``workers`` server processes on ``host``:``port`` until :meth:`stop`."""
 
     def __init__(self, data_dir: Path, database: str | None, host: str, port: int, workers: int,
-                 configure: Callable[[Server], None] | None = None) -> None:
+                 configure: Callable[[Server], None] | None = None, limits: Limits | None = None) -> None:
         if workers < 1:
             raise WorkerError("--workers must be at least 1.")
         if workers > 1 and not (database or "").startswith("postgresql"):
@@ -52,6 +53,7 @@ class Supervisor:
             )
         self.data_dir, self.database, self.workers = Path(data_dir), database, workers
         self._configure = configure
+        self.limits = limits
         self._socket = listening_socket(host, port)
         self._socket.listen(2048)
         self.host, self.port = host, self._socket.getsockname()[1]
@@ -98,7 +100,7 @@ class Supervisor:
         return list(self._children)
 
     def _server(self) -> Server:
-        server = Server(self.data_dir, self.database)
+        server = Server(self.data_dir, self.database, limits=self.limits)
         try:
             server.prepare()
             if self._configure is not None:
@@ -126,7 +128,7 @@ class Supervisor:
     def _serve(self) -> None:
         server = self._server()
         try:
-            uvicorn.Server(uvicorn_config(create_app(server))).run(sockets=[self._socket])
+            uvicorn.Server(uvicorn_config(create_app(server), server.limits)).run(sockets=[self._socket])
         finally:
             server.close()
 

@@ -38,31 +38,23 @@ def _server(arguments: argparse.Namespace) -> int:
         return 2
     from clapboard_server.limits import Limits
     try:
-        limits = dict(Limits.parse_assignment(text) for text in arguments.limit or ())
+        limits = Limits.resolve(dict(Limits.parse_assignment(text) for text in arguments.limit or ()))
     except ValueError as error:
         print(f"--limit: {error}", file=sys.stderr)
         return 2
     configure_logging(arguments.log_level)
     stop = threading.Event()
     try:
-<<<<<<< HEAD
-        handle = embedded.start(
-            data_dir=arguments.data_dir, database=arguments.database, host=arguments.host, port=arguments.port,
-            **limits,
-        )
-    except (embedded.PortInUseError, FolderInUseError) as error:
-=======
         if arguments.workers > 1:
             supervisor = workers.Supervisor(arguments.data_dir, arguments.database, arguments.host,
-                                            arguments.port, arguments.workers)
+                                            arguments.port, arguments.workers, limits=limits)
             server = supervisor.prepare()
             stop_serving = supervisor.stop
         else:
             handle = embedded.start(data_dir=arguments.data_dir, database=arguments.database,
-                                    host=arguments.host, port=arguments.port)
+                                    host=arguments.host, port=arguments.port, limits=limits)
             server, supervisor, stop_serving = handle.server, handle, stop.set
     except (embedded.PortInUseError, FolderInUseError, workers.WorkerError) as error:
->>>>>>> main
         print(f"clapboard server: {error}", file=sys.stderr)
         return 1
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -142,14 +134,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_storage_arguments(server)
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks one)")
-<<<<<<< HEAD
+    server.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="server processes sharing the port (default 1; more than 1 needs PostgreSQL)")
     server.add_argument("--limit", action="append", metavar="NAME=VALUE",
                         help="change one of the server's limits, e.g. --limit max_body_bytes=1000000 "
                              "(repeatable; see the limits guide, or CLAPBOARD_SERVER_<NAME> variables)")
-=======
-    server.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="server processes sharing the port (default 1; more than 1 needs PostgreSQL)")
->>>>>>> main
     server.add_argument("--log-level", choices=LOG_LEVELS, default="info",
                         help="what to log on standard error: info (the default) logs one line per request")
     server.set_defaults(run=_server)
