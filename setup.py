@@ -1,55 +1,47 @@
-"""clapboard: a production-tracking client with an embedded server."""
+"""Build shim for what ``pyproject.toml`` cannot express.
 
-from glob import glob
+The metadata, entry points and build system are in ``pyproject.toml``. This file adds:
+
+- the package list: the packages found under ``source/`` plus ``clapboard_server.resource``,
+  which is the top-level ``resource/`` folder (schemas, seeds, default plugins) installed inside
+  the server package and found with :mod:`importlib.resources`;
+- the extras, built from shared lists so that ``test`` always holds everything the tests need.
+"""
+
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
-#: Schema files, seeds and default plugins, installed under ``<prefix>/share/clapboard``.
-RESOURCES = [
-    (f"share/clapboard/{folder}", sorted(glob(f"{folder}/*.json") + glob(f"{folder}/*.py")))
-    for folder in ("resource/schema", "resource/seed", "resource/plugin")
-]
+RESOURCE_PACKAGE = "clapboard_server.resource"
+
+SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10"]
+POSTGRES = ["psycopg[binary]>=3.2"]
+SHELL = ["ipython>=8"]
+DOCS = ["sphinx>=7"]
+PACKAGING = ["build>=1", "twine>=5", "mypy>=1.8"]
+
+
+def resource_packages():
+    """Return ``{package: [file patterns]}`` for ``resource/`` and each folder below it."""
+    packages = {}
+    for folder in [Path("resource"), *sorted(Path("resource").rglob("*"))]:
+        if folder.is_dir() and folder.name != "__pycache__":
+            name = ".".join([RESOURCE_PACKAGE, *folder.relative_to("resource").parts])
+            packages[name] = ["*"]
+    return packages
+
+
+RESOURCES = resource_packages()
 
 setup(
-    name="clapboard",
-    version="0.1.0",
-    description="Python client for production-tracking servers, with an embedded server.",
-    long_description=Path("README.rst").read_text(encoding="utf-8"),
-    long_description_content_type="text/x-rst",
-    package_dir={"": "source"},
-    packages=find_packages("source"),
-    include_package_data=True,
-    data_files=[(target, files) for target, files in RESOURCES if files],
-    python_requires=">=3.10",
-    install_requires=[
-        "requests>=2.28",
-        "arrow>=1.2",
-        "pyparsing>=3.0",
-        "clique>=2.0",
-        "websocket-client>=1.5",
-        "platformdirs>=3.0",
-        "tqdm>=4.60",
-    ],
+    packages=find_packages("source") + sorted(RESOURCES),
+    package_data={"clapboard": ["py.typed"], "clapboard_server": ["py.typed"], **RESOURCES},
+    exclude_package_data={name: ["*.pyc"] for name in RESOURCES},
     extras_require={
-        "server": ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12"],
-        "postgres": ["psycopg[binary]>=3.2"],
-        "shell": ["ipython>=8"],
-        "test": [
-            "starlette>=0.36",
-            "uvicorn>=0.27",
-            "SQLAlchemy>=2.0",
-            "websockets>=12",
-            "psycopg[binary]>=3.2",
-            "ipython>=8",
-            "pytest>=7",
-            "ruff>=0.4",
-        ],
-        "docs": ["sphinx>=7"],
+        "server": SERVER,
+        "postgres": POSTGRES,
+        "shell": SHELL,
+        "test": [*SERVER, *POSTGRES, *SHELL, "pytest>=7", "ruff>=0.4", "aiosmtpd>=1.4", *DOCS, *PACKAGING],
+        "docs": DOCS,
     },
-    entry_points={
-        "console_scripts": ["clapboard = clapboard.cli:main"],
-        "pytest11": ["clapboard = clapboard.testing"],
-    },
-    zip_safe=False,
 )

@@ -14,6 +14,10 @@ Tests that need a server of their own (an empty database) use
 ``server_factory``.
 
 Server imports are lazy so this file loads before the server package exists.
+
+When :envvar:`CLAPBOARD_TEST_SERVER_PYTHON` names another interpreter (see
+``test/external_server.py``), servers run in child processes of that interpreter, on SQLite:
+that is how the client tests run on Pythons the server does not support.
 """
 
 import contextlib
@@ -21,6 +25,7 @@ import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+import external_server
 import pytest
 
 POSTGRES_URL_VARIABLE = "CLAPBOARD_TEST_POSTGRES_URL"
@@ -31,7 +36,7 @@ WORKERS_VARIABLE = "CLAPBOARD_TEST_WORKERS"
 def available_backends():
     """Return the names of the database backends this test run can use."""
     backends = ["sqlite"]
-    if os.environ.get(POSTGRES_URL_VARIABLE):
+    if os.environ.get(POSTGRES_URL_VARIABLE) and not external_server.external_python():
         backends.append("postgresql")
     return backends
 
@@ -64,29 +69,41 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def server_factory(tmp_path_factory):
-    """Return ``start(backend="sqlite", **limits)``, a context manager running a new server.
+    """Return ``start(backend="sqlite", data_dir=None, port=0, heartbeat=None, **options)``, a
+    context manager running a new server (*heartbeat*: the event hub's interval and timeout;
+    *options* go to the server: ``smtp=``, ``ffmpeg=``, ``encode_workers=``).
 
     The server gets its own data folder and, on PostgreSQL, its own database;
     it is stopped and its database dropped when the ``with`` block ends::
 
         with server_factory("postgresql") as server:
             ...  # server.server_url, server.api_user, server.api_key
-
-    Keyword arguments set the server's limits (see ``clapboard_server.limits``).
     """
 
     @contextlib.contextmanager
-    def start(backend="sqlite", **limits):
+    def start(backend="sqlite", data_dir=None, port=0, heartbeat=None, **options):
+        data_dir = data_dir or tmp_path_factory.mktemp(f"server-{backend}")
+        python = external_server.external_python()
+        if python:
+            if backend != "sqlite" or options:
+                raise ValueError(f"servers in a child process run on SQLite with default options, not {backend}")
+            with external_server.start(python, data_dir, port, heartbeat) as handle:
+                yield handle
+            return
         from clapboard_server import embedded
 
-        data_dir = tmp_path_factory.mktemp(f"server-{backend}")
         workers = int(os.environ.get(WORKERS_VARIABLE) or 1)
         with _database(backend) as database:
-            if backend == "postgresql" and workers > 1 and not limits:
+            if backend == "postgresql" and workers > 1 and not options:
+                if port or heartbeat:
+                    raise ValueError("servers of several worker processes take no port or heartbeat")
                 with _worker_processes(data_dir, database, workers) as handle:
                     yield handle
             else:
-                with embedded.start(data_dir=data_dir, database=database, **limits) as handle:
+                with embedded.start(data_dir=data_dir, database=database, port=port, **options) as handle:
+                    if heartbeat:
+                        hub = handle.server.events
+                        hub.heartbeat_interval, hub.heartbeat_timeout = heartbeat
                     yield handle
 
     return start

@@ -43,7 +43,7 @@ _SUBMODULES = frozenset(
 
 def __getattr__(name: str) -> Any:
     if name == "Session":
-        from .session import Session as value
+        value: Any = importlib.import_module(".session", __name__).Session
     elif name in _SUBMODULES:
         value = importlib.import_module(f".{name}", __name__)
     else:

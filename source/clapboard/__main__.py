@@ -1,5 +1,7 @@
 """``python -m clapboard``: the ``clapboard`` command."""
 
+from __future__ import annotations
+
 import sys
 
 from clapboard.cli import main

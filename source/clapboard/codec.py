@@ -41,15 +41,16 @@ def _import_arrow() -> Any:
 
 def decode_datetime(text: str) -> arrow.Arrow:
     """Return *text* (ISO 8601) as an aware :class:`arrow.Arrow`; naive means UTC."""
-    if _fromdatetime is None:
-        _import_arrow()
+    fromdatetime = _fromdatetime
+    if fromdatetime is None:
+        fromdatetime = _import_arrow().Arrow.fromdatetime
     try:
         value = _fromisoformat(text)
     except ValueError:
         return _import_arrow().get(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=_UTC)
-    return _fromdatetime(value)
+    return fromdatetime(value)
 
 
 def is_datetime(value: Any) -> bool:

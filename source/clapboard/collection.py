@@ -220,10 +220,10 @@ class Collection(MutableSequence):
             owner = self.entity
             for item in list(self._data):
                 if item._identity not in seen:
-                    type(item).attributes.get(inverse).set_local_value(item, None)
+                    type(item)._attribute_map[inverse].set_local_value(item, None)
             for item in items:
                 if item._identity not in old:
-                    type(item).attributes.get(inverse).set_local_value(item, owner)
+                    type(item)._attribute_map[inverse].set_local_value(item, owner)
             self._make_local()
             self._data[:] = items
             self._keys = None

@@ -57,6 +57,7 @@ def report(session: clapboard.Session) -> None:
     task = session.query(
         'select link from Task where project.name is "demo" and name is "lighting" order by parent.name'
     ).first()
+    assert task is not None, "build() made lighting tasks"
     print("\nA task's path: " + " / ".join(item["name"] for item in task["link"]))
     counts = {
         kind: len(session.query(f'select id from {kind} where project.name is "demo"').all())

@@ -13,11 +13,11 @@ is known. Local values are never touched, so pending changes survive queries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import exception
-from .attribute import EMPTY, ScalarAttribute, link_members, local_store, relink
+from .attribute import EMPTY, AbstractCollectionAttribute, ScalarAttribute, link_members, local_store, relink
 from .codec import decode_datetime
 from .collection import Collection
 from .symbol import NOT_SET
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .session import Session
 
 
-def _wrap_collections(entity: Entity, cls: type, data: dict[str, Any]) -> None:
+def _wrap_collections(entity: Entity, cls: type[Entity], data: dict[str, Any]) -> None:
     """Replace the lists of *data* by collections owned by *entity* (in place)."""
     for name, attribute in cls._collection_attributes:
         if name in data:
@@ -42,14 +42,14 @@ def _wrap_collections(entity: Entity, cls: type, data: dict[str, Any]) -> None:
             data[name] = attribute._wrap(collection)
 
 
-def _identity(cls: type, etype: str, data: dict[str, Any]) -> tuple:
+def _identity(cls: type[Entity], etype: str, data: dict[str, Any]) -> tuple:
     names = cls._pk_names
     if len(names) == 1:
         value = data.get(names[0], NOT_SET)
         if value.__class__ is not str and value is not NOT_SET:
             value = str(value)
         return (etype, value)
-    key = [etype]
+    key: list[Any] = [etype]
     for name in names:
         value = data.get(name, NOT_SET)
         key.append(value if value.__class__ is str or value is NOT_SET else str(value))
@@ -228,7 +228,7 @@ def _merge_entity_object(session: Session, entity: Entity, merged: dict[int, Any
                 if attribute is None or isinstance(attribute, ScalarAttribute):
                     continue
                 result = merge_value(session, item, merged)
-                if _is_collection(item):
+                if _is_collection(item) and isinstance(attribute, AbstractCollectionAttribute):
                     result = attribute._adapt(entity, result)
                 store[name] = result
         if entity._local:
@@ -261,7 +261,7 @@ def merge_entity(target: Entity, source: Entity, merged: dict[int, Any]) -> list
             local = target._local.get(name, NOT_SET)
             if _differs(local, other_local):
                 value = merge_value(session, other_local, merged)
-                if _is_collection(other_local):
+                if _is_collection(other_local) and isinstance(attribute, AbstractCollectionAttribute):
                     value = attribute._adapt(target, value)
                 local_store(target)[name] = value
                 session._mark_local(target)
@@ -306,7 +306,7 @@ def _promote(entity: Entity, name: str) -> None:
 
 def apply_commit(
     session: Session,
-    payloads: list[dict[str, Any]],
+    payloads: Sequence[dict[str, Any]],
     results: list[Any],
     created: list[tuple],
     deleted: list[tuple],

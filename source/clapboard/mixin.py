@@ -20,8 +20,9 @@ def mixin(instance: Any, mixin_class: type, name: str | None = None) -> Any:
     if cls is None:
         class_name = name or f"{mixin_class.__name__}{base.__name__}"
         namespace = {"__slots__": (), "__module__": base.__module__}
+        metaclass: Any = type(base)
         try:
-            cls = type(base)(class_name, (mixin_class, base), namespace)
+            cls = metaclass(class_name, (mixin_class, base), namespace)
             instance.__class__ = cls
         except TypeError:
             copied = {
@@ -30,7 +31,7 @@ def mixin(instance: Any, mixin_class: type, name: str | None = None) -> Any:
                 if key not in ("__dict__", "__weakref__", "__slots__", "__module__", "__qualname__")
             }
             copied.update(namespace)
-            cls = type(base)(class_name, (base,), copied)
+            cls = metaclass(class_name, (base,), copied)
         _CLASSES[key] = cls
     instance.__class__ = cls
     return instance

@@ -59,8 +59,10 @@ def discover(
                 module_name = f"clapboard_plugin_{name}_{uuid.uuid4().hex}"
                 try:
                     spec = importlib.util.spec_from_file_location(module_name, module_path)
+                    if spec is None or spec.loader is None:
+                        raise ImportError(f"cannot load {module_path}")
                     module = importlib.util.module_from_spec(spec)
-                    spec.loader.exec_module(module)  # type: ignore[union-attr]
+                    spec.loader.exec_module(module)
                 except Exception:
                     logger.exception("Failed to load plugin from %s.", module_path)
                     continue

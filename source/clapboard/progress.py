@@ -20,10 +20,10 @@ from collections.abc import Callable
 from typing import Any, Optional, Union
 
 #: Signature of progress callbacks: ``progress(done, total)``, total None when unknown.
-ProgressCallback = Callable[[int, Optional[int]], Any]  # noqa: UP045 - evaluated at run time on Python 3.9
+ProgressCallback = Callable[[int, Optional[int]], Any]  # evaluated at run time on Python 3.9: no `|`
 
 #: What a *progress* argument accepts: a callback, True (bar), False (nothing) or None (automatic).
-ProgressOption = Union[ProgressCallback, bool, None]  # noqa: UP007 - evaluated at run time on Python 3.9
+ProgressOption = Union[ProgressCallback, bool, None]  # evaluated at run time on Python 3.9: no `|`
 
 __all__ = ["Aggregate", "ProgressCallback", "ProgressOption", "Reporter", "interactive", "wants_bar"]
 

@@ -20,10 +20,13 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import exception
 from .entity.factory import StandardFactory, complete_inverses, prepare_class
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .entity.base import Entity
 
 logger = logging.getLogger("clapboard.schema")
 
@@ -33,7 +36,7 @@ MINIMUM_SERVER_VERSION = (3, 3, 11)
 Schemas = list[dict[str, Any]]
 #: Asks for the class of a schema, given the schema and all schemas; None lets the standard
 #: factory build it.
-Constructor = Callable[[dict[str, Any], Schemas], type | None]
+Constructor = Callable[[dict[str, Any], Schemas], Optional["type[Entity]"]]  # evaluated at run time: no `|`
 
 
 def _canonical_json(schemas: Schemas) -> bytes:
@@ -76,7 +79,7 @@ def cache_directory(schema_cache_path: str | os.PathLike | bool | None) -> Path 
         schema_cache_path = os.environ.get("CLAPBOARD_API_SCHEMA_CACHE_PATH") or os.environ.get(
             "FTRACK_API_SCHEMA_CACHE_PATH"
         )
-    if not schema_cache_path:
+    if not schema_cache_path or schema_cache_path is True:
         try:
             import platformdirs
 
@@ -134,7 +137,7 @@ def write_cache(path: Path | None, schemas: Schemas) -> None:
                 pass
 
 
-class EntityTypes(Mapping[str, type]):
+class EntityTypes(Mapping[str, "type[Entity]"]):
     """Entity classes keyed by schema id, each built when first looked up.
 
     A server has over a hundred entity types and a program uses a few, so
@@ -143,7 +146,7 @@ class EntityTypes(Mapping[str, type]):
     event); when it answers None, a
     :class:`~clapboard.entity.factory.StandardFactory` builds it. The classes
     its references point to are constructed too, to complete relationship
-    pairs (see :func:`~clapboard.entity.factory.complete_inverses`).
+    pairs (see ``clapboard.entity.factory.complete_inverses``).
 
     Keys, ``len`` and ``in`` come from the schemas and build nothing;
     ``values()`` and ``items()`` build every class.
@@ -157,11 +160,11 @@ class EntityTypes(Mapping[str, type]):
         self._factory: StandardFactory | None = None
         self._lock = threading.RLock()
         #: Classes constructed, relationship pairs not completed yet.
-        self._constructed: dict[str, type] = {}
+        self._constructed: dict[str, type[Entity] | None] = {}
         #: Classes ready for use.
-        self._ready: dict[str, type] = {}
+        self._ready: dict[str, type[Entity]] = {}
 
-    def __getitem__(self, name: str) -> type:
+    def __getitem__(self, name: str) -> type[Entity]:
         cls = self.get(name)
         if cls is None:
             raise KeyError(name)
@@ -194,7 +197,7 @@ class EntityTypes(Mapping[str, type]):
         """Return the type names, completed by IPython after ``session.types['``."""
         return sorted(self._schemas)
 
-    def _constructed_class(self, name: str) -> type | None:
+    def _constructed_class(self, name: str) -> type[Entity] | None:
         cls = self._constructed.get(name)
         if cls is None:
             schema = self._schemas.get(name)
@@ -208,11 +211,13 @@ class EntityTypes(Mapping[str, type]):
             self._constructed[name] = cls
         return cls
 
-    def _finalise(self, name: str) -> type:
+    def _finalise(self, name: str) -> type[Entity]:
         with self._lock:  # two threads must not build two classes for one type
             cls = self._ready.get(name)
             if cls is None:
                 cls = self._constructed_class(name)
+                if cls is None:
+                    raise KeyError(name)
                 complete_inverses(name, cls, self._constructed_class)
                 prepare_class(cls)
                 self._ready[name] = cls

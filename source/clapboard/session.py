@@ -15,7 +15,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import exception, merge, plugin, schema
 from .attribute import relink
@@ -41,6 +41,9 @@ from .symbol import (
 )
 from .transport import HttpTransport, SessionAuthentication, Transport, check_settings
 from .unit_of_work import OperationPayload, compress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .entity.location import Location
 
 __all__ = [
     "AutoPopulatingContext",
@@ -146,7 +149,7 @@ class Session:
         self._identity_map: dict[tuple[Any, ...], Entity] = {}
         self._with_local: dict[int, Entity] = {}
         self._memoised: dict[Any, Any] = {}
-        self.types: Mapping[str, type] = {}
+        self.types: Mapping[str, type[Entity]] = {}
         self.schemas: list[dict[str, Any]] = []
 
         self._transport = transport or HttpTransport(
@@ -156,6 +159,8 @@ class Session:
         self._event_hub = EventHub(self._server_url, api_user, api_key, headers=headers, cookies=cookies)
 
         self.cache_key_maker = cache_key_maker or StringKeyMaker()
+        #: The session's cache: a :class:`~clapboard.cache.LayeredCache` whose first level presents the
+        #: session's entities, and whose second is the *cache* given, if any.
         self.cache = LayeredCache([IdentityMapCache(self)])
         self._entity_cache = EntityCache(self)
         user_cache = cache(self) if callable(cache) and not isinstance(cache, Cache) else cache
@@ -253,7 +258,9 @@ class Session:
         self._record_operations.set(bool(value))
 
     def auto_populating(self, auto_populate: bool) -> AutoPopulatingContext:
-        """Temporarily set auto populate to *auto_populate*::
+        """Temporarily set auto populate to *auto_populate*.
+
+        A context manager::
 
             with session.auto_populating(False):
                 print(entity['name'])
@@ -261,7 +268,9 @@ class Session:
         return AutoPopulatingContext(self, auto_populate)
 
     def operation_recording(self, record_operations: bool) -> OperationRecordingContext:
-        """Temporarily set operation recording to *record_operations*::
+        """Temporarily set operation recording to *record_operations*.
+
+        A context manager::
 
             with session.operation_recording(False):
                 entity['name'] = 'change_not_recorded'
@@ -377,7 +386,7 @@ class Session:
         cls = self.types.get(entity_type)
         if cls is None:
             raise exception.UnrecognisedEntityTypeError(entity_type, known_types=self.types.keys())
-        return cls  # type: ignore[return-value]  # every class the factory builds is an Entity
+        return cls
 
     def create(self, entity_type: str, data: dict[str, Any] | None = None, reconstructing: bool = False) -> Entity:
         """Create and return an entity of *entity_type* with initial *data*.
@@ -553,12 +562,11 @@ class Session:
         to reload them. Entities created and not yet committed are skipped.
         All entities must be of the same type.
         """
-        if isinstance(entities, Entity):
-            entities = [entities]
+        items: list[Entity] = [entities] if isinstance(entities, Entity) else list(entities)
         if not isinstance(projections, str):
             projections = ", ".join(projections)
         states = self.recorded_operations
-        pending = [entity for entity in entities if states.state(entity._identity) is not CREATED]
+        pending = [entity for entity in items if states.state(entity._identity) is not CREATED]
         if not pending:
             return
         entity_type = pending[0].entity_type
@@ -747,21 +755,27 @@ class Session:
     ) -> Entity:
         """Return a new Job that encodes *media* to make it playable in browsers.
 
-        *media* is a path (uploaded to the ``ftrack.server`` location first)
-        or a FileComponent already in that location. With *version_id* the
-        outputs belong to that AssetVersion. *keep_original* defaults to
-        keeping a component and removing an uploaded file. *progress*
-        reports the upload (see :mod:`clapboard.progress`).
+        *media* is a path (a new component is created in the ``ftrack.server``
+        location and committed first) or a FileComponent already in that
+        location. With *version_id* the outputs belong to that AssetVersion.
+        *keep_original* defaults to keeping a component and removing an
+        uploaded file. *progress* reports the upload (see
+        :mod:`clapboard.progress`). Raise :exc:`ValueError` for any other
+        *media*.
         """
         if isinstance(media, str):
-            location = self.get("Location", SERVER_LOCATION_ID)
-            component = self.create_component(media, location=location, progress=progress)
             if keep_original == "auto":
                 keep_original = False
-        else:
+            data = {"version_id": version_id} if keep_original and version_id else None
+            location = self.get("Location", SERVER_LOCATION_ID)
+            component = self.create_component(media, data=data, location=location, progress=progress)
+            self.commit()
+        elif getattr(media, "entity_type", None) == "FileComponent":
             component = media
             if keep_original == "auto":
                 keep_original = True
+        else:
+            raise ValueError(f"Unable to encode media of type: {type(media)}")
         operation = {
             "action": "encode_media",
             "component_id": component["id"],
@@ -769,7 +783,7 @@ class Session:
             "keep_original": keep_original,
         }
         job_id = self._action([operation])[0]["job_id"]
-        return self.get("Job", job_id)
+        return cast("Entity", self.get("Job", job_id))
 
     def get_upload_metadata(
         self, component_id: str, file_name: str, file_size: int, checksum: str | None = None
@@ -841,14 +855,14 @@ class Session:
              ServerAccessor(self), EntityIdStructure(), 150),
         ]
         for location_id, name, mixin_class, accessor, structure, priority in builtins:
-            location = self.create("Location", {"id": location_id, "name": name}, reconstructing=True)
+            location = cast("Location", self.create("Location", {"id": location_id, "name": name}, reconstructing=True))
             mixin(location, mixin_class)
             location.accessor = accessor
             location.structure = structure
             location.resource_identifier_transformer = ResourceIdentifierTransformer(self)
             location.priority = priority
 
-    def _configured_locations(self) -> list[Entity]:
+    def _configured_locations(self) -> list[Location]:
         """Return Location instances of this session that carry configuration or registrations."""
         from .entity.location import Location
 
@@ -858,13 +872,13 @@ class Session:
             if isinstance(entity, Location) and vars(entity)  # configured attributes or registrations
         ]
 
-    def _get_locations(self, filter_inaccessible: bool = True) -> list[Entity]:
+    def _get_locations(self, filter_inaccessible: bool = True) -> list[Location]:
         """Return all locations, highest priority (lowest number) first.
 
         With *filter_inaccessible*, keep only those configured with an
         accessor in this session.
         """
-        locations = self.query("select id, name from Location").all()
+        locations = cast("list[Location]", self.query("select id, name from Location").all())
         if filter_inaccessible:
             locations = [location for location in locations if location.accessor not in (NOT_SET, None)]
         return sorted(locations, key=lambda location: location.priority)
@@ -953,7 +967,7 @@ class Session:
                 data["size"] = 0
         data.setdefault("file_type", os.path.splitext(path)[-1])
         component = self.create(entity_type, data)
-        origin = self.get("Location", ORIGIN_LOCATION_ID)
+        origin = cast("Location", self.get("Location", ORIGIN_LOCATION_ID))
         origin.add_component(component, path, recursive=False)
         if location is not None:
             location.add_component(component, origin, recursive=True, progress=progress)
@@ -1056,13 +1070,14 @@ class AutoPopulatingContext:
         """Initialise context."""
         self._session = session
         self._auto_populate = auto_populate
-        self._token: contextvars.Token | None = None
+        self._token: contextvars.Token[bool] | None = None
 
     def __enter__(self) -> None:
         self._token = self._session._auto_populate.set(bool(self._auto_populate))
 
     def __exit__(self, *exc_info: object) -> None:
-        self._session._auto_populate.reset(self._token)
+        if self._token is not None:
+            self._session._auto_populate.reset(self._token)
 
 
 class OperationRecordingContext:
@@ -1072,10 +1087,11 @@ class OperationRecordingContext:
         """Initialise context."""
         self._session = session
         self._record_operations = record_operations
-        self._token: contextvars.Token | None = None
+        self._token: contextvars.Token[bool] | None = None
 
     def __enter__(self) -> None:
         self._token = self._session._record_operations.set(bool(self._record_operations))
 
     def __exit__(self, *exc_info: object) -> None:
-        self._session._record_operations.reset(self._token)
+        if self._token is not None:
+            self._session._record_operations.reset(self._token)

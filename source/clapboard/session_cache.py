@@ -301,7 +301,7 @@ class EntityCache:
         identity_map = self._session._identity_map
         changed = {id(entity): entity for entity in with_local}
         for payload in payloads:
-            entity = identity_map.get(getattr(payload, "identity", None))
+            entity = identity_map.get(getattr(payload, "identity", ()))
             if entity is not None:
                 changed[id(entity)] = entity
         self.store(changed.values())

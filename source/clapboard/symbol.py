@@ -20,6 +20,8 @@ class Symbol:
     """
 
     __slots__ = ("name", "value")
+    name: str
+    value: Any
 
     def __new__(cls, name: str, value: Any = True) -> Symbol:  # noqa: PYI034 - instances are shared
         existing = _REGISTRY.get(name)

@@ -51,7 +51,7 @@ class OperationPayload(dict):
 
     identity: Identity = ()
 
-    def copy(self) -> OperationPayload:  # type: ignore[override]
+    def copy(self) -> OperationPayload:
         payload = OperationPayload(self)
         if "entity_data" in self:
             payload["entity_data"] = dict(self["entity_data"])

@@ -17,6 +17,7 @@ from . import idempotency, wire
 from .errors import ApiError
 from .events.endpoint import routes as event_routes
 from .limits import LimitExceededError, Limits
+from .media.routes import routes as media_routes
 from .request_log import REFUSAL_KEY
 from .server import Server
 from .storage.routes import routes as storage_routes
@@ -113,7 +114,8 @@ def create_app(server: Server) -> Starlette:
     routes = [
         Route("/api", api, methods=["POST"], name="api"),
         *event_routes(server.events),
-        *storage_routes(server.storage, server.authenticator),
+        *media_routes(server),  # before the storage routes: its thumbnail route scales images
+        *storage_routes(server.storage, server.authenticator, server.policy.authorize_file),
     ]
     return Starlette(
         routes=routes,

@@ -46,11 +46,24 @@ def before_create(writer: Writer, entity_type: EntityType, row: Row) -> set[str]
         _prepare_version(writer, row)
     elif _is(writer, entity_type, "User") and not row.get("username"):
         row["username"] = f"user-{row['id'][:8]}"
+    elif entity_type.name == "ReviewSession":
+        exempt.add("end_date")  # open until an end is set (is_open)
+    elif entity_type.name == "ReviewSessionObject" and row.get("sort_order") is None:
+        row["sort_order"] = _next_sort_order(writer, row.get("review_session_id"))
     elif custom_values.is_value_type(entity_type):
         custom_values.prepare(writer, entity_type, row, row)
     elif entity_type.name == "CustomAttributeConfiguration":
         custom_values.prepare_configuration(writer, row, None, row)
     return exempt
+
+
+def _next_sort_order(writer: Writer, review_session_id: str | None) -> float:
+    """Place a new review-session object after those already in the session."""
+    table = writer.catalog.table(writer.registry.get("ReviewSessionObject"))
+    count = writer.connection.execute(
+        sa.select(sa.func.count()).select_from(table).where(table.c.review_session_id == review_session_id)
+    ).scalar()
+    return float(count or 0)
 
 
 def after_create(writer: Writer, entity_type: EntityType, row: Row) -> None:

@@ -70,8 +70,24 @@ class Database:
         self._analyzer: threading.Thread | None = None
 
     def create_schema(self) -> None:
-        """Create missing tables (and indexes); existing ones are left alone."""
+        """Create missing tables (and indexes), and add columns schema files gained since."""
         self.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """``ALTER TABLE ... ADD COLUMN`` for each stored attribute an existing table lacks."""
+        inspector = sa.inspect(self.engine)
+        preparer = self.engine.dialect.identifier_preparer
+        with self.engine.begin() as connection:
+            for table in self.metadata.sorted_tables:
+                present = {column["name"] for column in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    connection.exec_driver_sql(
+                        f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.format_column(column)} {kind}"
+                    )
 
     @contextlib.contextmanager
     def transaction(self, write: bool = True) -> Iterator[sa.Connection]:

@@ -13,6 +13,7 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -105,7 +106,7 @@ def start(
     host: str = "127.0.0.1",
     port: int = 0,
     limits: Limits | None = None,
-    **limit_overrides: float,
+    **options: Any,
 ) -> EmbeddedServer:
     """Start a server in a background thread and return its handle once it accepts requests.
 
@@ -113,10 +114,12 @@ def start(
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
     folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
     it is in use, :class:`PortInUseError` is raised and no data folder is created. ``limits`` (a
-    :class:`~clapboard_server.limits.Limits`) or keyword arguments named after its fields
+    :class:`~clapboard_server.limits.Limits`) or options named after its fields
     (``max_body_bytes=1_000_000``) change the server's limits; the others come from
-    ``CLAPBOARD_SERVER_*`` variables or the defaults.
+    ``CLAPBOARD_SERVER_*`` variables or the defaults. Other ``options`` go to
+    :class:`~.server.Server` (``ffmpeg``, ``encode_workers``, ``smtp``).
     """
+    limit_overrides = {name: options.pop(name) for name in list(options) if name in Limits.names()}
     if limits is None or limit_overrides:
         base = dataclasses.asdict(limits) if limits is not None else {}
         limits = Limits.resolve({**base, **limit_overrides})
@@ -127,7 +130,7 @@ def start(
         if data_dir is None:
             temporary = tempfile.mkdtemp(prefix="clapboard-")
             data_dir = temporary
-        server = Server(Path(data_dir), database, limits=limits)
+        server = Server(Path(data_dir), database, limits=limits, **options)
         server.prepare()
         handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
         handle.start(sock)

@@ -22,9 +22,16 @@ def is_seeded(database: Database) -> bool:
         return connection.execute(sa.select(sa.func.count()).select_from(locations)).scalar() > 0
 
 
+ADMINISTRATOR_ROLE = "Administrator"
+
+
+def _records() -> list[dict]:
+    return json.loads(resource_path("seed", "builtin.json").read_text(encoding="utf-8"))
+
+
 def seed(database: Database) -> None:
     """Insert the built-in records of ``resource/seed/builtin.json`` through the normal writer."""
-    records = json.loads(resource_path("seed", "builtin.json").read_text(encoding="utf-8"))
+    records = _records()
     with database.transaction() as connection:
         writer = Writer(database.catalog, connection, user_id=None)
         for record in records:
@@ -40,20 +47,66 @@ def find_user(database: Database, username: str) -> str | None:
         ).scalar()
 
 
+def ensure_roles(database: Database) -> None:
+    """Add built-in security roles a database seeded by an older version lacks, and their
+    permissions where a role has none yet (roles an administrator edited are left alone)."""
+    roles = database.catalog.table(database.registry.get("SecurityRole"))
+    try:
+        _add_roles(database, roles)
+    except (sa.exc.IntegrityError, DuplicateEntryError):  # another process added them just now
+        pass
+
+
+def _add_roles(database: Database, roles: sa.Table) -> None:
+    with database.transaction() as connection:
+        stored = {row.id: row for row in connection.execute(sa.select(roles.c.id, roles.c.name, roles.c.permissions))}
+        names = {row.name for row in stored.values()}
+        writer = Writer(database.catalog, connection, user_id=None)
+        for record in _records():
+            if record["type"] != "SecurityRole":
+                continue
+            data = record["data"]
+            row = stored.get(data["id"])
+            if row is None and data["name"] not in names:
+                writer.create("SecurityRole", dict(data))
+            elif row is not None and row.permissions is None:
+                writer.update("SecurityRole", [data["id"]], {"permissions": data["permissions"]})
+
+
 def ensure_admin(database: Database, authenticator: Authenticator, username: str = "admin") -> str | None:
-    """Create the admin user if missing; return its API key when it was created now.
+    """Create the admin user if missing (an Administrator on all projects); return its API key
+    when it was created now.
 
     An existing admin keeps its key: a second server process on the same database must not
     invalidate the key the first one printed (``clapboard key reset`` issues a new one).
     """
-    if find_user(database, username) is not None:
-        return None
-    try:
-        with database.transaction() as connection:
-            writer = Writer(database.catalog, connection, user_id=None)
-            user = writer.create("User", {
-                "username": username, "first_name": "Admin", "last_name": "", "is_active": True,
-            })
-            return authenticator.issue(connection, user["id"])
-    except (sa.exc.IntegrityError, DuplicateEntryError):  # another process created it just now
-        return None
+    ensure_roles(database)
+    key = None
+    if find_user(database, username) is None:
+        try:
+            with database.transaction() as connection:
+                writer = Writer(database.catalog, connection, user_id=None)
+                user = writer.create("User", {
+                    "username": username, "first_name": "Admin", "last_name": "", "is_active": True,
+                })
+                key = authenticator.issue(connection, user["id"])
+        except (sa.exc.IntegrityError, DuplicateEntryError):  # another process created it just now
+            key = None
+    with database.transaction() as connection:
+        grant_all_projects(Writer(database.catalog, connection, user_id=None), find_user(database, username),
+                           ADMINISTRATOR_ROLE)
+    return key
+
+
+def grant_all_projects(writer: Writer, user_id: str, role_name: str) -> None:
+    """Give ``user_id`` the role ``role_name`` on all projects, unless they hold it already."""
+    roles = writer.catalog.table(writer.registry.get("SecurityRole"))
+    grants = writer.catalog.table(writer.registry.get("UserSecurityRole"))
+    role_id = writer.connection.execute(sa.select(roles.c.id).where(roles.c.name == role_name)).scalar()
+    held = writer.connection.execute(sa.select(grants.c.id).where(
+        grants.c.user_id == user_id, grants.c.security_role_id == role_id, grants.c.is_all_open_projects.is_(True),
+    )).first()
+    if role_id is not None and held is None:
+        writer.create("UserSecurityRole", {
+            "user_id": user_id, "security_role_id": role_id, "is_all_projects": True,
+        })

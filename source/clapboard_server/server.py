@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import actions, limits, private, seed, settings
+from . import actions, invites, limits, private, seed, settings
 from .auth import Authenticator
 from .database import Database, data_folder_url
 from .errors import ApiError
@@ -17,14 +17,23 @@ from .events import EventHub
 from .folder_lock import FolderLock
 from .idempotency import IdempotencyStore
 from .limits import Limits
+from .mail import Mailer
+from .media.ffmpeg import Ffmpeg
+from .media.jobs import EncodeJobs
+from .media.thumbnails import CACHE_FOLDER, Thumbnails
+from .policy import Policy
 from .query import parser
 from .schema import Registry, default_registry
+from .signing import Signer
 from .storage import Storage, links
+from .widgets import Widgets
 
 log = logging.getLogger(__name__)
 ADMIN_KEY_FILE = "admin-api-key"
 #: Name of the server-wide secret (in the database) that signs upload and download URLs.
 STORAGE_SECRET = "storage"
+#: Name of the server-wide secret that signs widget URLs.
+LINK_SECRET = "links"
 #: Most API calls one server process runs at once (more wait for a thread).
 API_WORKERS = 32
 
@@ -33,7 +42,8 @@ class Server:
     """Everything a running server holds, independent of the HTTP layer."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None, registry: Registry | None = None,
-                 admin_user: str = "admin", limits: Limits | None = None) -> None:
+                 admin_user: str = "admin", *, ffmpeg: str | None = None, encode_workers: int | None = None,
+                 smtp: str | None = None, limits: Limits | None = None) -> None:
         #: What one request may cost (see :mod:`clapboard_server.limits`).
         self.limits = limits if limits is not None else Limits.resolve()
         self.data_dir = private.make_folder(Path(data_dir))
@@ -42,17 +52,28 @@ class Server:
         #: SQLite serves one server process: hold the data folder while running.
         self._folder_lock = FolderLock(self.data_dir) if self.database.is_sqlite else None
         self.authenticator = Authenticator(self.database)
+        #: Authorization: what each user may read and do.
+        self.policy = Policy(self.database)
         self.idempotency = IdempotencyStore(self.database.tables)
         self.admin_user = admin_user
         #: The admin's API key when this process knows it (created now, or read from the data folder).
         self.admin_key: str | None = None
         self.new_admin_key = False
         #: The event hub; started by :meth:`prepare`.
-        self.events = EventHub(self.database, self.authenticator, limits=self.limits)
+        self.events = EventHub(self.database, self.authenticator, policy=self.policy, limits=self.limits)
         #: Component data of the ``ftrack.server`` location; set up by :meth:`prepare`.
         self.storage: Storage | None = None
         #: Threads running API calls (the database work) off the event loop.
         self.workers = ThreadPoolExecutor(max_workers=API_WORKERS, thread_name_prefix="clapboard-api")
+        #: Media encoding in background workers, with ``ffmpeg`` (default: imageio-ffmpeg's).
+        self.encoding = EncodeJobs(self, Ffmpeg(ffmpeg), encode_workers)
+        #: Scaled thumbnails, widget pages and their signer; set up by :meth:`prepare`.
+        self.thumbnails: Thumbnails | None = None
+        self.signer: Signer | None = None
+        self.widgets: Widgets | None = None
+        #: Sends invitations when an SMTP server is configured (``smtp`` or CLAPBOARD_SMTP_URL).
+        self.mailer = Mailer.configured(smtp)
+        invites.define_table(self.database)
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
@@ -63,6 +84,11 @@ class Server:
         elif self.database.is_sqlite:
             self.database.analyze()  # statistics for the data an earlier run left
         self.storage = Storage(self.data_dir, self.database, settings.secret(self.database, STORAGE_SECRET))
+        self.thumbnails = Thumbnails(self.storage.files, self.data_dir / CACHE_FOLDER)
+        self.signer = Signer(settings.secret(self.database, LINK_SECRET))
+        self.widgets = Widgets(self, self.signer)
+        if self.database.is_sqlite:  # this process alone serves the data folder
+            self.encoding.fail_abandoned()
         self.admin_key = self._admin_key()
         self.events.start()
 
@@ -115,6 +141,8 @@ class Server:
                     removed = _user_ids(context._writer.changes, "remove")
                     if removed:
                         self.authenticator.forget(connection, removed)
+                for step in context.before_commit:  # every operation succeeded: side effects last
+                    step()
                 if key is not None:
                     self.idempotency.complete(connection, key, user_id, results)
         except sa.exc.DataError as error:  # a value the database cannot hold or compute (overflow...)
@@ -130,6 +158,11 @@ class Server:
             self.after_commit(context._writer.changes, user_id)
         if any(isinstance(o, dict) and o.get("action") == "reset_remote" for o in operations):
             self.events.accounts_changed(None)  # a key was replaced: re-check every open socket
+        for callback in context.on_commit:
+            try:
+                callback()
+            except Exception:
+                log.exception("A post-commit step of an API call failed")
         return results
 
     def after_commit(self, changes: list[dict], user_id: str) -> None:
@@ -141,6 +174,7 @@ class Server:
             self.events.accounts_changed(users)
 
     def close(self) -> None:
+        self.encoding.close()
         self.workers.shutdown(wait=True)
         self.events.close()
         self.database.dispose()

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from . import behaviours
 from .errors import DuplicateEntryError, NotFoundError, ValidationError
 from .integrity import BatchChecks, clears_required, missing_required, reference_columns
+from .policy import SYSTEM, WriteGuard
 from .query.scope import Catalog, discriminator
 from .schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from .schema.tables import ANCESTRY_TABLE
@@ -27,8 +28,12 @@ Row = dict[str, Any]
 class Writer:
     """Writes of one API call (one transaction)."""
 
-    def __init__(self, catalog: Catalog, connection: sa.Connection, user_id: str | None) -> None:
+    def __init__(self, catalog: Catalog, connection: sa.Connection, user_id: str | None,
+                 guard: WriteGuard | None = None) -> None:
         self.catalog = catalog
+        #: The acting user's permission checks (internal writers without a user may do anything).
+        self.guard = guard if guard is not None else WriteGuard(catalog, connection, SYSTEM)
+        self._unchecked_creates: list[tuple[EntityType, str]] = []
         self.registry = catalog.registry
         self.connection = connection
         self.user_id = user_id
@@ -45,7 +50,22 @@ class Writer:
     def finish(self) -> None:
         """End-of-batch checks, for entities completed by later operations of the batch."""
         behaviours.finish_batch(self)
+        for entity_type, entity_id in self._unchecked_creates:
+            row = self.fetch(entity_type, [entity_id])
+            if row is not None:
+                self.guard.check("create", entity_type, row)
+        self._unchecked_creates.clear()
         self.checks.verify(self)
+
+    def check(self, action: str, entity_type: EntityType, row: Row, changed: Sequence[str] = ()) -> None:
+        """Refuse a write the acting user may not make (see :mod:`clapboard_server.policy`)."""
+        if self.guard.unrestricted:
+            self.guard.validate(entity_type, row, action)
+            return
+        if action == "create" and row.get("id") in self.pending:  # placed once its parent is known
+            self._unchecked_creates.append((entity_type, row["id"]))
+            return
+        self.guard.check(action, entity_type, row, changed)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -181,6 +201,7 @@ class Writer:
         self.apply_defaults(entity_type, row)
         row.update(entity_type.where)
         exempt = behaviours.before_create(self, entity_type, row)
+        self.check("create", entity_type, row, list(data))
         self.check_required(entity_type, row, exempt | self.completable(entity_type))
         key_values = tuple(str(row[entity_type.properties[n].column]) for n in entity_type.primary_key)
         if missing_required(entity_type, row, exempt):
@@ -242,6 +263,9 @@ class Writer:
                 raise ValidationError(f"Cannot change {column} of a {concrete.name}.")
         behaviours.before_update(self, concrete, existing, changes)
         row = {**existing, **changes}
+        self.check("update", concrete, existing, list(data))  # where it is
+        if row != existing:
+            self.check("update", concrete, row, list(data))  # and where it goes
         if changes:
             self.write_columns(concrete, key_values, changes)
             if clears_required(concrete, changes):
@@ -274,7 +298,9 @@ class Writer:
             if (entity_type.table, key_values) in self.deleted:
                 return True  # removed earlier in this batch, e.g. by a cascade
             raise NotFoundError(f"Cannot delete {type_name} {list(key_values)}: it does not exist.")
-        self.remove(self.concrete_type(entity_type, existing), existing)
+        concrete = self.concrete_type(entity_type, existing)
+        self.check("delete", concrete, existing)
+        self.remove(concrete, existing)
         return True
 
     def remove(self, entity_type: EntityType, row: Row) -> None:
@@ -464,14 +490,17 @@ class Writer:
         return {"__entity_type__": target.name, target.primary_key[0]: target_id}
 
     def record(self, action: str, entity_type: EntityType, row: Row, keys: list[str], previous: Row | None = None) -> None:
-        self.changes.append({
+        change: dict[str, Any] = {
             "action": action,
             "entity_type": entity_type.name,
             "key": {name: row.get(entity_type.properties[name].column) for name in entity_type.primary_key},
             "keys": [k for k in keys if k != "__entity_type__"],
             "row": row,
             "previous": previous,
-        })
+        }
+        if action == "remove":  # placed now: what it hangs from may be gone after the batch
+            change["place"] = self.guard.place(entity_type, row)
+        self.changes.append(change)
 
 
 def _owns(referenced: EntityType, prop: Property) -> bool:

@@ -1,5 +1,6 @@
 """Events between processes, and clients surviving a server restart."""
 
+import contextlib
 import json
 import os
 import queue
@@ -102,22 +103,17 @@ def test_update_and_reply_between_two_client_processes(server):
 
 
 @pytest.fixture
-def restartable(tmp_path):
-    """Return ``(start, stop)`` for an embedded server on one data folder and port."""
-    from clapboard_server import embedded
+def restartable(server_factory, tmp_path):
+    """Return ``(start, stop)`` for a server on one data folder and port."""
+    with contextlib.ExitStack() as servers:
 
-    handles = []
+        def start(port=0):
+            return servers.enter_context(server_factory(data_dir=tmp_path / "data", port=port))
 
-    def start(port=0):
-        handles.append(embedded.start(data_dir=tmp_path / "data", port=port))
-        return handles[-1]
+        def stop():
+            servers.close()
 
-    def stop():
-        handles[-1].stop()
-
-    yield start, stop
-    for handle in handles:
-        handle.stop()
+        yield start, stop
 
 
 def test_clients_reconnect_and_resubscribe_after_a_server_restart(restartable):

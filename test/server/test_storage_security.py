@@ -268,7 +268,7 @@ def test_the_data_folder_is_private_with_postgresql_too(server_factory, backend)
 
 def test_an_upload_url_dies_with_the_user_it_was_issued_to(server):
     name = f"uploader-{uuid.uuid4().hex[:8]}"
-    key = admin.add_user(server.server.database, name)
+    key = admin.add_user(server.server.database, name, [admin.RoleGrant("User")])  # may upload anywhere
     answer = metadata(Api(server, name, key), b"late upload")
     admin.set_active(server.server.database, name, False)
     response = requests.put(answer["url"], data=b"late upload", headers=answer["headers"], timeout=TIMEOUT)

@@ -25,7 +25,7 @@ def _translate_errors(operation: str, resource_identifier: str, parent_missing: 
     except exception.AccessorError:
         raise
     except OSError as error:
-        details = {"operation": operation, "resource_identifier": resource_identifier, "error": error}
+        details: dict[str, Any] = {"operation": operation, "resource_identifier": resource_identifier, "error": error}
         code = error.errno
         if code == errno.ENOENT:
             if parent_missing:

@@ -15,7 +15,14 @@ from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import display, exception
-from ..attribute import EMPTY, ReferenceAttribute, attach_all, relink
+from ..attribute import (
+    EMPTY,
+    AbstractCollectionAttribute,
+    ReferenceAttribute,
+    ScalarAttribute,
+    attach_all,
+    relink,
+)
 from ..symbol import NOT_SET
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,16 +57,25 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
     __slots__ = ("__weakref__", "_identity", "_local", "_remote", "_siblings", "session")
 
     entity_type = "Entity"
-    attributes: Attributes | None = None
-    primary_key_attributes: list[str] | None = None
-    default_projections: list[str] | None = None
+    # Set on every class the factory builds; None only on this base class.
+    attributes: ClassVar[Attributes] = None  # type: ignore[assignment]
+    primary_key_attributes: ClassVar[list[str]] = None  # type: ignore[assignment]
+    default_projections: ClassVar[list[str]] = None  # type: ignore[assignment]
 
+    # Lookup tables computed from the attributes by ``factory.prepare_class``.
     #: Attribute name → attribute (same objects as :attr:`attributes`).
     _attribute_map: ClassVar[dict[str, Attribute]] = {}
     #: ``(name, default)`` of attributes with a default for new entities.
-    _defaults: tuple[tuple[str, Any], ...] = ()
+    _defaults: ClassVar[tuple[tuple[str, Any], ...]] = ()
     #: Names of attributes that must be applied after the create is recorded.
-    _deferred: frozenset = frozenset()
+    _deferred: ClassVar[frozenset[str]] = frozenset()
+    _pk_names: ClassVar[tuple[str, ...]] = ()
+    _collection_attributes: ClassVar[tuple[tuple[str, AbstractCollectionAttribute], ...]] = ()
+    _collection_names: ClassVar[frozenset[str]] = frozenset()
+    #: ``(reference name, inverse collection name)`` pairs.
+    _inverse_references: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: ``(collection name, inverse reference name)`` pairs.
+    _inverse_collections: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     logger = logging.getLogger("clapboard.entity")
 
@@ -82,7 +98,7 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
         """Set up storage from *data*; return the values to apply once attached."""
         self.session = session
         self._local = EMPTY
-        self._remote = {}
+        self._remote: dict[str, Any] = {}
         attributes = self._attribute_map
         deferred: dict[str, Any] = {}
         if reconstructing:
@@ -104,7 +120,7 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
                 raise self._unknown(name)
             if value is NOT_SET:
                 continue
-            if attribute.value_check is not None:
+            if attribute.value_check is not None and isinstance(attribute, ScalarAttribute):
                 attribute.check_value(self.entity_type, value)
             if name in self._deferred and _defer(attribute, value):
                 deferred[name] = value
@@ -116,7 +132,7 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
                     value = session._attach(value)
                     if attribute.inverse is not None:
                         references.append((attribute.inverse, value))
-            elif hasattr(attribute, "_adapt"):
+            elif isinstance(attribute, AbstractCollectionAttribute):
                 value = attribute._adapt(self, attach_all(self, attribute._members(value)))
             local[name] = value
         self._identity = self._identity_from(local)
@@ -126,7 +142,7 @@ class Entity(MutableMapping, metaclass=DynamicEntityTypeMetaclass):
 
     @classmethod
     def _identity_from(cls, values: dict[str, Any]) -> tuple[Any, ...]:
-        key = [cls.entity_type]
+        key: list[Any] = [cls.entity_type]
         for name in cls.primary_key_attributes or ():
             value = values.get(name, NOT_SET)
             key.append(value if value.__class__ is str or value is NOT_SET else str(value))

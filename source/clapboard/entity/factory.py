@@ -6,7 +6,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ..attribute import (
     AbstractCollectionAttribute,
@@ -55,7 +55,7 @@ class Factory:
         """Initialise factory."""
         self.logger = logging.getLogger(f"{__name__}.{type(self).__name__}")
 
-    def create(self, schema: Mapping[str, Any], bases: list[type] | None = None) -> type:
+    def create(self, schema: Mapping[str, Any], bases: list[type] | None = None) -> type[Entity]:
         """Create and return entity class from *schema*.
 
         *bases* is a list of bases for the new class; default to
@@ -79,7 +79,7 @@ class Factory:
             "primary_key_attributes": list(schema["primary_key"]),
             "default_projections": list(schema.get("default_projections", ())),
         }
-        cls = DynamicEntityTypeMetaclass(schema_id, tuple(bases), namespace)
+        cls = cast("type[Entity]", DynamicEntityTypeMetaclass(schema_id, tuple(bases), namespace))
         prepare_class(cls)
         return cls
 
@@ -178,7 +178,7 @@ def _create_custom_attribute_value(proxy: Any, data: dict[str, Any], reference: 
 class StandardFactory(Factory):
     """Standard entity class factory."""
 
-    def create(self, schema: Mapping[str, Any], bases: list[type] | None = None) -> type:
+    def create(self, schema: Mapping[str, Any], bases: list[type] | None = None) -> type[Entity]:
         """Create and return entity class from *schema*, with the helper bases of its type."""
         from . import asset_version, component, job, location, note, project_schema, user
 
@@ -228,7 +228,7 @@ class StandardFactory(Factory):
         return None
 
 
-def prepare_class(cls: type) -> None:
+def prepare_class(cls: type[Entity]) -> None:
     """Compute the lookup tables entity code reads from *cls*'s attributes.
 
     Call again after changing ``cls.attributes``.
@@ -267,11 +267,11 @@ def prepare_class(cls: type) -> None:
         attribute.primary_key = attribute.name in primary_key
 
 
-def _attribute_names(cls: type) -> set[str]:
+def _attribute_names(cls: type[Entity]) -> set[str]:
     return set(cls._attribute_map or cls.attributes.keys())
 
 
-def complete_inverses(name: str, cls: type, lookup: Callable[[str], type | None]) -> None:
+def complete_inverses(name: str, cls: type[Entity], lookup: Callable[[str], type[Entity] | None]) -> None:
     """Give the references of *cls* (type *name*) the inverse hints their targets imply.
 
     A reference without an ``inverse`` hint gets one when its target type has

@@ -113,6 +113,7 @@ class _Group(Expression):
     """Base of :class:`All` and :class:`Any`: a tuple of expressions joined by a keyword."""
 
     __slots__ = ("_expressions",)
+    _expressions: tuple[Expression, ...]
     _keyword = ""
 
     def __init__(self, expressions: Iterable[Expression] | None = None) -> None:
@@ -153,6 +154,7 @@ class Not(Expression):
     """Match a candidate that does not match ``expression``."""
 
     __slots__ = ("_expression",)
+    _expression: Expression
 
     def __init__(self, expression: Expression) -> None:
         object.__setattr__(self, "_expression", expression)
@@ -179,6 +181,11 @@ class Condition(Expression):
     """
 
     __slots__ = ("_key", "_operator", "_path", "_value", "_wildcard")
+    _key: str
+    _operator: str
+    _path: tuple[str, ...]
+    _value: _Any
+    _wildcard: str
 
     def __init__(self, key: str, operator: str | Callable[[_Any, _Any], bool], value: _Any,
                  wildcard: str = CONTAINS) -> None:
@@ -250,7 +257,8 @@ def _build_grammar(wildcard: str) -> pp.ParserElement:
     condition = (key + operator - value).set_name("condition")
     condition.set_parse_action(lambda tokens: Condition(tokens[0], tokens[1], tokens[2], wildcard))
 
-    expression = pp.Forward().set_name("expression")
+    expression = pp.Forward()
+    expression.set_name("expression")
     group = pp.Suppress("(") - expression - pp.Suppress(")").set_name("')'")
     negation = pp.Forward()
     negated = (pp.Suppress(not_) + negation).set_parse_action(lambda tokens: Not(tokens[0]))

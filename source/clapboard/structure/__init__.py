@@ -1,1 +1,3 @@
 """Structures decide where component data is placed in a location."""
+
+from __future__ import annotations

@@ -58,7 +58,7 @@ def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
     shape.check_query(query, limits)
     catalog = context.server.database.catalog
     try:
-        return select.execute(catalog, context.connection, query)
+        return select.execute(catalog, context.connection, query, context.rules)
     except ValidationError:
         check_query(catalog.registry, query)  # an unknown name: say which path, as written
         raise

@@ -43,6 +43,7 @@ def reset_remote(context: CallContext, operation: dict[str, Any]) -> dict[str, A
     user_id = _user_key(operation.get("entity_key"), context.user_id)
     if context.writer.fetch_by_id("User", user_id) is None:
         raise ValidationError(f"User {user_id} does not exist.")
+    context.guard.check_key_reset(str(user_id))
     api_key = context.server.authenticator.issue(context.connection, str(user_id))
     return {"action": "reset_remote", "data": {"api_key": api_key}}
 

@@ -15,13 +15,14 @@ from ..database import Database
 from ..errors import InvalidCredentialsError
 from ..limits import DEFAULT as DEFAULT_LIMITS
 from ..limits import MAX_SUBSCRIPTION_LENGTH, LimitExceededError, Limits, check_query_text, current
+from ..policy import Policy
 from . import envelope
 from .brokers import Broker, LocalBroker
 from .connection import Connection, Subscriber, SubscriptionError
 from .router import Router
 from .sessions import Session, Sessions
+from .updates import PLACES, UpdateBuilder
 from .updates import TOPIC as UPDATE_TOPIC
-from .updates import UpdateBuilder
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,12 @@ class EventHub:
     """
 
     def __init__(self, database: Database, authenticator: Authenticator, broker: Broker | None = None,
+                 policy: Policy | None = None,
                  heartbeat_interval: float = 10.0, heartbeat_timeout: float = 60.0,
                  close_timeout: float = 60.0, limits: Limits | None = None) -> None:
         self.authenticator = authenticator
         self.broker = broker if broker is not None else default_broker(database)
-        self.router = Router()
+        self.router = Router(visible=policy.visible_places if policy is not None else None)
         self.sessions = Sessions(database)
         self.updates = UpdateBuilder(database)
         self.heartbeat_interval = heartbeat_interval
@@ -196,7 +198,9 @@ class EventHub:
         if data is None:
             return
         username = data["user"]["name"]
+        places = data.pop(PLACES)
         event = envelope.stamp(envelope.normalise({"topic": UPDATE_TOPIC, "data": data}), None, None)
+        event[PLACES] = places
         event["source"] = {
             "id": self.source_id,
             "applicationId": envelope.SERVER_APPLICATION_ID,

@@ -20,11 +20,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..database import Database
+from ..policy import Locator
 from ..schema import COLLECTION, EntityType, Property
 from ..values import from_column
 from .lineage import Lineage, Node
 
 TOPIC = "ftrack.update"
+#: Key of the event holding, per entity, where it belongs (for per-subscriber filtering); the
+#: router removes it before anything is sent.
+PLACES = "__clapboard_places__"
 
 
 def legacy_type(entity_type: EntityType, row: Mapping[str, Any]) -> str:
@@ -74,16 +78,20 @@ class UpdateBuilder:
         records = [(self.registry.get(c["entity_type"]), c) for c in merge(changes)]
         lineage = Lineage(self.database)
         lineage.load((entity_type, change["row"]) for entity_type, change in records)
-        entities = []
-        for entity_type, change in records:
-            entity = self._entity(entity_type, change, lineage)
-            if entity is not None:
-                entities.append(entity)
+        entities, places = [], []
+        with self.database.engine.connect() as connection:
+            locator = Locator(self.database.catalog, connection)
+            for entity_type, change in records:
+                entity = self._entity(entity_type, change, lineage)
+                if entity is not None:
+                    entities.append(entity)
+                    place = change.get("place") or locator.place(entity_type.table, change["row"])
+                    places.append(place.to_json())
         if not entities:
             return None
         parents = list(dict.fromkeys(p["entityId"] for e in entities for p in e["parents"]))
         user = {"userid": user_id, "name": self.username(user_id) if user_id else None}
-        return {"entities": entities, "parents": parents, "user": user}
+        return {"entities": entities, "parents": parents, "user": user, PLACES: places}
 
     def _entity(self, entity_type: EntityType, change: dict[str, Any], lineage: Lineage) -> dict[str, Any] | None:
         row, previous, action = change["row"], change.get("previous") or {}, change["action"]

@@ -1,7 +1,7 @@
 """The syntax tree of a parsed query expression.
 
 The parser (:mod:`clapboard_server.query.parser`) produces these nodes; the compiler
-(:mod:`clapboard_server.query.compiler`) turns them into SQL. Nodes are immutable so a parsed
+(:mod:`clapboard_server.query.select`) turns them into SQL. Nodes are immutable so a parsed
 expression can be cached and shared between threads.
 """
 

@@ -18,12 +18,16 @@ if TYPE_CHECKING:
 Entry = tuple[Any, dict[str, Any], EntityType]
 Filler = Callable[["Catalog", sa.Connection, Property, list[Entry]], None]
 _FILLERS: dict[str, Filler] = {}
+#: Fillers whose values depend on what the reading user may see (called with ``rules=``).
+_USER_DEPENDENT: set[str] = set()
 _CHUNK = 500
 
 
-def register(name: str) -> Callable[[Filler], Filler]:
+def register(name: str, user_dependent: bool = False) -> Callable[[Filler], Filler]:
     def decorator(function: Filler) -> Filler:
         _FILLERS[name] = function
+        if user_dependent:
+            _USER_DEPENDENT.add(name)
         return function
     return decorator
 
@@ -32,11 +36,16 @@ def names() -> list[str]:
     return sorted(_FILLERS)
 
 
-def fill(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
+def fill(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry], rules: Any) -> None:
+    """Compute ``prop`` for ``entries`` as seen by the user ``rules`` (ReadRules) describe."""
     filler = _FILLERS.get(prop.computed)
     if filler is None:
         raise ValidationError(f"Attribute {prop.name!r} is computed by {prop.computed!r}, which this server lacks.")
-    filler(catalog, connection, prop, [e for e in entries if prop.name in e[2].properties])
+    entries = [e for e in entries if prop.name in e[2].properties]
+    if prop.computed in _USER_DEPENDENT:
+        filler(catalog, connection, prop, entries, rules=rules)
+    else:
+        filler(catalog, connection, prop, entries)
 
 
 def _chunks(values: list[Any]):

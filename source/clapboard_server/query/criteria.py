@@ -165,7 +165,7 @@ def _membership(node: ast.Membership) -> Leaf:
         column, data_type = _leaf_column(scope, entity_type, alias, prop)
         if node.subquery is not None:
             from .select import subquery_values
-            values = subquery_values(scope.catalog, node.subquery)
+            values = subquery_values(scope.catalog, node.subquery, scope.rules)
             condition = column.in_(values)
         elif prop.typed:
             by_column: dict[str, tuple[sa.ColumnElement, list[Any]]] = {}

@@ -19,6 +19,7 @@ from ..schema.tables import ANCESTRY_TABLE
 from .computed_python import Entry, register
 
 if TYPE_CHECKING:
+    from ..policy import ReadRules
     from .scope import Catalog
 
 HIERARCHICAL_KINDS = ("show", "task", "asset", "assetversion")
@@ -66,8 +67,10 @@ def owner_details(catalog: Catalog, connection: sa.Connection, kind: str, ids: l
     return {i: (None, None, None) for i in ids}
 
 
-@register("custom_attributes")
-def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry]) -> None:
+@register("custom_attributes", user_dependent=True)
+def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Property, entries: list[Entry],
+                      rules: ReadRules) -> None:
+    """Fill the values of the configurations the reader may read (their ``read_security_roles``)."""
     registry = catalog.registry
     configuration = catalog.table(registry.get("CustomAttributeConfiguration"))
     values = catalog.table(registry.get("CustomAttributeValue"))
@@ -94,11 +97,14 @@ def custom_attributes(catalog: Catalog, connection: sa.Connection, prop: Propert
             stored.update({(r.configuration_id, r.entity_id): r.value for r in connection.execute(statement)})
         for entity_id, entity, _ in group:
             object_type_id, project_id, context_id = owners.get(entity_id, (None, None, None))
+            readable = rules.readable_configurations(connection, project_id)
             chosen: dict[str, Any] = {}
             for config in configurations:
                 applies = (config.entity_type == kind and (kind != "task" or config.object_type_id == object_type_id)) or (
                     config.is_hierarchical and kind in HIERARCHICAL_KINDS)
                 if not applies or config.project_id not in (None, project_id):
+                    continue
+                if readable is not None and config.id not in readable:
                     continue
                 if config.key in chosen and chosen[config.key].project_id is not None:
                     continue  # a project-specific configuration shadows the global one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -11,6 +12,9 @@ from ..errors import ValidationError
 from ..limits import MAX_JOINED_TABLES, LimitExceededError, check, current
 from ..schema import COLLECTION, REFERENCE, EntityType, Property, Registry
 from . import computed_sql
+
+if TYPE_CHECKING:
+    from ..policy import ReadRules
 
 
 class Catalog:
@@ -52,11 +56,17 @@ class Catalog:
 
 
 class Scope:
-    """The FROM clause of one SELECT: a root alias plus outer joins for references."""
+    """The FROM clause of one SELECT: a root alias plus outer joins for references.
 
-    def __init__(self, catalog: Catalog, entity_type: EntityType, names: itertools.count | None = None,
-                 depth: int = 0) -> None:
+    ``rules`` (the reading user's :class:`~clapboard_server.policy.ReadRules`) restrict every
+    alias of the scope: the root through :meth:`visible`, joins in their ``ON`` clause and
+    collection members in their link condition, so unreadable rows are never reached.
+    """
+
+    def __init__(self, catalog: Catalog, entity_type: EntityType, rules: ReadRules,
+                 names: itertools.count | None = None, depth: int = 0) -> None:
         self.catalog = catalog
+        self.rules = rules
         #: Sub-queries this scope is nested in (its SELECT sits inside that many others).
         self.depth = depth
         self.names = names or itertools.count()
@@ -71,7 +81,12 @@ class Scope:
     def child(self, entity_type: EntityType) -> Scope:
         """A scope for a correlated sub-query, sharing alias numbering with this one."""
         check(self.depth + 1, "max_query_depth", current(), f"The query nests sub-queries {self.depth + 1} deep")
-        return Scope(self.catalog, entity_type, self.names, self.depth + 1)
+        return Scope(self.catalog, entity_type, self.rules, self.names, self.depth + 1)
+
+    def visible(self, entity_type: EntityType, alias: sa.Alias) -> sa.ColumnElement:
+        """The condition selecting the rows of ``alias`` the user may read."""
+        condition = self.rules.predicate(entity_type, alias)
+        return sa.true() if condition is None else condition
 
     def join_reference(
         self, alias: sa.Alias, owner: EntityType, prop: Property, cast: str | None = None
@@ -85,8 +100,15 @@ class Scope:
             target = target_type(self.catalog.registry, prop, cast)
             target_alias = self.alias(target)
             on = target_alias.c[target.primary_key[0]] == reference_value(self.catalog, alias, owner, prop)
-            if cast:
+            if cast or target.where:
+                # Stored references point at rows of their target type (the integrity checks see to
+                # it), so the target's discriminator changes no result; it lets the planner use the
+                # type's own indexes (a project looked up by its unique name, not by a name that
+                # thousands of tasks share).
                 on = sa.and_(on, discriminator(target, target_alias))
+            restriction = self.rules.predicate(target, target_alias)
+            if restriction is not None:
+                on = sa.and_(on, restriction)
             self.from_clause = self.from_clause.outerjoin(target_alias, on)
             self._joins[key] = (target_alias, target)
         return self._joins[key]
@@ -103,6 +125,9 @@ class Scope:
         member = self.root
         conditions = [discriminator(target, member)]
         conditions += [member.c[column] == value for column, value in prop.where.items()]
+        restriction = self.rules.predicate(target, member)
+        if restriction is not None:
+            conditions.append(restriction)
         if prop.inverse:
             owner_key = member.c[prop.inverse]
         elif prop.through:

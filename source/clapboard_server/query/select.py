@@ -7,8 +7,9 @@ collection in the projections costs one further statement for all rows of the pa
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -18,6 +19,9 @@ from ..values import from_column
 from . import ast, computed_python, custom_attributes  # noqa: F401  (registers its filler)
 from .criteria import compile_criteria
 from .scope import Catalog, Scope, discriminator, reference_value, scalar_value
+
+if TYPE_CHECKING:
+    from ..policy import ReadRules
 
 #: Projection tree: attribute name -> (subtype cast, sub-tree).
 Tree = dict[str, tuple[str | None, "Tree"]]
@@ -58,6 +62,9 @@ class Level:
         self._discriminators = [
             (c, self._add(columns, alias.c[c])) for c in registry.discriminator_columns(entity_type.table)
         ]
+        indexes = [index for _, index in self._discriminators]
+        #: The discriminator values of a row, the key of its memoised plan.
+        self._row_kind: Callable[[tuple], Any] = operator.itemgetter(*indexes) if indexes else (lambda row: ())
         self._fields: dict[str, tuple[int, Callable | None, Property]] = {}
         for key in entity_type.primary_key:
             self._add_scalar(columns, entity_type.properties[key])
@@ -104,7 +111,7 @@ class Level:
         self._fields[prop.name] = (self._add(columns, value), converter, prop)
 
     def _plan(self, row: tuple) -> tuple[EntityType, list[tuple]]:
-        key = tuple(row[index] for _, index in self._discriminators)
+        key = self._row_kind(row)
         plan = self._plans.get(key)
         if plan is None:
             values = {column: row[index] for column, index in self._discriminators}
@@ -137,9 +144,9 @@ class Level:
         if not self.produced:
             return
         for prop in self.python_computed:
-            computed_python.fill(self.scope.catalog, connection, prop, self.produced)
+            computed_python.fill(self.scope.catalog, connection, prop, self.produced, self.scope.rules)
         for prop, cast, subtree in self.collections:
-            load_collection(self.scope.catalog, connection, self.entity_type, self.produced, prop, cast, subtree)
+            load_collection(self.scope, connection, self.entity_type, self.produced, prop, cast, subtree)
         for _, level in self.references:
             level.complete(connection)
 
@@ -161,7 +168,7 @@ def _sql_computed(prop: Property) -> bool:
 
 
 def load_collection(
-    catalog: Catalog,
+    owner_scope: Scope,
     connection: sa.Connection,
     owner_type: EntityType,
     owners: list[tuple[Any, dict[str, Any], EntityType]],
@@ -170,13 +177,14 @@ def load_collection(
     tree: Tree,
 ) -> None:
     """Fill collection ``prop`` on every owner entity with one statement per chunk of owners."""
+    catalog = owner_scope.catalog
     by_owner: dict[Any, list[dict[str, Any]]] = {}
     for owner_id, entity, concrete in owners:
         if prop.name in concrete.properties:
             entity[prop.name] = by_owner.setdefault(owner_id, [])
     if not by_owner:
         return
-    scope = Scope(catalog, catalog.registry.get(cast or prop.target))
+    scope = Scope(catalog, catalog.registry.get(cast or prop.target), owner_scope.rules)
     member, target, link, owner_key = scope.join_collection(None, owner_type, prop, cast)
     columns: list[Any] = [owner_key]
     level = Level(scope, target, member, tree, columns)
@@ -220,14 +228,14 @@ def default_paths(entity_type: EntityType) -> list[ast.Path]:
     return [ast.Path((ast.Segment(name),)) for name in entity_type.default_projections]
 
 
-def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query) -> dict[str, Any]:
-    """Run ``query`` and return the ``query`` action's result element."""
+def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query, rules: ReadRules) -> dict[str, Any]:
+    """Run ``query`` as the user ``rules`` describe and return the ``query`` action's result."""
     entity_type = catalog.registry.get(query.entity_type)
     if query.group_by or any(isinstance(p, ast.Aggregate) for p in query.projections):
-        return _execute_aggregate(catalog, connection, entity_type, query)
-    scope = Scope(catalog, entity_type)
+        return _execute_aggregate(catalog, connection, entity_type, query, rules)
+    scope = Scope(catalog, entity_type, rules)
     root = scope.root
-    conditions = [discriminator(entity_type, root)]
+    conditions = [discriminator(entity_type, root), scope.visible(entity_type, root)]
     if query.criteria is not None:
         conditions.append(compile_criteria(scope, entity_type, root, query.criteria))
     ordering = [_order_column(scope, entity_type, item) for item in query.order_by]
@@ -253,12 +261,12 @@ def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query) -> di
     }
 
 
-def subquery_values(catalog: Catalog, query: ast.Query) -> sa.Select:
+def subquery_values(catalog: Catalog, query: ast.Query, rules: ReadRules) -> sa.Select:
     """A one-column SELECT for ``x in (select y from T where ...)``."""
     entity_type = catalog.registry.get(query.entity_type)
     if len(query.projections) != 1 or not isinstance(query.projections[0], ast.Path):
         raise ValidationError("A sub-query must select exactly one attribute.")
-    scope = Scope(catalog, entity_type)
+    scope = Scope(catalog, entity_type, rules)
     alias, owner = scope.root, entity_type
     segments = query.projections[0].segments
     for position, segment in enumerate(segments):
@@ -274,7 +282,7 @@ def subquery_values(catalog: Catalog, query: ast.Query) -> sa.Select:
             alias, owner = scope.join_reference(alias, owner, prop, segment.cast)
         else:
             raise ValidationError(f"A sub-query can only follow references, not {prop.name!r}.")
-    conditions = [discriminator(entity_type, scope.root)]
+    conditions = [discriminator(entity_type, scope.root), scope.visible(entity_type, scope.root)]
     if query.criteria is not None:
         conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria))
     statement = sa.select(column).select_from(scope.from_clause).where(*conditions)
@@ -303,8 +311,9 @@ def _path_column(scope: Scope, entity_type: EntityType, path: ast.Path) -> sa.Co
     raise ValidationError(f"Cannot use {str(path)!r} here.")
 
 
-def _execute_aggregate(catalog: Catalog, connection: sa.Connection, entity_type: EntityType, query: ast.Query) -> dict[str, Any]:
-    scope = Scope(catalog, entity_type)
+def _execute_aggregate(catalog: Catalog, connection: sa.Connection, entity_type: EntityType, query: ast.Query,
+                       rules: ReadRules) -> dict[str, Any]:
+    scope = Scope(catalog, entity_type, rules)
     labelled = []
     for projection in query.projections:
         if isinstance(projection, ast.Aggregate):
@@ -316,7 +325,7 @@ def _execute_aggregate(catalog: Catalog, connection: sa.Connection, entity_type:
     for path, column in zip(query.group_by, groups):
         if str(path) not in dict(labelled):
             labelled.append((str(path), column))
-    conditions = [discriminator(entity_type, scope.root)]
+    conditions = [discriminator(entity_type, scope.root), scope.visible(entity_type, scope.root)]
     if query.criteria is not None:
         conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria))
     statement = sa.select(*(c for _, c in labelled)).select_from(scope.from_clause).where(*conditions)

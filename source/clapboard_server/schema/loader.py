@@ -8,9 +8,9 @@ and produces both the resolved model and the documents served by ``query_schemas
 from __future__ import annotations
 
 import copy
+import importlib.resources
 import json
 import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -24,18 +24,37 @@ _PRIVATE_TYPE_KEYS = (
 _SCALAR_TYPES = {"string", "integer", "number", "boolean", "variable", "object"}
 
 
+#: The package the top-level ``resource/`` folder is installed as.
+RESOURCE_PACKAGE = "clapboard_server.resource"
+
+
 class SchemaError(Exception):
     """A schema file is invalid; the message names the file and the problem."""
 
 
 def resource_path(*parts: str) -> Path:
-    """Path of a file shipped in the ``resource`` folder."""
-    here = Path(__file__).resolve()
-    installed = Path(sys.prefix) / "share" / "clapboard" / "resource"
-    for candidate in (here.parents[3] / "resource", installed):
-        if candidate.is_dir():
-            return candidate.joinpath(*parts)
-    raise FileNotFoundError("clapboard resource folder not found")
+    """Path of a file shipped in the ``resource`` folder.
+
+    Installed, the folder is the package ``clapboard_server.resource`` (package data, found with
+    :mod:`importlib.resources`, wherever the package was installed: a prefix, ``--user``,
+    ``--target`` or a folder bundled with an application). Run from a source checkout, it is the
+    checkout's top-level ``resource/`` folder.
+    """
+    return resource_root().joinpath(*parts)
+
+
+def resource_root() -> Path:
+    """The folder of the shipped resources (see :func:`resource_path`)."""
+    try:
+        root = importlib.resources.files(RESOURCE_PACKAGE)
+    except ModuleNotFoundError:
+        checkout = Path(__file__).resolve().parents[3] / "resource"
+        if checkout.is_dir():
+            return checkout
+        raise FileNotFoundError(f"clapboard resource folder not found: no package {RESOURCE_PACKAGE}") from None
+    if not isinstance(root, Path):  # e.g. imported from a zip archive
+        raise FileNotFoundError(f"clapboard resources must be installed as files, not in {root}")
+    return root
 
 
 def snake_case(name: str) -> str:

@@ -142,6 +142,19 @@ class FileStore:
             removed = removed or path.suffix != ".json"
         return removed
 
+    def adopt(self, resource_id: str, source: Path, content_type: str | None = None) -> int:
+        """Move the finished file ``source`` (on the same file system) in as the data of ``resource_id``.
+
+        Used for data the server makes itself (encoded media); return its size.
+        """
+        target = self.path(resource_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        size = Path(source).stat().st_size
+        os.replace(source, target)
+        meta = {"content_type": content_type or DEFAULT_CONTENT_TYPE, "size": size}
+        self._meta_path(resource_id).write_text(json.dumps(meta), encoding="utf-8")
+        return size
+
 
 def _sync(handle: BinaryIO) -> None:
     handle.flush()

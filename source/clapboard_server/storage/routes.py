@@ -9,8 +9,8 @@ Stored files are served as attachments (unless they are images or videos of a kn
 ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that forbids running anything,
 so a file uploaded as HTML cannot run script on the API's origin.
 
-``/component/thumbnail`` answers the component's stored bytes as uploaded: the server does not
-resize images, so its ``size`` parameter is accepted and ignored. ``/component/remove`` answers 200
+``/component/thumbnail`` is served by :mod:`clapboard_server.media.routes` (scaled to ``size``);
+the route here answers the stored bytes if that one is not mounted. ``/component/remove`` answers 200
 whether or not data was stored (``"removed"`` tells which), so a retried removal does not fail.
 
 Each route first establishes the user (``_user``, or the user an upload URL was issued to); the
@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -124,8 +125,14 @@ def _upload_limits(request: Request, grant: UploadGrant) -> tuple[int | None, by
     return (grant.size if grant.size is not None else declared), (grant.md5 or header_md5)
 
 
-def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
-    """The Starlette routes serving ``storage``, checking credentials with ``authenticator``."""
+#: ``authorize(user_id, component_id, action)`` raises unless the user may ``action`` (``read`` or
+#: ``delete``) the component's data: the policy's decision (:meth:`Policy.authorize_file`).
+Authorize = Callable[[str, str, str], None]
+
+
+def routes(storage: Storage, authenticator: Authenticator, authorize: Authorize) -> list[BaseRoute]:
+    """The Starlette routes serving ``storage``, checking credentials with ``authenticator`` and
+    permissions with ``authorize``."""
 
     async def put(request: Request) -> Response:
         try:
@@ -153,8 +160,8 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
     async def get(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
-            # _user answers the user id: the policy's check that it may read the component goes next.
-            await run_in_threadpool(_user, authenticator, storage, request, resource_id, True)
+            user_id = await run_in_threadpool(_user, authenticator, storage, request, resource_id, True)
+            await run_in_threadpool(authorize, user_id, resource_id, "read")
             stored = await run_in_threadpool(storage.files.open, resource_id)
         except ApiError as error:
             return _error(error)
@@ -165,8 +172,8 @@ def routes(storage: Storage, authenticator: Authenticator) -> list[BaseRoute]:
     async def remove(request: Request) -> Response:
         try:
             resource_id = _resource_id(request)
-            # _user answers the user id: the policy's check that it may remove the data goes next.
-            await run_in_threadpool(_user, authenticator, storage, request, resource_id, False)
+            user_id = await run_in_threadpool(_user, authenticator, storage, request, resource_id, False)
+            await run_in_threadpool(authorize, user_id, resource_id, "delete")
             removed = await run_in_threadpool(storage.files.remove, resource_id)
         except ApiError as error:
             return _error(error)
