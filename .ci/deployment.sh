@@ -18,33 +18,19 @@ fi
 free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 work=$(mktemp -d)
-database="clapboard_deploy_$(python -c 'import uuid; print(uuid.uuid4().hex[:10])')"
+database_url=$(python .ci/pg_database.py create "$admin_url")
 moto_pid=""
 cleanup() {
     status=$?
     if [[ -f "$work/home/nginx.pid" ]]; then kill "$(cat "$work/home/nginx.pid")" 2>/dev/null || true; fi
     if [[ -f "$work/home/server.pid" ]]; then kill "$(cat "$work/home/server.pid")" 2>/dev/null || true; fi
     if [[ -n "$moto_pid" ]]; then kill "$moto_pid" 2>/dev/null || true; fi
-    python - "$admin_url" "$database" <<'PY' || true
-import sys, time
-import psycopg
-from psycopg import sql
-with psycopg.connect(sys.argv[1], autocommit=True) as connection:
-    connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(sys.argv[2])))
-PY
+    python .ci/pg_database.py drop "$admin_url" "$database_url" || true
     if [[ $status -ne 0 && -d "$work/home/log" ]]; then tail -n 40 "$work"/home/log/*.log || true; fi
     rm -rf "$work"
     exit $status
 }
 trap cleanup EXIT
-
-python - "$admin_url" "$database" <<'PY'
-import sys
-import psycopg
-from psycopg import sql
-with psycopg.connect(sys.argv[1], autocommit=True) as connection:
-    connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(sys.argv[2])))
-PY
 
 moto_port=$(free_port)
 python -m moto.server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
@@ -67,7 +53,7 @@ while True:
         time.sleep(0.2)
 PY
 
-export CLAPBOARD_DATABASE="${admin_url%/*}/$database"
+export CLAPBOARD_DATABASE="$database_url"
 export CLAPBOARD_STORAGE="s3://deployment-guide/components"
 export CLAPBOARD_HOSTNAME=localhost
 export CLAPBOARD_HTTPS_PORT=$(free_port)

@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test" / "server"))
+TEST = Path(__file__).resolve().parents[1] / "test"
+sys.path[:0] = [str(TEST), str(TEST / "server")]
 
 from crash_consistency import kill_trial
 

@@ -35,35 +35,9 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parent / "source"
+sys.path.insert(0, str(HERE.parent / "test"))
 
-
-class ServerProcess:
-    """``clapboard server`` in a child process."""
-
-    def __init__(self, data_dir: Path, database: str | None, workers: int) -> None:
-        command = [sys.executable, "-m", "clapboard", "server", "--data-dir", str(data_dir), "--port", "0"]
-        if database:
-            command += ["--database", database]
-        if workers > 1:
-            command += ["--workers", str(workers)]
-        environment = dict(os.environ, PYTHONPATH=str(SOURCE))
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env=environment)
-        lines = []
-        for line in self.process.stdout:
-            lines.append(line)
-            if "Ctrl+C" in line:
-                break
-        output = "".join(lines)
-        if "listening on " not in output:
-            raise RuntimeError(f"the server did not start:\n{output}")
-        self.url = output.split("listening on ")[1].split()[0]
-        self.api_key = (data_dir / "admin-api-key").read_text().strip()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
-        self.process.stdout.close()
+from server_process import ServerProcess
 
 
 class Api:
@@ -169,7 +143,8 @@ def main() -> int:
     run = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="clapboard-load-") as folder:
         data_dir = Path(folder) / "data"
-        server = ServerProcess(data_dir, arguments.database, arguments.workers)
+        workers = ("--workers", str(arguments.workers)) if arguments.workers > 1 else ()
+        server = ServerProcess(data_dir, database=arguments.database, arguments=workers)
         try:
             api = Api(server.url, server.api_key)
             setup = set_up(api, run)

@@ -65,8 +65,8 @@ def quote(value: Any) -> str:
     if is_datetime(value):
         import arrow  # imported on first use: see clapboard.codec
 
-        # The server stores neither microseconds nor time zones: compare naive UTC.
-        value = arrow.get(value).to("utc").naive.replace(microsecond=0).isoformat()
+        # The server stores naive UTC (with microseconds): compare in that form.
+        value = arrow.get(value).to("utc").naive.isoformat()
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
 

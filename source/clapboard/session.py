@@ -29,6 +29,7 @@ from .operation import CreateEntityOperation, DeleteEntityOperation, Operations,
 from .progress import ProgressOption
 from .query import QueryResult, quote
 from .session_cache import EntityCache, IdentityMapCache
+from .structure.base import split_extension
 from .symbol import (
     CREATED,
     DELETED,
@@ -152,6 +153,8 @@ class Session:
         self.types: Mapping[str, type[Entity]] = {}
         self.schemas: list[dict[str, Any]] = []
 
+        #: Seconds per request (transport and server accessor), as given.
+        self.request_timeout = timeout
         self._transport = transport or HttpTransport(
             self._server_url, api_user, api_key, timeout=timeout, headers=headers, cookies=cookies,
             strict_api=strict_api,
@@ -455,14 +458,14 @@ class Session:
         """Return entity of *entity_type* with unique *entity_key*, or None.
 
         Look in the session first; query the server only when not found.
-        *entity_key* is the primary key value, or a list (or mapping) of
-        values for composite keys.
+        *entity_key* is the primary key value, or any iterable (or mapping)
+        of values for composite keys, such as ``dict.values()``.
         """
         cls = self._entity_class(entity_type)
         names = list(cls.primary_key_attributes)
         if isinstance(entity_key, Mapping):
             values = [entity_key[name] for name in names]
-        elif isinstance(entity_key, (list, tuple)):
+        elif isinstance(entity_key, Iterable) and not isinstance(entity_key, (str, bytes)):
             values = list(entity_key)
         else:
             values = [entity_key]
@@ -942,9 +945,10 @@ class Session:
         container_path = collection.format("{head}{padding}{tail}")
         container = self._create_component("SequenceComponent", container_path, data, None)
         size = 0
-        for index, member_path in zip(sorted(collection.indexes), collection):
+        for member_path in collection:
+            index = collection.match(member_path).group("index")  # as written: 0001
             member = self._create_component(
-                "FileComponent", member_path, {"name": str(index), "container": container}, None
+                "FileComponent", member_path, {"name": index, "container": container}, None
             )
             if member not in container["members"]:
                 container["members"].append(member)
@@ -965,7 +969,7 @@ class Session:
                 data["size"] = os.path.getsize(path)
             except OSError:
                 data["size"] = 0
-        data.setdefault("file_type", os.path.splitext(path)[-1])
+        data.setdefault("file_type", split_extension(path)[-1])
         component = self.create(entity_type, data)
         origin = cast("Location", self.get("Location", ORIGIN_LOCATION_ID))
         origin.add_component(component, path, recursive=False)

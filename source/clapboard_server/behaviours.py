@@ -69,6 +69,17 @@ def _next_sort_order(writer: Writer, review_session_id: str | None) -> float:
 def after_create(writer: Writer, entity_type: EntityType, row: Row) -> None:
     if _is(writer, entity_type, "Context"):
         _link_ancestry(writer, row["id"], row.get("parent_id"))
+    elif entity_type.name == "NoteLabelLink":
+        _categorise_note(writer, row)
+
+
+def _categorise_note(writer: Writer, link: Row) -> None:
+    """A note's first label is its category too: ftrack clients send ``create_note(...,
+    category=...)`` as a label link when the server serves note labels."""
+    note_type = writer.registry.get("Note")
+    note = writer.fetch(note_type, [link.get("note_id")])
+    if note is not None and not note.get("category_id"):
+        writer.write_columns(note_type, [note["id"]], {"category_id": link.get("label_id")})
 
 
 def before_update(writer: Writer, entity_type: EntityType, existing: Row, changes: Row) -> None:
@@ -76,6 +87,7 @@ def before_update(writer: Writer, entity_type: EntityType, existing: Row, change
         custom_values.prepare(writer, entity_type, {**existing, **changes}, changes)
     if entity_type.name == "CustomAttributeConfiguration":
         custom_values.prepare_configuration(writer, {**existing, **changes}, existing, changes)
+        custom_values.keep_existing_defaults(writer, existing, {**existing, **changes})
     if _is(writer, entity_type, "Project") and changes.get("name", existing.get("name")) != existing.get("name"):
         _check_project_name(writer, existing["id"], changes["name"])
     if _is(writer, entity_type, "TypedContext") and "parent_id" in changes:

@@ -14,8 +14,11 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from .errors import ValidationError
 from .query.custom_attributes import HIERARCHICAL_KINDS, legacy_kind, owner_details
+from .query.scope import discriminator
 from .values import parse_datetime
 
 if TYPE_CHECKING:
@@ -67,6 +70,57 @@ def prepare_configuration(writer: Writer, row: Row, existing: Row | None, target
     kind = writer.fetch_by_id("CustomAttributeType", row.get("type_id")) or {}
     default = validate({**row, "key": name, "type_name": kind.get("name")}, default)
     target["default"] = json.dumps(default, sort_keys=True)
+
+
+def keep_existing_defaults(writer: Writer, existing: Row, row: Row) -> None:
+    """A configuration's new default applies to new entities only: entities that exist
+    without a value of their own keep the old default, stored now as their value."""
+    old = existing.get("default")
+    kind = existing.get("entity_type")
+    if old is None or row.get("default") == old or existing.get("is_hierarchical") or kind not in _KIND_TYPES:
+        return
+    registry = writer.registry
+    owner_type = registry.get(_KIND_TYPES[kind])
+    owners = writer.table(owner_type)
+    condition = [discriminator(owner_type, owners)]
+    if kind == "task" and existing.get("object_type_id"):
+        condition.append(owners.c.object_type_id == existing["object_type_id"])
+    if existing.get("project_id"):
+        condition.append(owners.c.id.in_(_ids_in_project(writer, kind, existing["project_id"])))
+    value_type = registry.get("CustomAttributeValue")
+    values = writer.table(value_type)
+    prop = value_type.properties["value"]
+    value = json.loads(old)
+    text, number = typed_forms(_type_name(writer, existing), value)
+    has_value = sa.exists().where(values.c.configuration_id == existing["id"], values.c.entity_id == owners.c.id)
+    selection = sa.select(
+        sa.literal(existing["id"]), owners.c.id, sa.literal(old), sa.literal(text, sa.Text),
+        sa.literal(number, sa.Float),
+    ).where(*condition, ~has_value)
+    columns = ["configuration_id", "entity_id", prop.column, prop.typed_columns["string"], prop.typed_columns["number"]]
+    writer.connection.execute(values.insert().from_select(columns, selection))
+
+
+def _type_name(writer: Writer, configuration: Row) -> str | None:
+    return (writer.fetch_by_id("CustomAttributeType", configuration.get("type_id")) or {}).get("name")
+
+
+def _ids_in_project(writer: Writer, kind: str, project_id: str) -> sa.Select:
+    """The ids of the ``kind`` entities of project ``project_id``."""
+    registry = writer.registry
+    context = writer.table(registry.get("Context"))
+    contexts = sa.select(context.c.id).where(context.c.project_id == project_id)
+    if kind in ("show", "task"):
+        return contexts
+    if kind == "list":
+        lists = writer.table(registry.get("List"))
+        return sa.select(lists.c.id).where(lists.c.project_id == project_id)
+    asset = writer.table(registry.get("Asset"))
+    assets = sa.select(asset.c.id).where(asset.c.context_id.in_(contexts))
+    if kind == "asset":
+        return assets
+    version = writer.table(registry.get("AssetVersion"))
+    return sa.select(version.c.id).where(version.c.asset_id.in_(assets))
 
 
 def validate(configuration: Row, value: Any) -> Any:

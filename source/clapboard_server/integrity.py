@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from .errors import ValidationError
-from .query.scope import discriminator
+from .query.scope import discriminator, reference_targets
 from .schema import COLLECTION, REFERENCE, EntityType, Property, Registry
 
 if TYPE_CHECKING:
@@ -198,22 +198,7 @@ def _target_types(writer: Writer, owner: EntityType, prop: Property, row: Row) -
         if name not in registry.types:
             raise ValidationError(f"{owner.name}.{prop.name} cannot refer to unknown type {name!r}.")
         return (registry.types[name],)
-    return _declared_targets(registry, owner.name, prop.name)
-
-
-@functools.lru_cache(maxsize=4096)
-def _declared_targets(registry: Registry, owner_name: str, name: str) -> tuple[EntityType, ...]:
-    owner = registry.get(owner_name)
-    prop = owner.properties[name]
-    target = registry.get(prop.target)
-    owners = [
-        other for other in registry.types.values()
-        if other.table == target.table and other is not target and any(
-            p.kind == COLLECTION and p.inverse == prop.column and p.target and owner.is_a(registry.get(p.target))
-            for p in other.properties.values()
-        )
-    ]
-    return (target, *owners)
+    return reference_targets(registry, owner.name, prop.name)
 
 
 def _existing_ids(writer: Writer, table_name: str, targets: list[EntityType], ids: list[str]) -> set[str]:

@@ -38,6 +38,15 @@ def set_default(database: Database, name: str, value: str) -> str:
     return stored
 
 
+def put(database: Database, name: str, value: str | None) -> None:
+    """Store ``value`` for ``name``, replacing any stored value (None removes the setting)."""
+    table = database.tables[SETTING_TABLE]
+    with database.transaction() as connection:
+        connection.execute(table.delete().where(table.c.name == name))
+        if value is not None:
+            connection.execute(table.insert().values(name=name, value=value))
+
+
 def secret(database: Database, name: str, size: int = 32) -> bytes:
     """The random secret ``name`` (``size`` bytes), shared by every process on ``database``."""
     return bytes.fromhex(set_default(database, f"secret.{name}", _secrets.token_hex(size)))

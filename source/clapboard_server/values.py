@@ -13,14 +13,14 @@ _UTC = _dt.timezone.utc
 
 
 def parse_datetime(text: str) -> _dt.datetime:
-    """Parse any ISO 8601 variant the clients send into a naive UTC datetime (whole seconds)."""
+    """Parse any ISO 8601 variant the clients send into a naive UTC datetime (microseconds kept)."""
     try:
         value = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO 8601 date or datetime") from None
     if value.tzinfo is not None:
         value = value.astimezone(_UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0)
+    return value
 
 
 def _to_datetime(value: Any) -> _dt.datetime:
@@ -114,7 +114,7 @@ def to_query_value(data_type: str, value: Any, owner: str, attribute: str) -> An
 
 
 def encode_datetime(value: _dt.datetime) -> dict[str, str]:
-    return {"__type__": "datetime", "value": value.replace(microsecond=0).isoformat()}
+    return {"__type__": "datetime", "value": value.isoformat()}
 
 
 def from_column(data_type: str, value: Any) -> Any:
@@ -136,4 +136,4 @@ def from_column(data_type: str, value: Any) -> Any:
 
 
 def utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_UTC).replace(tzinfo=None, microsecond=0)
+    return _dt.datetime.now(_UTC).replace(tzinfo=None)

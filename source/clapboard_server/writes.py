@@ -457,11 +457,14 @@ class Writer:
     # -- output --------------------------------------------------------------------------------
 
     def encode(self, entity_type: EntityType, row: Row, data: dict[str, Any], full: bool) -> dict[str, Any]:
-        """The entity as a create/update result: key, stored scalars, and what was sent."""
+        """The entity as a create/update result: its key, what was sent and, when ``full`` (a
+        create), every value the server computed; columns left empty stay out so that the
+        client keeps them NOT_SET."""
         entity: dict[str, Any] = {"__entity_type__": entity_type.name}
         wanted = set(entity_type.system_projections) | set(entity_type.primary_key) | set(data)
         for prop in entity_type.properties.values():
-            if prop.kind == SCALAR and prop.stored and (full or prop.name in wanted):
+            computed = full and row.get(prop.column) is not None
+            if prop.kind == SCALAR and prop.stored and (computed or prop.name in wanted):
                 entity[prop.name] = from_column(prop.data_type, row.get(prop.column))
         for name, value in data.items():
             prop = entity_type.properties.get(name)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from clapboard.event import expression
-from clapboard.event.expression import All, Any, Condition, Not, ParseError, Parser, parse
+from clapboard.event.expression import All, Any, Condition, Expression, Not, ParseError, Parser, parse
 
 EVENT = {
     "topic": "ftrack.update",
@@ -211,3 +211,16 @@ def test_parsing_and_matching_from_many_threads():
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("build", "text"),
+    [
+        (lambda: Expression(), "<Expression>"),
+        (lambda: Not(Expression()), "<Not not ()>"),
+        (lambda: All([Expression(), Expression()]), "<All () and ()>"),
+        (lambda: Any([Expression()]), "<Any ()>"),
+    ],
+)
+def test_repr_of_the_base_expression_does_not_recurse(build, text):
+    assert repr(build()) == text

@@ -123,9 +123,29 @@ def test_not_connected(hub):
         hub.wait()  # would block forever
     hub.wait(0)  # a duration is fine
     assert hub.flush(0) is False
-    assert hub.get_server_url() == "http://clapboard.test:80"
-    assert hub.get_network_location() == "clapboard.test:80" and not hub.secure
-    assert EventHub("https://example.org/path", "u", "k").get_server_url() == "https://example.org:443"
+    assert hub.get_server_url() == "http://clapboard.test"
+    assert hub.get_network_location() == "clapboard.test" and not hub.secure
+
+
+@pytest.mark.parametrize(
+    ("url", "server_url", "location"),
+    [
+        ("https://host", "https://host", "host"),
+        ("https://example.org/path", "https://example.org", "example.org"),
+        ("https://host:8443", "https://host:8443", "host:8443"),
+        ("http://[::1]:9000", "http://[::1]:9000", "[::1]:9000"),
+    ],
+)
+def test_server_url_adds_no_port_the_user_never_wrote(url, server_url, location):
+    hub = EventHub(url, "u", "k")
+    assert hub.get_server_url() == server_url
+    assert hub.get_network_location() == location
+
+
+@pytest.mark.parametrize("url", ["host.example.org", "https://", "//host", ""])
+def test_server_url_without_scheme_or_host_is_refused(url):
+    with pytest.raises(ValueError, match="scheme|hostname"):
+        EventHub(url, "u", "k")
 
 
 def free_port():

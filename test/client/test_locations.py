@@ -273,12 +273,12 @@ def test_sequence_component(server, disk_location, files):
         assert sequence["padding"] == 4
         assert sequence["file_type"] == ".exr"
         members = sorted(sequence["members"], key=lambda member: int(member["name"]))
-        assert [member["name"] for member in members] == ["1", "2", "3", "5"]
+        assert [member["name"] for member in members] == ["0001", "0002", "0003", "0005"]  # as written, like ftrack
         assert sequence["size"] == sum(member["size"] for member in members) == 4 * len(b"frame 1")
         assert location.get_component_availability(sequence) == 100.0
         for member in members:
             data = _read(location.get_filesystem_path(member))
-            assert data == f"frame {member['name']}".encode()
+            assert data == f"frame {int(member['name'])}".encode()
         assert location.get_filesystem_path(sequence).endswith("file.%04d.exr")
 
         # Partial availability once a member is removed.

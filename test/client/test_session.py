@@ -408,7 +408,7 @@ def test_ensure_quotes_values(session, fake_server):
 
     fake_server.query_handler = lambda expression: [
         {"__entity_type__": "Timelog", "id": "l1", "comment": 'say "hi"', "duration": 5, "user_id": None,
-         "start": {"__type__": "datetime", "value": "2024-01-01T10:00:00"}}
+         "start": {"__type__": "datetime", "value": "2024-01-01T10:00:00.000005"}}
     ]
     session.ensure(
         "Timelog",
@@ -416,7 +416,7 @@ def test_ensure_quotes_values(session, fake_server):
     )
     assert fake_server.queries[-1] == (
         'select id from Timelog where comment is "say \\"hi\\"" and duration is 5 and user_id is None'
-        ' and start is "2024-01-01T10:00:00" limit 2'
+        ' and start is "2024-01-01T10:00:00.000005" limit 2'  # microseconds kept, as stored
     )
 
 def test_call_merges_results(session, fake_server):

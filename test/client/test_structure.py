@@ -12,6 +12,7 @@ from clapboard.structure.base import (
     format_sequence_index,
     get_sequence_expression,
     sanitise_for_filesystem,
+    split_extension,
 )
 from clapboard.structure.id import IdStructure
 from clapboard.structure.origin import OriginStructure
@@ -104,7 +105,7 @@ def test_id_structure_container_and_members() -> None:
 
 def test_id_structure_sequence_and_members() -> None:
     sequence = Fake("SequenceComponent", id=ID, name="foo", file_type=".exr", padding=4)
-    member = Fake("FileComponent", id="f1", name="1", file_type=".exr", container=sequence)
+    member = Fake("FileComponent", id="f1", name="0001", file_type=".exr", container=sequence)
     structure = IdStructure(prefix="/prefix")
     assert structure.get_resource_identifier(sequence) == "/prefix/1/2/3/4/56789/file.%04d.exr"
     assert structure.get_resource_identifier(member) == "/prefix/1/2/3/4/56789/file.0001.exr"
@@ -174,7 +175,7 @@ def test_standard_file_component() -> None:
 
 def test_standard_sequence_and_member() -> None:
     sequence = Fake("SequenceComponent", id="s", name="foo", file_type=".jpg", padding=4, version=make_version())
-    member = Fake("FileComponent", id="m", name="42", file_type=".jpg", container=sequence)
+    member = Fake("FileComponent", id="m", name="0042", file_type=".jpg", container=sequence)
     structure = StandardStructure()
     assert structure.get_resource_identifier(sequence) == "my_project/folder_a/folder_b/asset_name/v003/foo.%04d.jpg"
     assert structure.get_resource_identifier(member) == "my_project/folder_a/folder_b/asset_name/v003/foo.0042.jpg"
@@ -288,3 +289,32 @@ def test_standard_rejects_non_component_and_nested_containers() -> None:
     member = Fake("FileComponent", id="m", name="1", file_type=".exr", container=inner)
     with pytest.raises(exception.StructureError):
         StandardStructure().get_resource_identifier(member)
+
+
+def test_sequence_member_keeps_its_own_name_whatever_the_padding() -> None:
+    """A member named ``0001`` of a sequence whose padding is 0 stays ``file.0001.png``."""
+    sequence = Fake("SequenceComponent", id=ID, name="foo", file_type=".png", padding=0, version=make_version())
+    member = Fake("FileComponent", id="f1", name="0001", file_type=".png", container=sequence)
+    assert IdStructure().get_resource_identifier(member) == "1/2/3/4/56789/file.0001.png"
+    assert StandardStructure().get_resource_identifier(member).endswith("/v003/foo.0001.png")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/data/archive.tar.gz", ("/data/archive", ".tar.gz")),
+        ("/data/sim.0001.bgeo.sc", ("/data/sim.0001", ".bgeo.sc")),
+        ("/data/ARCHIVE.TAR.GZ", ("/data/ARCHIVE", ".TAR.GZ")),
+        ("/data/image.png", ("/data/image", ".png")),
+        ("/data/.tar.gz", ("/data/.tar", ".gz")),
+        ("/data/noext", ("/data/noext", "")),
+    ],
+)
+def test_compound_extensions_split_whole(path, expected) -> None:
+    assert split_extension(path) == expected
+
+
+def test_compound_extension_in_structure_paths() -> None:
+    component = Fake("FileComponent", id=ID, name="cache", file_type=".bgeo.sc", version=make_version())
+    assert IdStructure().get_resource_identifier(component) == "1/2/3/4/56789.bgeo.sc"
+    assert StandardStructure().get_resource_identifier(component).endswith("/v003/cache.bgeo.sc")

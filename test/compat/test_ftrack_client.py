@@ -61,6 +61,18 @@ def test_server_location(ftrack_python, server):
     run_ftrack_script(ftrack_python, server, "server_location")
 
 
+def test_usage_behaviours(ftrack_python, server):
+    """Issue 11's behaviours with the ftrack client: microseconds kept (and ensure matching),
+    create_note's category kept, unset attributes staying NOT_SET, Metadata keys from
+    dict.values()."""
+    run_ftrack_script(ftrack_python, server, "usage_behaviours")
+
+
+def test_usage_examples():
+    """scripts/usage_examples.py is run, one example per test, by test_usage_examples.py."""
+    assert (SCRIPTS.parent / "test_usage_examples.py").is_file()
+
+
 def test_every_script_has_a_test():
     """A script added to scripts/ without a test in a test module here would never run."""
     tested = {

@@ -41,7 +41,7 @@ def test_jsonclient_style_create_without_ids(api, make_project):
     assert uuid.UUID(result[0]["data"]["id"])
 
 
-def test_datetimes_are_stored_in_utc_whole_seconds(api, make_project):
+def test_datetimes_are_stored_in_utc_with_microseconds(api, make_project):
     project = make_project()
     task_parent = create("Sequence", name="sq", parent=ref(project),
                          description="d")
@@ -49,7 +49,7 @@ def test_datetimes_are_stored_in_utc_whole_seconds(api, make_project):
                   start_date={"__type__": "datetime", "value": "2024-03-01T10:30:00.123456+01:00"})
     api.call(task_parent, task)
     stored = api.one(f'select start_date from Task where id is "{task["entity_data"]["id"]}"')
-    assert stored["start_date"] == {"__type__": "datetime", "value": "2024-03-01T09:30:00"}
+    assert stored["start_date"] == {"__type__": "datetime", "value": "2024-03-01T09:30:00.123456"}
     found = api.query(f'select id from Task where id is "{task["entity_data"]["id"]}" and start_date after "2024-03-01T10:00:00+02:00"')
     assert len(found) == 1
 
@@ -262,3 +262,13 @@ def test_sqlite_statistics_follow_the_data(server_factory, backend):
         with database.engine.connect() as connection:
             rows = connection.exec_driver_sql("select count(*) from sqlite_stat1 where tbl = 'context'").scalar()
         assert rows > 0
+
+
+def test_datetime_wire_form_keeps_microseconds():
+    import datetime
+
+    from clapboard_server.values import encode_datetime, parse_datetime
+
+    value = datetime.datetime(2024, 1, 2, 3, 4, 5, 678901)
+    assert parse_datetime("2024-01-02T04:04:05.678901+01:00") == value
+    assert encode_datetime(value) == {"__type__": "datetime", "value": "2024-01-02T03:04:05.678901"}

@@ -39,7 +39,7 @@ from clapboard import exception
 from clapboard.accessor.base import Accessor
 from clapboard.data import FileWrapper
 from clapboard.progress import ProgressCallback, ProgressOption, Reporter
-from clapboard.symbol import CHUNK_SIZE
+from clapboard.symbol import CHUNK_SIZE, NOT_SET
 from clapboard.transport import classify
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ class ServerAccessor(Accessor):
         chunk_size: int = CHUNK_SIZE,
         max_retries: int = 3,
         backoff: float = 0.5,
-        timeout: float | None = 60,
+        timeout: Any = NOT_SET,
         **kw: Any,
     ) -> None:
         """Initialise with *session*, the :class:`~clapboard.session.Session` whose server stores the data.
@@ -139,7 +139,8 @@ class ServerAccessor(Accessor):
         sessions only; see :mod:`clapboard.progress`); *chunk_size* is the transfer chunk size in bytes.
         Downloads interrupted by connection errors are retried up to
         *max_retries* times, waiting *backoff* seconds, then twice as long
-        each time. *timeout* is in seconds per request.
+        each time. *timeout* is in seconds per request; by default the
+        session's (its ``timeout`` option).
         """
         super().__init__(**kw)
         self.session = session
@@ -147,8 +148,19 @@ class ServerAccessor(Accessor):
         self.chunk_size = chunk_size
         self.max_retries = max_retries
         self.backoff = backoff
-        self.timeout = timeout
+        self._timeout = timeout
         self._http: requests.Session | None = None
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds per request: the one given, else the session's."""
+        if self._timeout is not NOT_SET:
+            return self._timeout
+        return getattr(self.session, "request_timeout", 60)
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout = value
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} server={self.session.server_url!r}>"

@@ -215,11 +215,17 @@ class Location(Entity):
             )
 
     def _check_configured(self, operation: str) -> None:
-        if self.structure is NOT_SET:
-            raise exception.LocationError(
-                "No structure defined for location {location}: cannot {operation}.",
-                details={"location": self, "operation": operation},
-            )
+        """Raise LocationError unless a structure (and, where data is managed, an accessor) is set."""
+        needed = ("structure", "accessor") if self._needs_accessor() else ("structure",)
+        for plugin_name in needed:
+            if getattr(self, plugin_name) in (NOT_SET, None):
+                raise exception.LocationError(
+                    "No {plugin} defined for location {location}: cannot {operation}.",
+                    details={"plugin": plugin_name, "location": self, "operation": operation},
+                )
+
+    def _needs_accessor(self) -> bool:
+        return True
 
     def _manages_data(self) -> bool:
         return self.accessor is not NOT_SET and self.accessor is not None
@@ -334,6 +340,7 @@ class Location(Entity):
         components = _as_list(components)
         if not components:
             return
+        self._check_configured("remove_components")
         identifiers = self.get_resource_identifiers(components)
         for component, resource_identifier in zip(components, identifiers):
             if recursive:
@@ -493,6 +500,9 @@ class UnmanagedLocationMixin:
     __slots__ = ()
 
     def _manages_data(self: Any) -> bool:
+        return False
+
+    def _needs_accessor(self: Any) -> bool:
         return False
 
     def get_filesystem_path(self: Any, component: Entity) -> str:

@@ -105,8 +105,12 @@ class Expression:
     def __hash__(self) -> int:
         return hash((type(self), self._identity()))
 
+    def __str__(self) -> str:
+        return ""  # the base expression has no text (and str must not fall back to repr)
+
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self}>"
+        text = str(self)
+        return f"<{type(self).__name__} {text}>" if text else f"<{type(self).__name__}>"
 
 
 class _Group(Expression):

@@ -78,11 +78,12 @@ class EventHub:
     ) -> None:
         """Initialise hub for the server at *server_url*, authenticating as *api_user* with *api_key*.
 
-        *headers* and *cookies* are sent with the connection requests.
+        *headers* and *cookies* are sent with the connection requests. Raise
+        :exc:`ValueError` when *server_url* lacks a scheme or a host.
         """
         self.id = uuid.uuid4().hex
         self.server_url = server_url
-        self._server_details: ServerDetails | None = None
+        self._server_details: ServerDetails | None = server_details(server_url)
         self._api_user = api_user
         self._api_key = api_key
         self._headers = dict(headers or {})
@@ -117,7 +118,7 @@ class EventHub:
         return f"{self._server.scheme}://{self.get_network_location()}"
 
     def get_network_location(self) -> str:
-        """Return network location (``host:port``) of the server."""
+        """Return network location of the server: ``host:port``, or ``host`` when the URL gave no port."""
         return network_location(self._server)
 
     @property

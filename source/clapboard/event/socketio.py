@@ -37,11 +37,11 @@ class SocketIoSession(NamedTuple):
 
 
 class ServerDetails(NamedTuple):
-    """Scheme, host name and port of the event server."""
+    """Scheme, host name and port of the event server (None: the scheme's default, unwritten)."""
 
     scheme: str
     hostname: str
-    port: int
+    port: int | None
 
 
 class Packet(NamedTuple):
@@ -60,14 +60,13 @@ def server_details(server_url: str) -> ServerDetails:
         raise ValueError("Could not determine scheme from server url.")
     if not parts.hostname:
         raise ValueError("Could not determine hostname from server url.")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return ServerDetails(parts.scheme, parts.hostname, port)
+    return ServerDetails(parts.scheme, parts.hostname, parts.port)
 
 
 def network_location(details: ServerDetails) -> str:
-    """Return ``host:port`` of *details*."""
+    """Return ``host:port`` of *details*, or ``host`` when the URL gave no port."""
     host = f"[{details.hostname}]" if ":" in details.hostname else details.hostname
-    return f"{host}:{details.port}"
+    return host if details.port is None else f"{host}:{details.port}"
 
 
 def decode_packet(frame: str) -> Packet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import os
 import string
 import unicodedata
 from collections.abc import Mapping
@@ -29,6 +30,20 @@ def sanitise_for_filesystem(value: str, substitute: str | None = "_") -> str:
             continue
         result.append(character if character in FILESYSTEM_SAFE_CHARACTERS else substitute)
     return "".join(result)
+
+
+#: Extensions made of two parts, kept whole by :func:`split_extension`.
+COMPOUND_EXTENSIONS = (".tar.gz", ".tar.bz2", ".tar.xz", ".bgeo.sc", ".bgeo.gz", ".bgeo.lzma", ".geo.gz", ".ass.gz", ".usd.gz")
+
+
+def split_extension(path: str) -> tuple[str, str]:
+    """Return *path* split into its root and extension, keeping compound extensions whole
+    (``archive.tar.gz`` gives ``('archive', '.tar.gz')``)."""
+    lowered = path.lower()
+    for extension in COMPOUND_EXTENSIONS:
+        if lowered.endswith(extension) and len(path) > len(extension) and path[-len(extension) - 1] not in "/\\":
+            return path[: -len(extension)], path[-len(extension):]
+    return os.path.splitext(path)
 
 
 def get_sequence_expression(padding: int | None) -> str:
@@ -74,10 +89,12 @@ def entity_type_of(entity: Any) -> str:
 
 
 __all__ = [
+    "COMPOUND_EXTENSIONS",
     "FILESYSTEM_SAFE_CHARACTERS",
     "Structure",
     "entity_type_of",
     "format_sequence_index",
     "get_sequence_expression",
     "sanitise_for_filesystem",
+    "split_extension",
 ]

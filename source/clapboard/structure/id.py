@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from clapboard import exception
-from clapboard.structure.base import Structure, entity_type_of, format_sequence_index
+from clapboard.structure.base import Structure, entity_type_of
 
 #: Number of single character folders an id is split into.
 ID_FOLDER_DEPTH = 4
@@ -22,7 +22,7 @@ class IdStructure(Structure):
 
     Members of a container live inside the container's id folder, named by
     their own id; members of a sequence are named ``file.<index><file_type>``
-    with the index padded to the sequence's padding::
+    named by the member's own name (its padded frame index)::
 
         prefix/1/2/3/4/56789/355827648d.exr
         prefix/1/2/3/4/56789/file.0001.exr
@@ -49,8 +49,7 @@ class IdStructure(Structure):
         if container:
             container_parts = self._id_parts(container["id"])
             if entity_type_of(container) == "SequenceComponent":
-                index = format_sequence_index(entity["name"], container.get("padding"))
-                name = f"file.{index}{file_type or container.get('file_type') or ''}"
+                name = f"file.{entity['name']}{file_type or container.get('file_type') or ''}"
             else:
                 name = f"{entity['id']}{file_type}"
             return self._join(*container_parts, name)

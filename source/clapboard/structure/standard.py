@@ -9,7 +9,6 @@ from clapboard import exception, inspection, symbol
 from clapboard.structure.base import (
     Structure,
     entity_type_of,
-    format_sequence_index,
     sanitise_for_filesystem,
 )
 
@@ -125,8 +124,7 @@ class StandardStructure(Structure):
         if container:
             container_name = self.sanitise_for_filesystem(container["name"])
             if entity_type_of(container) == "SequenceComponent":
-                index = format_sequence_index(entity["name"], container.get("padding"))
-                return [f"{container_name}.{index}{file_type or container.get('file_type') or ''}"]
+                return [f"{container_name}.{entity['name']}{file_type or container.get('file_type') or ''}"]
             return [container_name, f"{name}{file_type}"]
         if entity_type == "ContainerComponent":
             return [name]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import InvalidActionError, ValidationError
-from . import files, media, read, write  # noqa: F401  (registers handlers)
+from . import files, jobs, media, read, write  # noqa: F401  (registers handlers)
 from .context import CallContext
 from .registry import HANDLERS, WRITE_ACTIONS
 

@@ -7,6 +7,7 @@ reaches SQL as text.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -107,13 +108,25 @@ def _on_path(
             f"{entity_type.name}.{prop.name} is not a relationship; "
             f"cannot follow it to {rest[0].name!r} in {str(path)!r}."
         )
+    cast = segment.cast or _implicit_cast(scope, prop, rest[0].name)
     if prop.kind == REFERENCE:
-        target_alias, target = scope.join_reference(alias, entity_type, prop, segment.cast)
+        target_alias, target = scope.join_reference(alias, entity_type, prop, cast)
         return _on_path(scope, target, target_alias, path, rest, leaf, stop_at_relation)
-    sub = scope.child(scope.catalog.registry.get(segment.cast or prop.target))
-    member, target, link, _ = sub.join_collection(alias, entity_type, prop, segment.cast)
+    sub = scope.child(scope.catalog.registry.get(cast or prop.target))
+    member, target, link, _ = sub.join_collection(alias, entity_type, prop, cast)
     inner = _on_path(sub, target, member, path, rest, leaf, stop_at_relation)
     return sa.exists(sa.select(sa.literal(1)).select_from(sub.from_clause).where(link, inner))
+
+
+def _implicit_cast(scope: Scope, prop: Property, name: str) -> str | None:
+    """The one subtype of ``prop``'s target that has attribute ``name`` when the target
+    lacks it (``resource.username`` of an Appointment means a User resource)."""
+    registry = scope.catalog.registry
+    target = registry.get(prop.target)
+    if name in target.properties:
+        return None
+    owners = {t.name for t in registry.concrete_types(target.table) if t.is_a(target) and name in t.properties}
+    return owners.pop() if len(owners) == 1 else None
 
 
 def _leaf_column(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property):
@@ -156,8 +169,23 @@ def _comparison(node: ast.Comparison) -> Leaf:
             return _OPERATORS[node.operator](typed_column, value)
         if node.operator in ("like", "not_like"):
             return _OPERATORS[node.operator](sa.cast(column, sa.Text) if data_type != "string" else column, str(node.value))
-        return _OPERATORS[node.operator](column, _convert(entity_type, prop, data_type, node.value))
+        converted = _convert(entity_type, prop, data_type, node.value)
+        if data_type == "datetime" and node.operator in ("=", "!=") and _whole_second(node.value):
+            return _within_second(column, converted, negated=node.operator == "!=")
+        return _OPERATORS[node.operator](column, converted)
     return leaf
+
+
+def _whole_second(literal: Any) -> bool:
+    """Whether a datetime literal is written without a fraction of a second (as the ftrack
+    client's ``ensure`` writes them: it drops microseconds)."""
+    return isinstance(literal, str) and "." not in literal
+
+
+def _within_second(column: sa.ColumnElement, start: Any, negated: bool) -> sa.ColumnElement:
+    """A datetime written to the second equals every stored value within that second."""
+    within = sa.and_(column >= start, column < start + _dt.timedelta(seconds=1))
+    return sa.not_(sa.func.coalesce(within, sa.false())) if negated else within
 
 
 def _membership(node: ast.Membership) -> Leaf:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from typing import TYPE_CHECKING
@@ -100,12 +101,15 @@ class Scope:
             target = target_type(self.catalog.registry, prop, cast)
             target_alias = self.alias(target)
             on = target_alias.c[target.primary_key[0]] == reference_value(self.catalog, alias, owner, prop)
-            if cast or target.where:
-                # Stored references point at rows of their target type (the integrity checks see to
-                # it), so the target's discriminator changes no result; it lets the planner use the
-                # type's own indexes (a project looked up by its unique name, not by a name that
-                # thousands of tasks share).
+            if cast:
                 on = sa.and_(on, discriminator(target, target_alias))
+            elif target.where and not prop.type_column:
+                # A stored reference points at a row of one of the types the integrity checks allow
+                # for it, so their discriminators change no result; they let the planner use the
+                # types' own indexes (a project found by its unique name, not by a name thousands
+                # of tasks share).
+                allowed = reference_targets(self.catalog.registry, owner.name, prop.name)
+                on = sa.and_(on, sa.or_(*(discriminator(t, target_alias) for t in allowed)))
             restriction = self.rules.predicate(target, target_alias)
             if restriction is not None:
                 on = sa.and_(on, restriction)
@@ -142,6 +146,23 @@ class Scope:
         if owner_alias is not None:
             conditions.append(owner_key == owner_alias.c[owner.primary_key[0]])
         return member, target, sa.and_(*conditions), owner_key
+
+
+@functools.lru_cache(maxsize=4096)
+def reference_targets(registry: Registry, owner_name: str, name: str) -> tuple[EntityType, ...]:
+    """The types reference ``owner_name.name`` may point at: its declared target, and the types
+    whose collection the reference fills (a file component's ``container`` may be a sequence)."""
+    owner = registry.get(owner_name)
+    prop = owner.properties[name]
+    target = registry.get(prop.target)
+    owners = [
+        other for other in registry.types.values()
+        if other.table == target.table and other is not target and any(
+            p.kind == COLLECTION and p.inverse == prop.column and p.target and owner.is_a(registry.get(p.target))
+            for p in other.properties.values()
+        )
+    ]
+    return (target, *owners)
 
 
 def target_type(registry: Registry, prop: Property, cast: str | None) -> EntityType:
