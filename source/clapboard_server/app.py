@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import idempotency
-from .errors import ApiError, ValidationError
+from . import idempotency, wire
+from .errors import ApiError
 from .events.endpoint import routes as event_routes
+from .limits import LimitExceededError, Limits
 from .media.routes import routes as media_routes
+from .request_log import REFUSAL_KEY
 from .server import Server
 from .storage.routes import routes as storage_routes
 
@@ -30,23 +31,60 @@ def _error_response(error: ApiError, strict: bool) -> Response:
     return Response(json.dumps(error.to_payload()), status_code=status, media_type=_JSON)
 
 
+def _log_refusal(request: Request, user: str | None, error: ApiError) -> None:
+    """Why a request was refused: appended to its line in the request log (one line in all)."""
+    reason = f"{error.exception_name}: {error.message[:300]}"
+    request.scope[REFUSAL_KEY] = reason
+    log.debug("Refused %s %s from %s: %s", request.method, request.url.path, user or "an unauthenticated client",
+              reason)
+
+
+async def read_body(request: Request, limits: Limits) -> bytes:
+    """The request body, refused with :class:`LimitExceededError` once it exceeds ``max_body_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read; a body
+    that turns out larger is refused as soon as it passes the limit. What the client still
+    sends is read and dropped (up to four times the limit), so it can read the answer.
+    """
+    maximum = limits.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    stream = request.stream()
+    if not (declared.isdigit() and int(declared) > maximum):
+        chunks = []
+        received = 0
+        async for chunk in stream:
+            received += len(chunk)
+            if received > maximum:
+                break
+            chunks.append(chunk)
+        else:
+            return b"".join(chunks)
+        chunks.clear()
+    discarded = 0
+    async for chunk in stream:
+        discarded += len(chunk)
+        if discarded > 4 * maximum:
+            break
+    raise LimitExceededError("The request body is too large", "max_body_bytes", maximum, status_code=413)
+
+
 def create_app(server: Server) -> Starlette:
     """The ASGI application serving ``server``."""
 
-    def authenticated_call(headers: Headers, body: bytes, server_url: str) -> str:
+    limits = server.limits
+
+    def authenticated_call(headers: Headers, body: bytes, server_url: str) -> bytes:
         """Authenticate, decode and run one /api request (one worker-thread hop in all)."""
         user_id = server.authenticator.authenticate(headers.get("ftrack-user"), headers.get("ftrack-api-key"))
-        try:
-            operations: Any = json.loads(body)
-        except ValueError as error:
-            raise ValidationError(f"The request body is not valid JSON: {error}.") from None
-        return json.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)))
+        operations = wire.loads(body, limits)
+        return wire.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)), limits)
 
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"
+        user = request.headers.get("ftrack-user")
         try:
-            body = await request.body()
-            results = await asyncio.get_running_loop().run_in_executor(
+            body = await read_body(request, limits)
+            answer = await asyncio.get_running_loop().run_in_executor(
                 server.workers,
                 authenticated_call,
                 request.headers,
@@ -54,11 +92,16 @@ def create_app(server: Server) -> Starlette:
                 str(request.base_url).rstrip("/"),
             )
         except ApiError as error:
+            _log_refusal(request, user, error)
             return _error_response(error, strict)
+        except ClientDisconnect:
+            log.info("Client %s went away while sending a request.", user)
+            return Response(status_code=400)
         except Exception as error:
-            log.exception("Unexpected error handling an API call")
-            return _error_response(ApiError(f"Internal server error: {type(error).__name__}: {error}"), strict)
-        return Response(results, media_type=_JSON)
+            log.exception("Unexpected error handling an API call from %s", user)
+            return _error_response(ApiError(f"Internal server error ({type(error).__name__}); see the server log."),
+                                   strict)
+        return Response(answer, media_type=_JSON)
 
     async def not_found(request: Request, exc: HTTPException) -> Response:
         error = ApiError(f"{exc.detail}: {request.method} {request.url.path}")

@@ -21,6 +21,7 @@ from .database import Database
 from .errors import InvalidCredentialsError
 from .schema.tables import API_KEY_TABLE
 from .values import utc_now
+from .wire import is_storable_text
 
 
 def hash_key(api_key: str) -> str:
@@ -55,6 +56,8 @@ class Authenticator:
                 "Missing credentials: send the user name in the ftrack-user header and the API key "
                 "in the ftrack-api-key header."
             )
+        if not (is_storable_text(username) and is_storable_text(api_key)):
+            raise InvalidCredentialsError("A user name or API key cannot contain NUL characters or lone surrogates.")
         return self.verify(username, hash_key(api_key))
 
     def verify(self, username: str, key_hash: str) -> str:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import tempfile
@@ -17,17 +18,24 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
+from .limits import Limits
 from .request_log import RequestLog
 from .server import Server
 from .sockets import PortInUseError, listening_socket
+from .timeouts import protocol_class
 
 __all__ = ["EmbeddedServer", "PortInUseError", "start"]
 
 
-def uvicorn_config(app) -> uvicorn.Config:
+def uvicorn_config(app, limits: Limits | None = None) -> uvicorn.Config:
     """The uvicorn configuration every clapboard server runs ``app`` with (requests logged, see
-    :mod:`clapboard_server.request_log`)."""
-    return uvicorn.Config(RequestLog(app), log_level="warning", lifespan="off", access_log=False)
+    :mod:`clapboard_server.request_log`; read timeouts, see :mod:`clapboard_server.timeouts`)."""
+    limits = limits or Limits.resolve()
+    return uvicorn.Config(
+        RequestLog(app), log_level="warning", lifespan="off", access_log=False,
+        http=protocol_class(limits.header_timeout, limits.body_timeout),
+        ws_max_size=limits.max_body_bytes,
+    )
 
 
 class EmbeddedServer:
@@ -59,7 +67,7 @@ class EmbeddedServer:
         return self.server.data_dir
 
     def _run(self, sock: socket.socket) -> None:
-        self._uvicorn = uvicorn.Server(uvicorn_config(create_app(self.server)))
+        self._uvicorn = uvicorn.Server(uvicorn_config(create_app(self.server), self.server.limits))
         self._uvicorn.run(sockets=[sock])
 
     def start(self, sock: socket.socket) -> None:
@@ -97,6 +105,7 @@ def start(
     database: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    limits: Limits | None = None,
     **options: Any,
 ) -> EmbeddedServer:
     """Start a server in a background thread and return its handle once it accepts requests.
@@ -104,12 +113,19 @@ def start(
     Without ``data_dir`` a temporary folder is used and removed on :meth:`EmbeddedServer.stop`.
     ``database`` is a SQLAlchemy URL (``postgresql://...``); the default is SQLite in the data
     folder. ``port=0`` picks a free port. The port is taken before anything else happens: when
-    it is in use, :class:`PortInUseError` is raised and no data folder is created. Other
-    ``options`` go to :class:`~.server.Server` (``ffmpeg``, ``encode_workers``, ``smtp``, and
-    ``storage``: where component data lives, the data folder by default or ``s3://BUCKET[/PREFIX]``
-    with ``storage_options`` for the S3 client: ``endpoint_url``, ``region_name``, ...; unset ones
+    it is in use, :class:`PortInUseError` is raised and no data folder is created. ``limits`` (a
+    :class:`~clapboard_server.limits.Limits`) or options named after its fields
+    (``max_body_bytes=1_000_000``) change the server's limits; the others come from
+    ``CLAPBOARD_SERVER_*`` variables or the defaults. Other ``options`` go to
+    :class:`~.server.Server` (``ffmpeg``, ``encode_workers``, ``smtp``, and ``storage``: where
+    component data lives, the data folder by default or ``s3://BUCKET[/PREFIX]`` with
+    ``storage_options`` for the S3 client: ``endpoint_url``, ``region_name``, ...; unset ones
     come from the AWS environment variables).
     """
+    limit_overrides = {name: options.pop(name) for name in list(options) if name in Limits.names()}
+    if limits is None or limit_overrides:
+        base = dataclasses.asdict(limits) if limits is not None else {}
+        limits = Limits.resolve({**base, **limit_overrides})
     sock = listening_socket(host, port)
     temporary = None
     server = None
@@ -117,7 +133,7 @@ def start(
         if data_dir is None:
             temporary = tempfile.mkdtemp(prefix="clapboard-")
             data_dir = temporary
-        server = Server(Path(data_dir), database, **options)
+        server = Server(Path(data_dir), database, limits=limits, **options)
         server.prepare()
         handle = EmbeddedServer(server, host, sock.getsockname()[1], temporary)
         handle.start(sock)

@@ -1,6 +1,7 @@
 """One log line per HTTP request: method, path, status, duration and user.
 
-Query strings are never logged: download URLs carry API keys in them.
+Query strings are never logged: download URLs carry API keys in them. A refused request's line
+ends with the reason (the error the client got), so a refusal costs one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import time
 from typing import Any
 
 log = logging.getLogger("clapboard_server.requests")
+#: Scope key where a route leaves why it refused a request, appended to the request's line.
+REFUSAL_KEY = "clapboard.refusal"
 
 
 class RequestLog:
@@ -39,8 +42,9 @@ class RequestLog:
             client = scope.get("client") or ("-", 0)
             method = scope.get("method", "WEBSOCKET")
             elapsed = (time.perf_counter() - started) * 1000
-            log.info('%s %s %s %s %d %.0f ms', client[0], user, method, scope.get("path", ""),
-                     status[0] if status else 0, elapsed)
+            refusal = scope.get(REFUSAL_KEY)
+            log.info('%s %s %s %s %d %.0f ms%s', client[0], user, method, scope.get("path", ""),
+                     status[0] if status else 0, elapsed, f" refused: {refusal}" if refusal else "")
 
 
 def _header(scope: dict, name: bytes) -> str | None:

@@ -9,18 +9,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import actions, invites, private, seed, settings
+import sqlalchemy as sa
+
+from . import actions, invites, limits, private, seed, settings
 from .auth import Authenticator
 from .database import Database, data_folder_url
 from .errors import ApiError
 from .events import EventHub
 from .folder_lock import FolderLock
 from .idempotency import IdempotencyStore
+from .limits import Limits
 from .mail import Mailer
 from .media.ffmpeg import Ffmpeg
 from .media.jobs import EncodeJobs
 from .media.thumbnails import CACHE_FOLDER, Thumbnails
 from .policy import Policy
+from .query import parser
 from .schema import Registry, default_registry
 from .signing import Signer
 from .storage import Storage, links
@@ -43,7 +47,9 @@ class Server:
     def __init__(self, data_dir: Path, database_url: str | None = None, registry: Registry | None = None,
                  admin_user: str = "admin", *, ffmpeg: str | None = None, encode_workers: int | None = None,
                  smtp: str | None = None, storage: str | None = None,
-                 storage_options: Mapping[str, Any] | None = None) -> None:
+                 storage_options: Mapping[str, Any] | None = None, limits: Limits | None = None) -> None:
+        #: What one request may cost (see :mod:`clapboard_server.limits`).
+        self.limits = limits if limits is not None else Limits.resolve()
         self.data_dir = private.make_folder(Path(data_dir))
         #: Where component data lives: None for the data folder, or ``s3://BUCKET[/PREFIX]``.
         self.storage_url = storage
@@ -61,7 +67,7 @@ class Server:
         self.admin_key: str | None = None
         self.new_admin_key = False
         #: The event hub; started by :meth:`prepare`.
-        self.events = EventHub(self.database, self.authenticator, policy=self.policy)
+        self.events = EventHub(self.database, self.authenticator, policy=self.policy, limits=self.limits)
         #: Component data of the ``ftrack.server`` location; set up by :meth:`prepare`.
         self.storage: Storage | None = None
         #: Threads running API calls (the database work) off the event loop.
@@ -78,6 +84,7 @@ class Server:
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
+        parser.CACHE.resize(min(parser.CACHE.max_bytes, self.limits.parse_cache_bytes))  # process-wide
         self.database.create_schema()
         if not seed.is_seeded(self.database):
             seed.seed(self.database)
@@ -126,24 +133,38 @@ class Server:
         """
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
-        writes = any(isinstance(o, dict) and o.get("action") in actions.WRITE_ACTIONS for o in operations)
+        limits.check(len(operations), "max_operations", self.limits,
+                     f"The batch has {len(operations):,} operations", status_code=413)
+        writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
+                     for o in operations)
         key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
-        with self.database.transaction(write=writes) as connection, links.signing(self.storage.tokens, user_id):
-            if key is not None:
-                replayed = self.idempotency.claim(connection, key, user_id)
-                if replayed is not None:
-                    return replayed
-            context = actions.CallContext(self, connection, user_id, server_url)
-            results = [actions.run(context, operation) for operation in operations]
-            if context._writer is not None:
-                context._writer.finish()
-                removed = _user_ids(context._writer.changes, "remove")
-                if removed:
-                    self.authenticator.forget(connection, removed)
-            for step in context.before_commit:  # every operation succeeded: side effects last
-                step()
-            if key is not None:
-                self.idempotency.complete(connection, key, user_id, results)
+        try:
+            with limits.applied(self.limits), self.database.transaction(write=writes) as connection, \
+                    links.signing(self.storage.tokens, user_id):
+                if key is not None:
+                    replayed = self.idempotency.claim(connection, key, user_id)
+                    if replayed is not None:
+                        return replayed
+                context = actions.CallContext(self, connection, user_id, server_url)
+                results = [actions.run(context, operation) for operation in operations]
+                if context._writer is not None:
+                    context._writer.finish()
+                    removed = _user_ids(context._writer.changes, "remove")
+                    if removed:
+                        self.authenticator.forget(connection, removed)
+                for step in context.before_commit:  # every operation succeeded: side effects last
+                    step()
+                if key is not None:
+                    self.idempotency.complete(connection, key, user_id, results)
+        except sa.exc.DataError as error:  # a value the database cannot hold or compute (overflow...)
+            raise actions.ValidationError(f"The database refused a value: {_database_reason(error)}.") from None
+        except sa.exc.OperationalError as error:
+            reason = _database_reason(error)
+            if not any(words in reason for words in _TOO_COMPLEX):
+                raise
+            # A safety net behind the query limits: never a 500 for a query SQLite finds too complex.
+            raise limits.LimitExceededError(f"The query is too complex for the database ({reason})",
+                                            "max_query_depth", self.limits.max_query_depth) from None
         if context._writer is not None and context._writer.changes:
             self.after_commit(context._writer.changes, user_id)
         if any(isinstance(o, dict) and o.get("action") == "reset_remote" for o in operations):
@@ -171,6 +192,18 @@ class Server:
         self.database.dispose()
         if self._folder_lock is not None:
             self._folder_lock.release()
+
+
+#: SQLite's words for a statement beyond its compile-time limits.
+_TOO_COMPLEX = ("parser stack overflow", "Expression tree is too large", "too many terms",
+                "at most 64 tables in a join", "too many SQL variables")
+
+
+def _database_reason(error: sa.exc.DBAPIError) -> str:
+    """The database's own short reason for ``error``, without the SQL statement."""
+    diagnostic = getattr(error.orig, "diag", None)
+    reason = getattr(diagnostic, "message_primary", None) or str(error.orig).split("\n")[0]
+    return reason.rstrip(".")
 
 
 def _user_ids(changes: list[dict], action: str) -> set[str]:

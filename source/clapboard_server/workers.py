@@ -23,6 +23,7 @@ import uvicorn
 
 from .app import create_app
 from .embedded import uvicorn_config
+from .limits import Limits
 from .server import Server
 from .sockets import listening_socket
 
@@ -43,7 +44,7 @@ class Supervisor:
 
     def __init__(self, data_dir: Path, database: str | None, host: str, port: int, workers: int,
                  configure: Callable[[Server], None] | None = None, storage: str | None = None,
-                 storage_options: dict | None = None) -> None:
+                 storage_options: dict | None = None, limits: Limits | None = None) -> None:
         if workers < 1:
             raise WorkerError("--workers must be at least 1.")
         if workers > 1 and not (database or "").startswith("postgresql"):
@@ -54,6 +55,7 @@ class Supervisor:
         self.data_dir, self.database, self.workers = Path(data_dir), database, workers
         self._configure = configure
         self.storage, self.storage_options = storage, storage_options
+        self.limits = limits
         self._socket = listening_socket(host, port)
         self._socket.listen(2048)
         self.host, self.port = host, self._socket.getsockname()[1]
@@ -100,7 +102,8 @@ class Supervisor:
         return list(self._children)
 
     def _server(self) -> Server:
-        server = Server(self.data_dir, self.database, storage=self.storage, storage_options=self.storage_options)
+        server = Server(self.data_dir, self.database, storage=self.storage, storage_options=self.storage_options,
+                        limits=self.limits)
         try:
             server.prepare()
             if self._configure is not None:
@@ -128,7 +131,7 @@ class Supervisor:
     def _serve(self) -> None:
         server = self._server()
         try:
-            uvicorn.Server(uvicorn_config(create_app(server))).run(sockets=[self._socket])
+            uvicorn.Server(uvicorn_config(create_app(server), server.limits)).run(sockets=[self._socket])
         finally:
             server.close()
 

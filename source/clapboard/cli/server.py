@@ -57,17 +57,25 @@ def _server(arguments: argparse.Namespace) -> int:
     except ImportError:
         print('The server needs its extras: pip install "clapboard[server]"', file=sys.stderr)
         return 2
+    from clapboard_server.limits import Limits
+    try:
+        limits = Limits.resolve(dict(Limits.parse_assignment(text) for text in arguments.limit or ()))
+    except ValueError as error:
+        print(f"--limit: {error}", file=sys.stderr)
+        return 2
     configure_logging(arguments.log_level)
     stop = threading.Event()
     try:
         if arguments.workers > 1:
             supervisor = workers.Supervisor(arguments.data_dir, arguments.database, arguments.host,
-                                            arguments.port, arguments.workers, **file_storage_arguments(arguments))
+                                            arguments.port, arguments.workers, limits=limits,
+                                            **file_storage_arguments(arguments))
             server = supervisor.prepare()
             stop_serving = supervisor.stop
         else:
             handle = embedded.start(data_dir=arguments.data_dir, database=arguments.database,
-                                    host=arguments.host, port=arguments.port, **file_storage_arguments(arguments))
+                                    host=arguments.host, port=arguments.port, limits=limits,
+                                    **file_storage_arguments(arguments))
             server, supervisor, stop_serving = handle.server, handle, stop.set
     except (embedded.PortInUseError, FolderInUseError, workers.WorkerError, StorageConfigurationError) as error:
         print(f"clapboard server: {error}", file=sys.stderr)
@@ -153,6 +161,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     server.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks one)")
     server.add_argument("--workers", type=int, default=1, metavar="N",
                         help="server processes sharing the port (default 1; more than 1 needs PostgreSQL)")
+    server.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                        help="change one of the server's limits, e.g. --limit max_body_bytes=1000000 "
+                             "(repeatable; see the limits guide, or CLAPBOARD_SERVER_<NAME> variables)")
     server.add_argument("--log-level", choices=LOG_LEVELS, default="info",
                         help="what to log on standard error: info (the default) logs one line per request")
     add_file_storage_options(server)

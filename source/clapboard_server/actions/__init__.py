@@ -14,8 +14,12 @@ from .registry import HANDLERS, WRITE_ACTIONS
 def run(context: CallContext, operation: Any) -> Any:
     """Run one operation of a batch and return its result element."""
     if not isinstance(operation, dict):
-        raise ValidationError(f"Each operation must be an object with an 'action'; got {operation!r}.")
+        raise ValidationError(
+            f"Each operation must be an object with an 'action', not {type(operation).__name__}."
+        )
     action = operation.get("action")
+    if not isinstance(action, str):
+        raise ValidationError(f"An operation's 'action' must be a string, not {type(action).__name__}.")
     handler: Callable[[CallContext, dict[str, Any]], Any] = HANDLERS.get(action)
     if handler is None:
         raise InvalidActionError(action)

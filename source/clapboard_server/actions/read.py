@@ -6,7 +6,8 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ParseError, ValidationError
-from ..query import select
+from ..limits import check_query_text
+from ..query import select, shape
 from ..query.parser import parse
 from ..query.paths import check_query
 from .context import CallContext
@@ -44,13 +45,17 @@ def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
     expression = operation.get("expression")
     if not isinstance(expression, str) or not expression.strip():
         raise ValidationError("The query action needs an 'expression' string.")
+    limits = context.server.limits
+    check_query_text(expression, limits)
     try:
         query = parse(expression)
     except ParseError:
         written = operation.get("user_expression")
         if isinstance(written, str) and written != expression:
+            check_query_text(written, limits)
             parse(written)  # raises the same error, positioned in the user's text
         raise
+    shape.check_query(query, limits)
     catalog = context.server.database.catalog
     try:
         return select.execute(catalog, context.connection, query, context.rules)

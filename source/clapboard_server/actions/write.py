@@ -40,11 +40,20 @@ def delete(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
 def reset_remote(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
     if operation.get("reset_type") != "api_key":
         raise ValidationError(f"Cannot reset {operation.get('reset_type')!r}: only 'api_key' can be reset.")
-    user_id = operation.get("entity_key") or context.user_id
-    if isinstance(user_id, list):
-        user_id = user_id[0] if user_id else context.user_id
+    user_id = _user_key(operation.get("entity_key"), context.user_id)
     if context.writer.fetch_by_id("User", user_id) is None:
         raise ValidationError(f"User {user_id} does not exist.")
     context.guard.check_key_reset(str(user_id))
     api_key = context.server.authenticator.issue(context.connection, str(user_id))
     return {"action": "reset_remote", "data": {"api_key": api_key}}
+
+
+def _user_key(entity_key: Any, default: str) -> str:
+    """The user id of ``reset_remote``'s ``entity_key``: absent, an id, or a list of one id."""
+    if entity_key is None or entity_key == []:
+        return default
+    if isinstance(entity_key, list) and len(entity_key) == 1:
+        entity_key = entity_key[0]
+    if not isinstance(entity_key, str) or not entity_key:
+        raise ValidationError("reset_remote needs 'entity_key': a user id, or a list holding one user id.")
+    return entity_key

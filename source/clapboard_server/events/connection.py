@@ -50,7 +50,7 @@ class Connection:
     """State of one socket; :meth:`send` and :meth:`close` may be called from any thread."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, user_id: str, username: str,
-                 max_pending: int = 10_000, key_hash: str = "") -> None:
+                 max_pending: int = 10_000, key_hash: str = "", max_queued_bytes: int = 16 * 1024 * 1024) -> None:
         self.id = uuid.uuid4().hex
         self.user_id = user_id
         self.username = username
@@ -59,6 +59,11 @@ class Connection:
         self._loop = loop
         self._outgoing: asyncio.Queue[str | None] = asyncio.Queue()
         self._max_pending = max_pending
+        self._max_queued_bytes = max_queued_bytes
+        #: Characters of the frames queued and not yet written to the socket.
+        self.queued_bytes = 0
+        #: Set when the client read too slowly: the socket is abandoned, not closed politely.
+        self.dropped = asyncio.Event()
         self._closing = False
         self._subscribers: Mapping[str, Subscriber] = MappingProxyType({})
         self._lock = threading.Lock()
@@ -107,7 +112,10 @@ class Connection:
 
     async def next_frame(self) -> str | None:
         """The next frame to write; None once the connection is closing."""
-        return await self._outgoing.get()
+        frame = await self._outgoing.get()
+        if frame is not None:
+            self.queued_bytes -= len(frame)
+        return frame
 
     def _call_in_loop(self, function: Any, *args: Any) -> None:
         try:
@@ -123,6 +131,13 @@ class Connection:
                         self.id, self.username, self._max_pending)
             self._close()
             return
+        if self.queued_bytes + len(frame) > self._max_queued_bytes:
+            log.warning("Dropping event hub connection %s of %s: it reads too slowly (more than %d bytes "
+                        "waiting; limit max_queued_event_bytes).", self.id, self.username, self._max_queued_bytes)
+            self._closing = True
+            self.dropped.set()
+            return
+        self.queued_bytes += len(frame)
         self._outgoing.put_nowait(frame)
 
     def _close(self) -> None:

@@ -85,20 +85,25 @@ async def _query_user(hub: EventHub, websocket: WebSocket) -> tuple[str, str, st
 
 async def _serve(hub: EventHub, websocket: WebSocket, user_id: str, username: str, key_hash: str) -> None:
     """Run one connection until either side closes it."""
-    connection = Connection(asyncio.get_running_loop(), user_id, username, key_hash=key_hash)
+    connection = Connection(asyncio.get_running_loop(), user_id, username, key_hash=key_hash,
+                            max_queued_bytes=hub.max_queued_bytes)
     hub.attach(connection)
     connection.send(packets.CONNECT_FRAME)
     reader = asyncio.create_task(_read(hub, websocket, connection))
     writer = asyncio.create_task(_write(websocket, connection))
     heartbeat = asyncio.create_task(_heartbeat(hub, connection))
+    dropped = asyncio.create_task(connection.dropped.wait())
     try:
-        await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({reader, writer, dropped}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         hub.detach(connection)
-        for task in (reader, writer, heartbeat):
+        for task in (reader, writer, heartbeat, dropped):
             task.cancel()
-        await asyncio.gather(reader, writer, heartbeat, return_exceptions=True)
-        if WebSocketState.DISCONNECTED not in (websocket.application_state, websocket.client_state):
+        await asyncio.gather(reader, writer, heartbeat, dropped, return_exceptions=True)
+        # A client too slow to read would not read a close frame either: just let the socket go.
+        if not connection.dropped.is_set() and WebSocketState.DISCONNECTED not in (
+            websocket.application_state, websocket.client_state
+        ):
             try:
                 await websocket.close()
             except (RuntimeError, OSError):

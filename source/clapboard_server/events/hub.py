@@ -13,6 +13,8 @@ from clapboard.event import expression
 from ..auth import Authenticator, hash_key
 from ..database import Database
 from ..errors import InvalidCredentialsError
+from ..limits import DEFAULT as DEFAULT_LIMITS
+from ..limits import MAX_SUBSCRIPTION_LENGTH, LimitExceededError, Limits, check_query_text, current
 from ..policy import Policy
 from . import envelope
 from .brokers import Broker, LocalBroker
@@ -44,14 +46,15 @@ class EventHub:
 
     ``heartbeat_interval``: seconds between ``2::`` packets; ``heartbeat_timeout``: a
     connection silent for longer is dropped (also announced in the handshake, with
-    ``close_timeout``). Publishing is asynchronous: a background thread hands events to the
+    ``close_timeout``); ``limits``: a client with more than ``max_queued_event_bytes`` of frames
+    waiting to be written is disconnected. Publishing is asynchronous: a background thread hands events to the
     broker in order, so callers never wait for the database.
     """
 
     def __init__(self, database: Database, authenticator: Authenticator, broker: Broker | None = None,
                  policy: Policy | None = None,
                  heartbeat_interval: float = 10.0, heartbeat_timeout: float = 60.0,
-                 close_timeout: float = 60.0) -> None:
+                 close_timeout: float = 60.0, limits: Limits | None = None) -> None:
         self.authenticator = authenticator
         self.broker = broker if broker is not None else default_broker(database)
         self.router = Router(visible=policy.visible_places if policy is not None else None)
@@ -60,6 +63,9 @@ class EventHub:
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_timeout = heartbeat_timeout
         self.close_timeout = close_timeout
+        #: The server's limits (JSON of events, and bytes of frames a connection may have waiting).
+        self.limits = limits or DEFAULT_LIMITS
+        self.max_queued_bytes = self.limits.max_queued_event_bytes
         self.source_id = f"{envelope.SERVER_SOURCE_PREFIX}{uuid.uuid4().hex}"
         self._outbox: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -219,7 +225,13 @@ def _subscriber(data: Any) -> Subscriber:
     if not isinstance(text, str):
         raise SubscriptionError("ftrack.meta.subscribe needs data.subscription, an expression string.")
     try:
+        if len(text) > MAX_SUBSCRIPTION_LENGTH:
+            raise LimitExceededError(f"The subscription has {len(text):,} characters", "subscription length",
+                                     MAX_SUBSCRIPTION_LENGTH)
+        check_query_text(text, current(), "The subscription")
         parsed = expression.parse(text)
+    except LimitExceededError as error:
+        raise SubscriptionError(f"Invalid subscription: {error.message}") from None
     except expression.ParseError as error:
         raise SubscriptionError(f"Invalid subscription: {error.message}") from None
     return Subscriber(metadata["id"], dict(metadata), parsed, text)

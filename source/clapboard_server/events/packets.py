@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .. import limits, wire
+from ..errors import ApiError
 from .errors import EventError
 
 DISCONNECT, CONNECT, HEARTBEAT, MESSAGE, JSON, EVENT, ACK, ERROR, NOOP = range(9)
@@ -60,15 +62,17 @@ def decode(frame: str) -> Packet:
 
 def encode_event(event: dict[str, Any]) -> str:
     """The frame delivering ``event`` to a client."""
-    return "5:::" + json.dumps({"name": EVENT_NAME, "args": [event]}, ensure_ascii=False, separators=(",", ":"))
+    return "5:::" + json.dumps(
+        {"name": EVENT_NAME, "args": [event]}, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
 
 
 def decode_event(packet: Packet) -> Any:
     """The event object carried by an event packet."""
     try:
-        body = json.loads(packet.data)
-    except ValueError as error:
-        raise PacketError(f"The event packet does not hold valid JSON: {error}.") from None
+        body = wire.loads(packet.data, limits.current(), "The event packet")
+    except ApiError as error:
+        raise PacketError(error.message) from None
     if not isinstance(body, dict) or body.get("name") != EVENT_NAME:
         name = body.get("name") if isinstance(body, dict) else None
         raise PacketError(f"Expected an event named {EVENT_NAME!r}, got {name!r}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from .. import limits
 from . import packets
 from .connection import Connection
 from .errors import EventError
@@ -35,7 +36,8 @@ def handle_frame(hub: EventHub, connection: Connection, frame: str) -> bool:
 
 def _handle_event(hub: EventHub, connection: Connection, packet: packets.Packet) -> None:
     try:
-        hub.receive(connection, packets.decode_event(packet))
+        with limits.applied(hub.limits):
+            hub.receive(connection, packets.decode_event(packet))
     except EventError as error:
         if packet.wants_ack:
             connection.send(packets.encode_ack(packet, False, str(error)))

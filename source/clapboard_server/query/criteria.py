@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..errors import ValidationError
 from ..schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
@@ -36,9 +38,9 @@ _OPERATORS = {
 def compile_criteria(scope: Scope, entity_type: EntityType, alias: sa.Alias, node: ast.Criteria) -> sa.ColumnElement:
     """The SQL condition for ``node`` evaluated on rows of ``alias``."""
     if isinstance(node, ast.And):
-        return sa.and_(*(compile_criteria(scope, entity_type, alias, item) for item in node.items))
+        return _balanced(sa.and_, [compile_criteria(scope, entity_type, alias, item) for item in node.items])
     if isinstance(node, ast.Or):
-        return sa.or_(*(compile_criteria(scope, entity_type, alias, item) for item in node.items))
+        return _balanced(sa.or_, [compile_criteria(scope, entity_type, alias, item) for item in node.items])
     if isinstance(node, ast.Not):
         inner = compile_criteria(scope, entity_type, alias, node.item)
         return sa.not_(sa.func.coalesce(inner, sa.false()))
@@ -49,6 +51,36 @@ def compile_criteria(scope: Scope, entity_type: EntityType, alias: sa.Alias, nod
     if isinstance(node, ast.Related):
         return _on_path(scope, entity_type, alias, node.path, node.path.segments, _related(node), stop_at_relation=True)
     raise ValidationError(f"Unsupported criteria {node!r}.")
+
+
+def _balanced(combine: Callable[..., sa.ColumnElement], items: list[sa.ColumnElement]) -> sa.ColumnElement:
+    """``combine(*items)`` as a tree of groups of at most ``_GROUP`` items.
+
+    Databases parse ``a or b or c ...`` as a chain as deep as it is long (SQLite refuses 1,000
+    terms); grouping keeps the depth logarithmic.
+    """
+    while len(items) > _GROUP:
+        items = [_Parenthesised(combine(*items[start:start + _GROUP])) for start in range(0, len(items), _GROUP)]
+    return combine(*items)
+
+
+_GROUP = 16
+
+
+class _Parenthesised(sa.ColumnElement):
+    """A boolean expression always written in parentheses (SQLAlchemy flattens ``or_`` groups)."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _traverse_internals: ClassVar = [("inner", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, inner: sa.ColumnElement) -> None:
+        self.inner = inner
+
+
+@compiles(_Parenthesised)
+def _compile_parenthesised(element: _Parenthesised, compiler: Any, **kwargs: Any) -> str:
+    return f"({compiler.process(element.inner, **kwargs)})"
 
 
 def _on_path(

@@ -6,7 +6,8 @@ what was found, with the character position.
 
 The grammar is built once at import from pyparsing elements and never mutated afterwards;
 parse actions keep no state, so :func:`parse` is safe to call from several threads. Results
-are cached (the AST is immutable and clients repeat the same expressions while paging).
+are cached (the AST is immutable and clients repeat the same expressions while paging), within
+the ``parse_cache_bytes`` limit.
 
 Choices where the specification leaves room:
 
@@ -38,7 +39,9 @@ from typing import Any, NamedTuple, NoReturn
 import pyparsing as pp
 
 from ..errors import ParseError
+from ..limits import DEFAULT as DEFAULT_LIMITS
 from . import ast
+from .parse_cache import ParseCache
 
 __all__ = ["parse", "parse_criteria"]
 
@@ -452,14 +455,17 @@ def _check(expression: object) -> None:
         raise ParseError("Empty query expression")
 
 
-@functools.lru_cache(maxsize=1024)
+#: Parsed queries and criteria, process-wide; sized by the ``parse_cache_bytes`` limit.
+CACHE: ParseCache[object] = ParseCache(DEFAULT_LIMITS.parse_cache_bytes)
+
+
 def _parse(expression: str) -> ast.Query:
-    return _run(_QUERY, expression)  # type: ignore[return-value]
+    return CACHE.get(expression, functools.partial(_run, _QUERY))  # type: ignore[return-value]
 
 
-@functools.lru_cache(maxsize=1024)
 def _parse_criteria(text: str) -> ast.Criteria:
-    return _run(_CRITERIA_ONLY, text)  # type: ignore[return-value]
+    # A distinct key: the same text may be valid criteria and an invalid query.
+    return CACHE.get("\0where " + text, lambda _: _run(_CRITERIA_ONLY, text))  # type: ignore[return-value]
 
 
 def parse(expression: str) -> ast.Query:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import ValidationError
+from ..limits import MAX_JOINED_TABLES, LimitExceededError, check, current
 from ..schema import COLLECTION, REFERENCE, EntityType, Property, Registry
 from . import computed_sql
 
@@ -73,9 +74,11 @@ class Scope:
     """
 
     def __init__(self, catalog: Catalog, entity_type: EntityType, rules: ReadRules,
-                 names: itertools.count | None = None) -> None:
+                 names: itertools.count | None = None, depth: int = 0) -> None:
         self.catalog = catalog
         self.rules = rules
+        #: Sub-queries this scope is nested in (its SELECT sits inside that many others).
+        self.depth = depth
         self.names = names or itertools.count()
         self.entity_type = entity_type
         self.root = self.alias(entity_type)
@@ -87,7 +90,8 @@ class Scope:
 
     def child(self, entity_type: EntityType) -> Scope:
         """A scope for a correlated sub-query, sharing alias numbering with this one."""
-        return Scope(self.catalog, entity_type, self.rules, self.names)
+        check(self.depth + 1, "max_query_depth", current(), f"The query nests sub-queries {self.depth + 1} deep")
+        return Scope(self.catalog, entity_type, self.rules, self.names, self.depth + 1)
 
     def visible(self, entity_type: EntityType, alias: sa.Alias) -> sa.ColumnElement:
         """The condition selecting the rows of ``alias`` the user may read."""
@@ -100,6 +104,9 @@ class Scope:
         """Outer-join the target of reference ``prop`` (once per alias and attribute)."""
         key = (alias.name, prop.name, cast)
         if key not in self._joins:
+            if len(self._joins) >= MAX_JOINED_TABLES:
+                raise LimitExceededError("The query joins too many tables through references",
+                                         "joined tables per select", MAX_JOINED_TABLES)
             target = target_type(self.catalog.registry, prop, cast)
             target_alias = self.alias(target)
             on = target_alias.c[target.primary_key[0]] == reference_value(self.catalog, alias, owner, prop)

@@ -1,0 +1,66 @@
+"""A least-recently-used cache of parsed queries, bounded by an estimate of their memory."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+#: Memory of a parsed query per character of its text, measured on typical and long queries
+#: (long ``or`` chains cost about 27 bytes a character), plus a fixed cost per entry.
+BYTES_PER_CHARACTER = 32
+BYTES_PER_ENTRY = 2048
+
+
+def estimated_bytes(text: str) -> int:
+    return BYTES_PER_CHARACTER * len(text) + BYTES_PER_ENTRY
+
+
+class ParseCache(Generic[T]):
+    """``cache.get(text, parse)``: ``parse(text)``, remembered while the budget allows.
+
+    An entry larger than a quarter of the budget is never kept, so one huge query cannot
+    flush the cache. Thread-safe; ``parse`` runs outside the lock.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def resize(self, max_bytes: int) -> None:
+        with self._lock:
+            self.max_bytes = max_bytes
+            self._evict()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+
+    def get(self, text: str, parse: Callable[[str], T]) -> T:
+        with self._lock:
+            if text in self._entries:
+                self._entries.move_to_end(text)
+                return self._entries[text]
+        value = parse(text)
+        cost = estimated_bytes(text)
+        if cost * 4 <= self.max_bytes:
+            with self._lock:
+                if text not in self._entries:
+                    self._entries[text] = value
+                    self.bytes += cost
+                    self._evict()
+        return value
+
+    def _evict(self) -> None:
+        while self.bytes > self.max_bytes and self._entries:
+            text, _ = self._entries.popitem(last=False)
+            self.bytes -= estimated_bytes(text)
