@@ -604,3 +604,9 @@ def test_no_pathological_backtracking():
         for criteria in (conjunction, nested):
             assert parse(f"select id from Task where {criteria} limit {n}").limit == n
     assert time.perf_counter() - start < 10  # well under a second; backtracking would hang
+
+
+def test_expressions_with_more_quoted_values_than_shape_slots_parse_as_written():
+    names = [f"name{index:02d}" for index in range(60)]
+    query = parse(f'select name from Task where name in ({", ".join(chr(34) + n + chr(34) for n in names)})')
+    assert list(query.criteria.values) == names

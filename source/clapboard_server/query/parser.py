@@ -478,10 +478,9 @@ def parse(expression: str) -> ast.Query:
     once.
     """
     _check(expression)
-    return _parse_by_shape(expression)
+    return CACHE.get("\0shaped " + expression, lambda _: _parse_by_shape(expression))  # type: ignore[return-value]
 
 
-@functools.lru_cache(maxsize=1024)
 def _parse_by_shape(expression: str) -> ast.Query:
     literals: list[str] = []
 
@@ -490,11 +489,10 @@ def _parse_by_shape(expression: str) -> ast.Query:
         literals.append(_UNESCAPE_RE.sub(r"\1", raw[1:-1]))
         return '"' + _slot(len(literals) - 1).ljust(len(raw) - 2, _SLOT_MARK) + '"'
 
-    if _SLOT_MARK in expression or any(len(m.group()) < 4 for m in _LITERAL_RE.finditer(expression)):
+    found = [match.group() for match in _LITERAL_RE.finditer(expression)]
+    if _SLOT_MARK in expression or not found or len(found) > _MAX_SLOTS or any(len(raw) < 4 for raw in found):
         return _parse(expression)
     template = _LITERAL_RE.sub(slot, expression)
-    if not literals or len(literals) > _MAX_SLOTS:
-        return _parse(expression)
     try:
         shape = _parse(template)
     except ParseError:
