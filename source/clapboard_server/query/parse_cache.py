@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+#: The type of the cached values (what ``parse`` returns).
 T = TypeVar("T")
 
 #: Memory of a parsed query per character of its text, measured on typical and long queries
