@@ -40,6 +40,7 @@ for version in "${versions[@]}"; do
         rm -rf "$venv"
         "$interpreter" -m venv "$venv"
         if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[shell]" "pytest>=7" \
+            "imageio-ffmpeg>=0.5" "Pillow>=10" "aiosmtpd>=1.4" \
             >"$venv.log" 2>&1; then
             cat "$venv.log" >&2
             echo "client-pythons: installing into $venv failed" >&2

@@ -134,9 +134,9 @@ def server_factory(tmp_path_factory, request):
         data_dir = data_dir or tmp_path_factory.mktemp(f"server-{backend}")
         python = external_server.external_python()
         if python:
-            if backend != "sqlite" or options or storage != "disk":
-                raise ValueError(f"servers in a child process run on SQLite with default options, not {backend}")
-            with external_server.start(python, data_dir, port, heartbeat) as handle:
+            if backend != "sqlite" or storage != "disk":
+                raise ValueError(f"servers in a child process run on SQLite and disk storage, not {backend}")
+            with external_server.start(python, data_dir, port, heartbeat, options) as handle:
                 yield handle
             return
         from clapboard_server import embedded

@@ -57,11 +57,17 @@ def external_python() -> str | None:
     return os.environ.get(PYTHON_VARIABLE) or None
 
 
-def start(python: str, data_dir: Path, port: int = 0, heartbeat: tuple[float, float] | None = None) -> ExternalServer:
-    """Start a server on *data_dir* with the interpreter *python*; return once it serves."""
+def start(python: str, data_dir: Path, port: int = 0, heartbeat: tuple[float, float] | None = None,
+          options: dict | None = None) -> ExternalServer:
+    """Start a server on *data_dir* with the interpreter *python*; return once it serves.
+
+    *options* (JSON values: ``smtp``, ``ffmpeg``, ...) go to ``embedded.start``.
+    """
     command = [python, __file__, "--data-dir", str(data_dir), "--port", str(port)]
     if heartbeat:
         command += ["--heartbeat", ",".join(map(str, heartbeat))]
+    if options:
+        command += ["--options", json.dumps(options)]
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")])))
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, text=True)
     line = process.stdout.readline()
@@ -76,11 +82,12 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--heartbeat", help="INTERVAL,TIMEOUT in seconds for the event hub")
+    parser.add_argument("--options", default="{}", help="JSON object of further embedded.start options")
     arguments = parser.parse_args()
 
     from clapboard_server import embedded
 
-    with embedded.start(data_dir=arguments.data_dir, port=arguments.port) as server:
+    with embedded.start(data_dir=arguments.data_dir, port=arguments.port, **json.loads(arguments.options)) as server:
         if arguments.heartbeat:
             hub = server.server.events
             hub.heartbeat_interval, hub.heartbeat_timeout = map(float, arguments.heartbeat.split(","))

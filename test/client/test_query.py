@@ -20,7 +20,7 @@ def test_quote():
     assert quote(None) == "None"
     assert quote(True) == "True" and quote(False) == "False"
     assert quote(3) == "3" and quote(1.5) == "1.5"
-    assert quote(arrow.get("2024-01-01T10:00:00.5+01:00")) == '"2024-01-01T09:00:00"'
+    assert quote(arrow.get("2024-01-01T10:00:00.5+01:00")) == '"2024-01-01T09:00:00.500000"'
     assert quote(datetime.date(2024, 1, 1)) == '"2024-01-01T00:00:00"'
 
 

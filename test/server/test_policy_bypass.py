@@ -107,7 +107,7 @@ COUNTS = [
 def secret(server, api, project_schema):
     """The granted tree, the secret tree pointing at it and pointed at, and the secret ids."""
     granted = build_tree(api, project_schema)
-    hidden = build_tree(api, project_schema, name=f"{MARK}-project")
+    hidden = build_tree(api, project_schema, name=f"{MARK}-project-{uuid.uuid4().hex[:6]}")  # built once per server
     task = {"__entity_type__": "Task", "id": hidden["Task"]}
     version = {"__entity_type__": "AssetVersion", "id": hidden["AssetVersion"]}
     renames = [
