@@ -60,8 +60,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "in_process: the test changes or reads the server's in-process state (settings of its event "
-        "hub, its open connections), so it needs the embedded server: deselect it with -m 'not in_process' "
-        f"when {WORKERS_VARIABLE} runs the servers as worker processes",
+        "hub, its open connections, its log records, faults injected into its code), so it needs the "
+        "embedded server in the test's process: deselect it with -m 'not in_process' "
+        f"when {WORKERS_VARIABLE} runs the servers as worker processes, or another Python runs the client",
     )
 
 

@@ -468,6 +468,7 @@ def test_server_location_sequence(server, session, files):
     assert not any(server_location.accessor.exists(member["id"]) for member in members)
 
 
+@pytest.mark.in_process
 @pytest.mark.storages("disk", "s3")
 def test_server_accessor_uploads_a_large_file_in_parts(server, session, files):
     """Over the part size: in parts where the server's store offers them (S3), else in one PUT."""

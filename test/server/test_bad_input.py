@@ -121,6 +121,7 @@ BAD_INPUTS = [
 ]
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize(("body", "exception", "words", "status"),
                          [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUTS])
 def test_bad_input_is_refused_clearly_and_changes_nothing(api, other, body, exception, words, status, caplog):

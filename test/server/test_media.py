@@ -422,6 +422,7 @@ def make_review_session():
 # -- failures after encoding ------------------------------------------------------------------------
 
 
+@pytest.mark.in_process
 def test_a_failure_while_registering_outputs_removes_their_files(api, server, tmp_path, monkeypatch):
     from clapboard_server.media import jobs
 
