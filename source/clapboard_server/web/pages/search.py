@@ -1,0 +1,89 @@
+"""``GET /search?q=<query>``: a query in the query language, its results as a table with links.
+
+The results are paged on the server (``page``, 50 rows a page; an ``offset``/``limit`` in the
+query itself is replaced by the page's). A query the server refuses (a parse error, an unknown
+attribute, a limit) shows the server's message, answered with its status code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from clapboard.query import split_paging
+
+from ...errors import ApiError
+from .. import calls
+from ..render import render
+from ..sessions import login_required
+from .common import entity_url, when
+
+PAGE_SIZE = 50
+#: Attributes the server adds to every entity that the table leaves out.
+_HIDDEN = {"__entity_type__", "context_type"}
+
+
+def cell(value: Any) -> dict[str, Any]:
+    """A result value as ``{text, url}`` for the table."""
+    if isinstance(value, dict):
+        if value.get("__type__") == "datetime":
+            return {"text": when(value), "url": None}
+        label = value.get("name") or value.get("username") or value.get("id") or ""
+        if "url" in value and isinstance(value["url"], str):
+            return {"text": "link", "url": value["url"]}
+        return {"text": str(label), "url": entity_url(value)}
+    if isinstance(value, list):
+        names = [str(item.get("name") or item.get("id") or "") if isinstance(item, dict) else str(item)
+                 for item in value]
+        return {"text": ", ".join(names) if len(names) <= 5 else f"{len(names)} items", "url": None}
+    if value is None:
+        return {"text": "", "url": None}
+    return {"text": str(value), "url": None}
+
+
+def table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Columns (in first-seen order) and cells of ``rows``; the first column names the entity."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(key for key in row if key not in _HIDDEN and key not in columns)
+    body = []
+    for row in rows:
+        label = row.get("name") or row.get("username") or row.get("id") or ""
+        body.append({
+            "type": row.get("__entity_type__", ""),
+            "label": str(label),
+            "url": entity_url(row),
+            "cells": [cell(row.get(column)) for column in columns],
+        })
+    return {"columns": columns, "rows": body}
+
+
+def paged(expression: str, page: int) -> str:
+    """``expression`` limited to ``page`` (one row more than shown: is there a next page?)."""
+    stripped, _, _ = split_paging(expression)
+    return f"{stripped} offset {(page - 1) * PAGE_SIZE} limit {PAGE_SIZE + 1}"
+
+
+def routes() -> list[BaseRoute]:
+    @login_required
+    async def search(request: Request) -> Response:
+        text = (request.query_params.get("q") or "").strip()
+        page_text = request.query_params.get("page") or "1"
+        page = int(page_text) if page_text.isdigit() and 0 < len(page_text) < 7 and int(page_text) > 0 else 1
+        context: dict[str, Any] = {"q": text, "page": page, "error": None, "results": None, "has_next": False}
+        if not text:
+            return render(request, "search.html", context)
+        try:
+            rows = await calls.query(request, paged(text, page))
+        except ApiError as error:
+            context["error"] = {"kind": error.exception_name, "message": error.message}
+            return render(request, "search.html", context, status_code=error.status_code)
+        context["has_next"] = len(rows) > PAGE_SIZE
+        context["results"] = table(rows[:PAGE_SIZE])
+        context["first_shown"] = (page - 1) * PAGE_SIZE + 1
+        return render(request, "search.html", context)
+
+    return [Route("/search", search, methods=["GET"], name="search")]
