@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clapboard.query import quote
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
-
-from clapboard.query import quote
 
 from ...errors import ApiError
 from ..render import render
@@ -57,13 +59,13 @@ def back(next_path: Any, default: str) -> RedirectResponse:
 
 def failure(request: Request, error: ApiError, title: str = "The request was refused") -> HTMLResponse:
     """An error page with the server's message, answered with the error's status code."""
-    return render(request, "error_page.html", {"title": title, "message": error.message,
-                                                "kind": error.exception_name}, status_code=error.status_code)
+    return render(request, "error.html", {"heading": title, "message": error.message},
+                  status_code=error.status_code)
 
 
 def not_found(request: Request, what: str) -> HTMLResponse:
-    return render(request, "error_page.html", {"title": "Not found", "message": f"No {what} here (or you may not "
-                                                                                 "read it).", "kind": "NotFoundError"},
+    return render(request, "error.html", {"heading": "Not found",
+                                          "message": f"There is no such {what}, or you may not read it."},
                   status_code=404)
 
 
@@ -86,6 +88,8 @@ def when(value: Any) -> str:
     """A wire datetime (``{"__type__": "datetime", "value": ...}``) as ``YYYY-MM-DD HH:MM``."""
     if isinstance(value, dict):
         value = value.get("value")
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        value = value.isoformat()
     if not isinstance(value, str):
         return ""
     return value[:16].replace("T", " ")
@@ -98,3 +102,22 @@ def custom_attribute_items(value: Any) -> list[tuple[str, Any]]:
     if isinstance(value, list):
         return sorted((str(item.get("key")), item.get("value")) for item in value if isinstance(item, dict))
     return []
+
+
+_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}")
+
+
+def safe_color(value: Any, default: str = "#bdc3c7") -> str:
+    """``value`` when it is a ``#rgb``-style colour, else ``default`` (colours go into style attributes)."""
+    return value if isinstance(value, str) and _COLOR.fullmatch(value) else default
+
+
+def status_map(statuses: Iterable[Mapping[str, Any]]) -> str:
+    """``{id: {name, color}}`` of ``statuses`` as JSON, for the live updates of status badges."""
+    return json.dumps({s["id"]: {"name": s.get("name") or "", "color": safe_color(s.get("color"))}
+                       for s in statuses})
+
+
+def page(request: Request, template_name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """:func:`render` with the helpers the pages' templates use (``safe_color``)."""
+    return render(request, template_name, {"safe_color": safe_color, **context}, status_code=status_code)

@@ -16,9 +16,19 @@ from starlette.routing import BaseRoute, Route
 
 from ...errors import ApiError
 from .. import calls
-from ..render import render
 from ..sessions import login_required
-from .common import custom_attribute_items, entity_url, failure, hours, literal, not_found, user_label, when
+from .common import (
+    custom_attribute_items,
+    entity_url,
+    failure,
+    hours,
+    literal,
+    not_found,
+    page,
+    status_map,
+    user_label,
+    when,
+)
 from .notes import thread, thread_operation
 
 if TYPE_CHECKING:
@@ -38,10 +48,10 @@ def operations(context_id: str) -> list[dict[str, Any]]:
     key = literal(context_id)
     expressions = [
         f"select {_ENTITY} from TypedContext where id is {key}",
-        f"select id, name, object_type.name, status.name, status.color, type.name, bid, time_logged "
-        f"from TypedContext where parent_id is {key} order by name, id limit 200",
-        f"select {VERSION_PROJECTION} from AssetVersion where task_id is {key} or asset.parent_id is {key} "
-        f"order by date descending, id limit {MAX_VERSIONS}",
+        (f"select id, name, object_type.name, status.name, status.color, type.name, bid, time_logged "
+        f"from TypedContext where parent_id is {key} order by name, id limit 200"),
+        (f"select {VERSION_PROJECTION} from AssetVersion where task_id is {key} or asset.context_id is {key} "
+        f"order by date descending, id limit {MAX_VERSIONS}"),
         "select id, name, color, sort from Status order by sort, name",
         "select id, name, color, sort from NoteCategory order by sort, name",
         "select id, username, first_name, last_name from User where is_active is true order by username limit 500",
@@ -120,6 +130,7 @@ def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
                      for child in children],
         "versions": [version_row(version) for version in versions],
         "statuses": statuses,
+        "statuses_json": status_map(statuses),
         "categories": categories,
         "users": [{"id": user["id"], "label": user_label(user)} for user in users],
         "notes": thread(notes, users_by_id),
@@ -140,6 +151,7 @@ def routes(server: Server) -> list[BaseRoute]:
         except ApiError as error:
             return failure(request, error)
         context["next"] = request.url.path
-        return render(request, "task.html", context)
+        fragment = request.query_params.get("fragment")
+        return page(request, "partials/notes.html" if fragment == "notes" else "task.html", context)
 
     return [Route("/contexts/{context_id}", context_page, methods=["GET"], name="context")]

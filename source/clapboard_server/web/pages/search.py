@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from clapboard.query import split_paging
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from clapboard.query import split_paging
-
-from ...errors import ApiError
+from ...errors import ApiError, ValidationError
+from ...query import parser
 from .. import calls
-from ..render import render
-from ..sessions import login_required
-from .common import entity_url, when
+from ..sessions import in_worker, login_required
+from .common import entity_url, page, when
 
 PAGE_SIZE = 50
+#: Longest query accepted from the search box (characters).
+MAX_QUERY = 10_000
 #: Attributes the server adds to every entity that the table leaves out.
 _HIDDEN = {"__entity_type__", "context_type"}
 
@@ -62,8 +63,14 @@ def table(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def paged(expression: str, page: int) -> str:
-    """``expression`` limited to ``page`` (one row more than shown: is there a next page?)."""
+    """``expression`` limited to ``page`` (one row more than shown: is there a next page?).
+
+    The query is parsed first, so a parse error names the query as typed (not the paged one).
+    """
+    if len(expression) > MAX_QUERY:
+        raise ValidationError(f"The query is longer than {MAX_QUERY:,} characters.")
     stripped, _, _ = split_paging(expression)
+    parser.parse(stripped)
     return f"{stripped} offset {(page - 1) * PAGE_SIZE} limit {PAGE_SIZE + 1}"
 
 
@@ -72,18 +79,19 @@ def routes() -> list[BaseRoute]:
     async def search(request: Request) -> Response:
         text = (request.query_params.get("q") or "").strip()
         page_text = request.query_params.get("page") or "1"
-        page = int(page_text) if page_text.isdigit() and 0 < len(page_text) < 7 and int(page_text) > 0 else 1
-        context: dict[str, Any] = {"q": text, "page": page, "error": None, "results": None, "has_next": False}
+        number = int(page_text) if page_text.isdigit() and 0 < len(page_text) < 7 and int(page_text) > 0 else 1
+        context: dict[str, Any] = {"q": text, "page": number, "error": None, "results": None, "has_next": False}
         if not text:
-            return render(request, "search.html", context)
+            return page(request, "search.html", context)
         try:
-            rows = await calls.query(request, paged(text, page))
+            expression = await in_worker(request, paged, text, number)
+            rows = await calls.query(request, expression)
         except ApiError as error:
             context["error"] = {"kind": error.exception_name, "message": error.message}
-            return render(request, "search.html", context, status_code=error.status_code)
+            return page(request, "search.html", context, status_code=error.status_code)
         context["has_next"] = len(rows) > PAGE_SIZE
         context["results"] = table(rows[:PAGE_SIZE])
-        context["first_shown"] = (page - 1) * PAGE_SIZE + 1
-        return render(request, "search.html", context)
+        context["first_shown"] = (number - 1) * PAGE_SIZE + 1
+        return page(request, "search.html", context)
 
     return [Route("/search", search, methods=["GET"], name="search")]

@@ -22,9 +22,8 @@ from starlette.routing import BaseRoute, Route
 
 from ...errors import ApiError
 from .. import calls
-from ..render import render
 from ..sessions import login_required
-from .common import entity_url, failure, hours, literal, literal_list, not_found, user_label
+from .common import entity_url, failure, hours, literal, literal_list, not_found, page, status_map, user_label
 
 #: Sort keys of the table and the attribute each orders by (then by name).
 SORTS = {
@@ -158,6 +157,7 @@ def gather(answers: list[dict[str, Any]], view: TreeView) -> dict[str, Any] | No
         "first_shown": view.offset + 1 if rows else 0,
         "last_shown": view.offset + len(rows),
         "statuses": statuses,
+        "statuses_json": status_map(statuses),
         "kinds": kinds,
         "types": types,
         "within": scope,
@@ -208,6 +208,6 @@ def routes() -> list[BaseRoute]:
             await add_assignees(request, context["rows"])
         except ApiError as error:
             return failure(request, error)
-        return render(request, "project.html", context)
+        return page(request, "project.html", context)
 
     return [Route("/projects/{project_id}", project_tree, methods=["GET"], name="project-tree")]

@@ -17,9 +17,8 @@ from starlette.routing import BaseRoute, Route
 
 from ...errors import ApiError
 from .. import calls
-from ..render import render
 from ..sessions import login_required
-from .common import custom_attribute_items, entity_url, failure, literal, not_found, user_label, when
+from .common import custom_attribute_items, entity_url, failure, literal, not_found, page, status_map, user_label, when
 from .context import permissions
 from .notes import thread, thread_operation
 
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 
 REVIEW_NAMES = ("ftrackreview-mp4", "ftrackreview-webm", "ftrackreview-image")
 _MEDIA_TYPES = {"ftrackreview-mp4": "video/mp4", "ftrackreview-webm": "video/webm"}
-_VERSION = ("id, version, comment, date, status.id, status.name, status.color, asset.name, asset.parent_id, "
+_VERSION = ("id, version, comment, date, status.id, status.name, status.color, asset.name, asset.context_id, "
             "task_id, task.name, user.username, user.first_name, user.last_name, thumbnail_url, link, "
             "is_latest_version, custom_attributes")
 
@@ -37,8 +36,8 @@ def operations(version_id: str) -> list[dict[str, Any]]:
     key = literal(version_id)
     expressions = [
         f"select {_VERSION} from AssetVersion where id is {key}",
-        f"select id, name, file_type, size, metadata, component_locations.url, component_locations.location.name "
-        f"from Component where version_id is {key} order by name, id",
+        (f"select id, name, file_type, size, metadata, component_locations.url, component_locations.location.name "
+        f"from Component where version_id is {key} order by name, id"),
         "select id, name, color, sort from Status order by sort, name",
         "select id, name, color, sort from NoteCategory order by sort, name",
         "select id, username, first_name, last_name from User where is_active is true order by username limit 500",
@@ -119,6 +118,7 @@ def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
                        for c in components],
         "media": review_media(components),
         "statuses": statuses,
+        "statuses_json": status_map(statuses),
         "categories": categories,
         "users": [{"id": user["id"], "label": user_label(user)} for user in users],
         "notes": thread(notes, {user["id"]: user for user in users}),
@@ -139,6 +139,7 @@ def routes(server: Server) -> list[BaseRoute]:
         except ApiError as error:
             return failure(request, error)
         context["next"] = request.url.path
-        return render(request, "version.html", context)
+        fragment = request.query_params.get("fragment")
+        return page(request, "partials/notes.html" if fragment == "notes" else "version.html", context)
 
     return [Route("/versions/{version_id}", version_page, methods=["GET"], name="version")]
