@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from ...errors import ApiError
 from .. import calls
 from ..sessions import login_required
+from . import workflow
 from .common import (
     custom_attribute_items,
     entity_url,
@@ -34,7 +35,7 @@ from .notes import thread, thread_operation
 if TYPE_CHECKING:
     from ...server import Server
 
-_ENTITY = ("id, name, description, object_type.name, status.id, status.name, status.color, type.name, "
+_ENTITY = ("id, name, description, object_type.name, status.id, status.name, status.color, type.id, type.name, "
            "type.color, priority.name, bid, time_logged, start_date, end_date, parent_id, project_id, link, "
            "thumbnail_url, custom_attributes, metadata, assignments.id, assignments.resource_id")
 #: Most versions listed on the page (newest first).
@@ -57,7 +58,8 @@ def operations(context_id: str) -> list[dict[str, Any]]:
         "select id, username, first_name, last_name from User where is_active is true order by username limit 500",
         "select key, label from CustomAttributeConfiguration",
     ]
-    return [{"action": "query", "expression": e} for e in expressions] + [thread_operation(context_id)]
+    return [{"action": "query", "expression": e} for e in expressions] + [
+        thread_operation(context_id), workflow.context_schema_operation(context_id)]
 
 
 def version_row(version: dict[str, Any]) -> dict[str, Any]:
@@ -96,8 +98,19 @@ async def permissions(server: Server, user_id: str, entity_type: str, row: dict[
     return dict(zip(wanted, answers))
 
 
+async def _removable(server: Server, user_id: str, assigned: list[dict[str, Any]]) -> None:
+    """Set each assignment's ``removable``: whether the user may delete it (a dry run of the policy)."""
+    loop = asyncio.get_running_loop()
+    answers = await asyncio.gather(*(
+        loop.run_in_executor(server.workers, server.policy.permits, user_id, "delete", "Appointment",
+                             {"id": item["appointment_id"]}) for item in assigned))
+    for item, removable in zip(assigned, answers):
+        item["removable"] = removable
+
+
 def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
-    entity, children, versions, statuses, categories, users, configurations, notes = (a["data"] for a in answers)
+    entity, children, versions, statuses, categories, users, configurations, notes, schemas = (
+        a["data"] for a in answers)
     if not entity:
         return None
     entity = entity[0]
@@ -130,6 +143,7 @@ def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
                      for child in children],
         "versions": [version_row(version) for version in versions],
         "statuses": statuses,
+        "status_choices": workflow.choices(statuses, schemas, entity),
         "statuses_json": status_map(statuses),
         "categories": categories,
         "users": [{"id": user["id"], "label": user_label(user)} for user in users],
@@ -146,8 +160,9 @@ def routes(server: Server) -> list[BaseRoute]:
             context = gather(await calls.call(request, operations(context_id)))
             if context is None:
                 return not_found(request, "task or shot")
-            context["may"] = await permissions(server, request.state.user.id, context["entity_type"],
-                                               context["entity"], "context")
+            user_id = request.state.user.id
+            context["may"] = await permissions(server, user_id, context["entity_type"], context["entity"], "context")
+            await _removable(server, user_id, context["assigned"])
         except ApiError as error:
             return failure(request, error)
         context["next"] = request.url.path

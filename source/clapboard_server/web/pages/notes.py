@@ -1,7 +1,8 @@
 """Notes threads (notes on an entity and their replies) and the form adding a note or a reply.
 
-``POST /notes`` takes ``parent_id`` and ``parent_kind`` (``context`` or ``version``), or
-``in_reply_to_id`` for a reply; ``content``, an optional ``category_id``, ``recipients`` (user
+``POST /notes`` takes ``parent_id`` and ``parent_kind`` (``context`` or ``version``), and
+``in_reply_to_id`` for a reply (a reply is also placed on the thread's entity, so the policy
+finds its project as for any note); ``content``, an optional ``category_id``, ``recipients`` (user
 ids, any number) and ``next`` (where to go back to). The note and its recipients are created in
 one batch as the logged-in user, so the policy decides whether they may write it.
 """
@@ -72,22 +73,20 @@ def _note(note: dict[str, Any], users: Mapping[str, Mapping[str, Any]]) -> dict[
 
 def note_operations(form: Mapping[str, Any], recipients: list[str], user_id: str) -> list[dict[str, Any]]:
     """The batch creating the note the form describes (ValidationError for an unusable form)."""
-    content = str(form.get("content") or "").strip()
+    content = str(form.get("content") or "").replace("\r\n", "\n").strip()  # forms send CRLF
     if not content:
         raise ValidationError("A note needs some text.")
     if len(content) > MAX_CONTENT:
         raise ValidationError(f"A note holds at most {MAX_CONTENT:,} characters.")
     note_id = str(uuid.uuid4())
     data: dict[str, Any] = {"id": note_id, "content": content, "user_id": user_id}
-    reply_to = str(form.get("in_reply_to_id") or "")
-    if reply_to:
-        data["in_reply_to_id"] = reply_to
-    else:
-        parent_type = PARENT_TYPES.get(str(form.get("parent_kind") or ""))
-        parent_id = str(form.get("parent_id") or "")
-        if parent_type is None or not parent_id:
-            raise ValidationError("The note form names no entity to write the note on.")
-        data.update(parent_id=parent_id, parent_type=parent_type)
+    parent_type = PARENT_TYPES.get(str(form.get("parent_kind") or ""))
+    parent_id = str(form.get("parent_id") or "")
+    if parent_type is None or not parent_id:
+        raise ValidationError("The note form names no entity to write the note on.")
+    data.update(parent_id=parent_id, parent_type=parent_type)
+    if form.get("in_reply_to_id"):
+        data["in_reply_to_id"] = str(form["in_reply_to_id"])
     if form.get("category_id"):
         data["category_id"] = str(form["category_id"])
     operations = [{"action": "create", "entity_type": "Note", "entity_data": data}]

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ...errors import ApiError, ValidationError
-from ...query import parser
+from ...query import ast, parser
 from .. import calls
 from ..sessions import in_worker, login_required
 from .common import entity_url, page, when
@@ -45,11 +45,15 @@ def cell(value: Any) -> dict[str, Any]:
     return {"text": str(value), "url": None}
 
 
-def table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Columns (in first-seen order) and cells of ``rows``; the first column names the entity."""
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(key for key in row if key not in _HIDDEN and key not in columns)
+def table(rows: list[dict[str, Any]], projected: list[str] | None = None) -> dict[str, Any]:
+    """Columns and cells of ``rows``; the first column names the entity.
+
+    The columns are the ``projected`` attributes when known, else every attribute (first seen first).
+    """
+    columns: list[str] = list(projected or [])
+    if not columns:
+        for row in rows:
+            columns.extend(key for key in row if key not in _HIDDEN and key not in columns)
     body = []
     for row in rows:
         label = row.get("name") or row.get("username") or row.get("id") or ""
@@ -62,16 +66,20 @@ def table(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"columns": columns, "rows": body}
 
 
-def paged(expression: str, page: int) -> str:
-    """``expression`` limited to ``page`` (one row more than shown: is there a next page?).
+def paged(expression: str, page: int) -> tuple[str, list[str] | None]:
+    """``expression`` limited to ``page`` (one row more than shown: is there a next page?), and
+    the attributes its ``select`` names (None: no select, or aggregates).
 
     The query is parsed first, so a parse error names the query as typed (not the paged one).
     """
     if len(expression) > MAX_QUERY:
         raise ValidationError(f"The query is longer than {MAX_QUERY:,} characters.")
     stripped, _, _ = split_paging(expression)
-    parser.parse(stripped)
-    return f"{stripped} offset {(page - 1) * PAGE_SIZE} limit {PAGE_SIZE + 1}"
+    parsed = parser.parse(stripped)
+    projected = None
+    if parsed.projections and all(isinstance(p, ast.Path) for p in parsed.projections):
+        projected = list(dict.fromkeys(p.segments[0].name for p in parsed.projections))
+    return f"{stripped} offset {(page - 1) * PAGE_SIZE} limit {PAGE_SIZE + 1}", projected
 
 
 def routes() -> list[BaseRoute]:
@@ -84,13 +92,13 @@ def routes() -> list[BaseRoute]:
         if not text:
             return page(request, "search.html", context)
         try:
-            expression = await in_worker(request, paged, text, number)
+            expression, projected = await in_worker(request, paged, text, number)
             rows = await calls.query(request, expression)
         except ApiError as error:
             context["error"] = {"kind": error.exception_name, "message": error.message}
             return page(request, "search.html", context, status_code=error.status_code)
         context["has_next"] = len(rows) > PAGE_SIZE
-        context["results"] = table(rows[:PAGE_SIZE])
+        context["results"] = table(rows[:PAGE_SIZE], projected)
         context["first_shown"] = (number - 1) * PAGE_SIZE + 1
         return page(request, "search.html", context)
 

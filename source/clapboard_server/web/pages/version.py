@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from ...errors import ApiError
 from .. import calls
 from ..sessions import login_required
+from . import workflow
 from .common import custom_attribute_items, entity_url, failure, literal, not_found, page, status_map, user_label, when
 from .context import permissions
 from .notes import thread, thread_operation
@@ -42,7 +43,8 @@ def operations(version_id: str) -> list[dict[str, Any]]:
         "select id, name, color, sort from NoteCategory order by sort, name",
         "select id, username, first_name, last_name from User where is_active is true order by username limit 500",
     ]
-    return [{"action": "query", "expression": e} for e in expressions] + [thread_operation(version_id)]
+    return [{"action": "query", "expression": e} for e in expressions] + [
+        thread_operation(version_id), workflow.version_schema_operation(version_id)]
 
 
 def review_media(components: list[dict[str, Any]]) -> dict[str, Any]:
@@ -93,7 +95,7 @@ def _ftr_meta(component: dict[str, Any]) -> dict[str, Any]:
 
 
 def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
-    version, components, statuses, categories, users, notes = (a["data"] for a in answers)
+    version, components, statuses, categories, users, notes, schemas = (a["data"] for a in answers)
     if not version:
         return None
     version = version[0]
@@ -118,6 +120,7 @@ def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
                        for c in components],
         "media": review_media(components),
         "statuses": statuses,
+        "status_choices": workflow.choices(statuses, schemas, version),
         "statuses_json": status_map(statuses),
         "categories": categories,
         "users": [{"id": user["id"], "label": user_label(user)} for user in users],

@@ -2,7 +2,7 @@
 // user, arrive over Server-Sent Events from /live (authenticated by the session cookie).
 // - status badges ([data-status-of=ID]) and status selects ([data-status-select-of=ID]) follow
 //   status changes, using the page's statuses (#live[data-statuses]);
-// - parts marked [data-live-fragment=URL][data-live-watch=IDS] are re-read from URL when an
+// - parts marked [data-live-fragment=URL][data-live-watch=IDS] (with an id) are re-read from URL when an
 //   update concerns one of IDS (the entity, a parent, a note of the part or a value pointing at it).
 (function () {
   "use strict";
@@ -35,25 +35,35 @@
   function concerned(entity) {
     var ids = [entity.id].concat(entity.parents || []);
     Object.keys(entity.changes || {}).forEach(function (key) {
-      if (/_id$/.test(key) && typeof entity.changes[key] === "string") { ids.push(entity.changes[key]); }
+      if (typeof entity.changes[key] === "string") { ids.push(entity.changes[key]); } // references by id
     });
     return ids;
   }
 
+  // Re-read a part (by its id) from its URL; only the latest request of a part is applied, and a
+  // part holding what the user is typing waits until they leave it.
+  var generations = {};
   function refresh(fragment) {
-    var url = fragment.dataset.liveFragment;
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (response) {
-      if (!response.ok) { throw new Error(response.status); }
-      return response.text();
-    }).then(function (html) {
-      var holder = document.createElement("div");
-      holder.innerHTML = html;
-      var replacement = holder.querySelector("[data-live-fragment]");
-      if (!replacement) { return; }
-      var focused = document.activeElement;
-      if (focused && fragment.contains(focused) && focused.value) { return; } // do not lose typing
-      fragment.replaceWith(replacement);
-    }).catch(function () { /* the next update or reload shows it */ });
+    var key = fragment.id;
+    var generation = (generations[key] || 0) + 1;
+    generations[key] = generation;
+    fetch(fragment.dataset.liveFragment, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      }).then(function (html) {
+        var current = document.getElementById(key);
+        if (generations[key] !== generation || !current) { return; } // a newer refresh is on its way
+        var focused = document.activeElement;
+        if (focused && current.contains(focused) && focused.value) {
+          focused.addEventListener("blur", function () { refresh(document.getElementById(key)); }, {once: true});
+          return;
+        }
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var replacement = holder.querySelector("#" + attr(key));
+        if (replacement) { current.replaceWith(replacement); }
+      }).catch(function () { /* the next update or a reload shows it */ });
   }
 
   function watched(fragment) {
@@ -67,10 +77,12 @@
   function apply(update) {
     var touched = new Set();
     update.entities.forEach(function (entity) {
-      if ("status_id" in (entity.changes || {})) { showStatus(entity.id, entity.changes.status_id); }
+      var changes = entity.changes || {};
+      var status = changes.status_id || changes.status; // ftrack.update names the attribute "status"
+      if (typeof status === "string") { showStatus(entity.id, status); }
       concerned(entity).forEach(function (id) { if (id) { touched.add(id); } });
     });
-    each("[data-live-fragment]", function (fragment) {
+    each("[data-live-fragment][id]", function (fragment) {
       if (watched(fragment).some(function (id) { return touched.has(id); })) { refresh(fragment); }
     });
     if (notice && update.user) {
@@ -80,7 +92,7 @@
 
   var source = new EventSource("/live");
   source.addEventListener("hello", function () {
-    if (connected) { each("[data-live-fragment]", refresh); } // reconnected: catch up
+    if (connected) { each("[data-live-fragment][id]", refresh); } // reconnected: catch up
     connected = true;
     document.documentElement.dataset.live = "connected";
   });
