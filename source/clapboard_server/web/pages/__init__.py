@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.routing import BaseRoute
 
 from .. import live
-from . import context, edits, notes, projects, search, tree, version
+from . import context, edits, notes, projects, review_media, search, tree, version
 
 if TYPE_CHECKING:
     from ...server import Server
@@ -20,6 +20,7 @@ def routes(server: Server) -> list[BaseRoute]:
         *tree.routes(),
         *context.routes(server),
         *version.routes(server),
+        *review_media.routes(server),
         *search.routes(),
         *notes.routes(),
         *edits.routes(),

@@ -1,8 +1,8 @@
 """The version page: the review player, the version's attributes and components, and its notes.
 
 The player plays the ``ftrackreview-mp4`` and ``ftrackreview-webm`` components (or shows the
-``ftrackreview-image``), from their ``ftrack.server`` location URLs: links carrying a short-lived
-download token for the logged-in user, made by the server when it answers the query. The frame
+``ftrackreview-image``) stored in ``ftrack.server``, read through :mod:`.review_media` (the
+session's download permission, byte ranges for seeking). The frame
 rate and range come from the component's ``ftr_meta`` metadata (see :doc:`media`).
 """
 
@@ -22,6 +22,7 @@ from . import workflow
 from .common import custom_attribute_items, entity_url, failure, literal, not_found, page, status_map, user_label, when
 from .context import permissions
 from .notes import thread, thread_operation
+from .review_media import review_url
 
 if TYPE_CHECKING:
     from ...server import Server
@@ -37,8 +38,8 @@ def operations(version_id: str) -> list[dict[str, Any]]:
     key = literal(version_id)
     expressions = [
         f"select {_VERSION} from AssetVersion where id is {key}",
-        (f"select id, name, file_type, size, metadata, component_locations.url, component_locations.location.name "
-        f"from Component where version_id is {key} order by name, id"),
+        (f"select id, name, file_type, size, metadata.key, metadata.value, component_locations.location.name "
+         f"from Component where version_id is {key} order by name, id"),
         "select id, name, color, sort from Status order by sort, name",
         "select id, name, color, sort from NoteCategory order by sort, name",
         "select id, username, first_name, last_name from User where is_active is true order by username limit 500",
@@ -76,10 +77,10 @@ def review_media(components: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _server_url(component: dict[str, Any]) -> str | None:
+    """The player's URL of a component stored in ``ftrack.server`` (byte ranges: seekable)."""
     for location in component.get("component_locations") or []:
-        url = (location.get("url") or {}).get("url")
-        if url and (location.get("location") or {}).get("name") == "ftrack.server":
-            return url
+        if (location.get("location") or {}).get("name") == "ftrack.server":
+            return review_url(component["id"])
     return None
 
 
