@@ -14,7 +14,7 @@ from setuptools import find_packages, setup
 
 RESOURCE_PACKAGE = "clapboard_server.resource"
 
-SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10",
+SERVER = ["starlette>=0.39", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10",
           "Jinja2>=3.1", "python-multipart>=0.0.9"]
 POSTGRES = ["psycopg[binary]>=3.2"]
 SHELL = ["ipython>=8"]
@@ -38,7 +38,7 @@ RESOURCES = resource_packages()
 setup(
     packages=find_packages("source") + sorted(RESOURCES),
     package_data={"clapboard": ["py.typed"], "clapboard_server": ["py.typed"],
-                  "clapboard_server.web": ["templates/*.html", "static/*"], **RESOURCES},
+                  "clapboard_server.web": ["templates/*.html", "templates/partials/*.html", "static/*"], **RESOURCES},
     exclude_package_data={name: ["*.pyc"] for name in RESOURCES},
     extras_require={
         "server": SERVER,
