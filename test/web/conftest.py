@@ -8,8 +8,9 @@ and a real Chromium driven by Playwright.
   returns ``(username, password)``;
 - ``web_client(username, password)``: a ``requests.Session`` logged in through the login form
   (``web_client.csrf_token`` is its session's CSRF token);
-- ``browser`` (Chromium from Debian's ``chromium`` package) and ``logged_in_page(username,
-  password)``: a page of a fresh browser context, logged in through the form;
+- ``browser`` (Chromium from Debian's ``chromium`` package, one per test module), ``new_page()``: a
+  page of a fresh browser context, and ``logged_in_page(username, password)``: one logged in
+  through the form;
 - ``screenshot(page, name)``: saves ``build/screenshots/<name>.png`` (CI keeps that folder).
 """
 
@@ -96,15 +97,17 @@ def web_client(web_server):
         client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
+    """Playwright's sync driver, for one test module at a time: while it runs, its event loop counts
+    as running in the main thread, so ``asyncio.run`` fails there (keep such tests in other modules)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver):
     """Chromium from Debian's package (CI runs as root: no sandbox)."""
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
