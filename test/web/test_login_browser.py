@@ -84,3 +84,36 @@ def test_a_user_sees_no_project_without_a_role_on_it(logged_in_page, web_user, a
     links = page.get_by_role("table").get_by_role("link")
     expect(links).to_have_text([other])
     expect(page.get_by_role("link", name=DEMO_PROJECT, exact=True)).to_have_count(0)
+
+
+
+def test_a_request_without_the_csrf_token_is_refused(logged_in_page, web_user):
+    page = logged_in_page(*web_user("Viewer"))
+    token = page.evaluate("document.body.dataset.csrfToken")
+    assert len(token) >= 43
+    statuses = page.evaluate("""async (token) => {
+        const post = (headers, body) => fetch('/logout', {method: 'POST', headers, body, redirect: 'manual'});
+        return [(await post({})).status,
+                (await post({'X-CSRF-Token': 'forged'})).status,
+                (await post({'Content-Type': 'application/x-www-form-urlencoded'}, 'csrf_token=forged')).status];
+    }""", token)
+    assert statuses == [403, 403, 403]
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Projects")
+
+
+def test_a_cross_site_form_is_refused_even_with_the_token(logged_in_page, web_user, web_server):
+    page = logged_in_page(*web_user("Viewer"))
+    token = page.evaluate("document.body.dataset.csrfToken")
+    attacker = page.context.new_page()
+    attacker.route("http://evil.example/**", lambda route: route.fulfill(content_type="text/html", body=(
+        f'<form method="post" action="{web_server.server_url}/logout">'
+        f'<input type="hidden" name="csrf_token" value="{token}"><button>Win a prize</button></form>')))
+    attacker.goto("http://evil.example/prize")
+    with attacker.expect_navigation() as navigation:
+        attacker.get_by_role("button", name="Win a prize").click()
+    # SameSite=Strict keeps the session cookie off the cross-site post, and its Origin is refused.
+    assert navigation.value.status in (401, 403)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Projects")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()

@@ -356,3 +356,22 @@ def test_the_projects_list_pages_on_the_server(web_server, web_user, web_client,
     assert [name for name in names if f">{name}</a>" in second] == names[2:]
     assert 'href="/?page=2" rel="next"' in first and 'rel="next"' not in second
     assert 'href="/?page=1" rel="prev"' in second
+
+
+def test_an_expired_session_no_longer_opens_pages(web_server, web_user, web_client):
+    from clapboard_server.values import utc_now
+    from clapboard_server.web import sessions, tables
+
+    username, password = web_user("Viewer")
+    client = web_client(username, password)
+    token = client.cookies.get(sessions.COOKIE)
+    database = web_server.server.database
+    table = database.tables[tables.SESSION_TABLE]
+    with database.transaction() as connection:
+        row = connection.execute(sa.select(table.c.created_at, table.c.expires_at)
+                                 .where(table.c.token_hash == sessions._hash(token))).one()
+        assert row.expires_at - row.created_at == sessions.LIFETIME
+        connection.execute(table.update().where(table.c.token_hash == sessions._hash(token))
+                           .values(expires_at=utc_now()))
+    response = client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=%2F"
