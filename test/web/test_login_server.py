@@ -369,9 +369,9 @@ def test_an_expired_session_no_longer_opens_pages(web_server, web_user, web_clie
     table = database.tables[tables.SESSION_TABLE]
     with database.transaction() as connection:
         row = connection.execute(sa.select(table.c.created_at, table.c.expires_at)
-                                 .where(table.c.token_hash == sessions._hash(token))).one()
+                                 .where(table.c.token_hash == sessions.hash_token(token))).one()
         assert row.expires_at - row.created_at == sessions.LIFETIME
-        connection.execute(table.update().where(table.c.token_hash == sessions._hash(token))
+        connection.execute(table.update().where(table.c.token_hash == sessions.hash_token(token))
                            .values(expires_at=utc_now()))
     response = client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30)
     assert response.status_code == 303 and response.headers["location"] == "/login?next=%2F"

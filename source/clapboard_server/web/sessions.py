@@ -54,7 +54,8 @@ class WebUser:
     csrf_token: str
 
 
-def _hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """The SHA-256 of a session token, as the database keeps it."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -116,7 +117,7 @@ class SessionStore:
         with self.database.transaction() as connection:
             connection.execute(self.table.delete().where(self.table.c.expires_at <= now))
             connection.execute(self.table.insert().values(
-                token_hash=_hash(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
+                token_hash=hash_token(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
                 created_at=now, expires_at=now + LIFETIME))
         return token
 
@@ -125,14 +126,14 @@ class SessionStore:
         if not token or len(token) > 256:
             return None
         with self.database.engine.connect() as connection:
-            row = connection.execute(self._find, {"token_hash": _hash(token), "now": utc_now()}).first()
+            row = connection.execute(self._find, {"token_hash": hash_token(token), "now": utc_now()}).first()
         return None if row is None else WebUser(row.user_id, row.username, row.csrf_token)
 
     def end(self, token: str | None) -> None:
         """End the session ``token`` (no error if there is none)."""
         if token:
             with self.database.transaction() as connection:
-                connection.execute(self.table.delete().where(self.table.c.token_hash == _hash(token)))
+                connection.execute(self.table.delete().where(self.table.c.token_hash == hash_token(token)))
 
 
 def store_of(request: Request) -> SessionStore:
