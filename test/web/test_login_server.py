@@ -375,3 +375,13 @@ def test_an_expired_session_no_longer_opens_pages(web_server, web_user, web_clie
                            .values(expires_at=utc_now()))
     response = client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30)
     assert response.status_code == 303 and response.headers["location"] == "/login?next=%2F"
+
+
+def test_oversized_form_bodies_are_refused_unread(web_server, web_user, web_client):
+    client = web_client(*web_user("Viewer"))
+    too_large = b"csrf_token=" + b"x" * (web_server.server.limits.max_body_bytes + 1)
+    for path in ("/logout", "/login"):
+        response = client.post(f"{web_server.server_url}{path}", data=too_large, allow_redirects=False, timeout=60,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 413, path
+    assert client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30).status_code == 200

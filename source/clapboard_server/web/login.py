@@ -11,7 +11,7 @@ import math
 import secrets
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import login_limits, passwords
@@ -21,6 +21,7 @@ from .sessions import (
     CSRF_FIELD,
     clear_session_cookie,
     current_user,
+    declares_too_large_body,
     in_worker,
     is_same_origin,
     is_secure,
@@ -67,6 +68,8 @@ def routes() -> list[BaseRoute]:
         return _login_page(request, token, next_url)
 
     async def login_submit(request: Request) -> Response:
+        if declares_too_large_body(request):
+            return PlainTextResponse("The request body is too large.", status_code=413)
         form = await request.form()
         username = str(form.get("username") or "")
         password = str(form.get("password") or "")

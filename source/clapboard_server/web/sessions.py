@@ -88,6 +88,12 @@ def is_same_origin(request: Request) -> bool:
     return request.headers.get("sec-fetch-site") in ("same-origin", "none")
 
 
+def declares_too_large_body(request: Request) -> bool:
+    """Whether the request announces a body over the server's ``max_body_bytes`` (refused unread)."""
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > server_of(request).limits.max_body_bytes
+
+
 def tokens_match(given: Any, expected: str) -> bool:
     """Constant-time comparison of a submitted token with the expected one."""
     return isinstance(given, str) and bool(given) and hmac.compare_digest(given.encode(), expected.encode())
@@ -190,6 +196,8 @@ def login_required(endpoint: Endpoint) -> Endpoint:
                 return login_redirect(request)
             return PlainTextResponse("Log in first.", status_code=401)
         if request.method not in SAFE_METHODS:
+            if declares_too_large_body(request):
+                return PlainTextResponse("The request body is too large.", status_code=413)
             if not is_same_origin(request):
                 return PlainTextResponse("Cross-site request refused.", status_code=403)
             if not tokens_match(await _submitted_csrf_token(request), user.csrf_token):
