@@ -12,23 +12,23 @@ and a real Chromium driven by Playwright.
   page of a fresh browser context, and ``logged_in_page(username, password)``: one logged in
   through the form;
 - ``screenshot(page, name)``: saves ``build/screenshots/<name>.png`` (CI keeps that folder).
+
+Helpers for test modules are in ``web_support`` (``import web_support``: a module named
+``conftest`` is ambiguous when the whole suite runs).
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
 import clapboard
 import pytest
 import requests
+from web_support import log_in, login_form_token
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-DEMO_PROJECT = "demo"
-#: The login form's hidden CSRF token, or the session's one in a page.
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="session")
@@ -66,12 +66,6 @@ def web_user(web_server):
         return username, password
 
     return make
-
-
-def login_form_token(response: requests.Response) -> str:
-    found = _TOKEN.search(response.text)
-    assert found, response.text[:500]
-    return found.group(1)
 
 
 @pytest.fixture
@@ -129,13 +123,6 @@ def new_page(browser, web_server):
     yield make
     for context in contexts:
         context.close()
-
-
-def log_in(page, username: str, password: str) -> None:
-    """Fill and send the login form of ``page`` (at the login page)."""
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 import requests
-from conftest import DEMO_PROJECT, login_form_token
 from server_process import environment
+from web_support import DEMO_PROJECT, login_form_token
 
 
 def clapboard(*arguments, stdin=""):

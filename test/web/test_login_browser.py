@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import DEMO_PROJECT, log_in
 from playwright.sync_api import expect
+from web_support import DEMO_PROJECT, log_in
 
 
 def test_login_page_then_projects_list(new_page, web_user, screenshot, admin_session):

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 import sqlalchemy as sa
-from conftest import DEMO_PROJECT, login_form_token
+from web_support import DEMO_PROJECT, login_form_token
 
 
 def _address():
