@@ -90,6 +90,31 @@ def test_the_limit_is_shared_by_every_server_on_the_database(web_server, web_use
         assert _post_login(web_server, username, password).status_code == 429
 
 
+def test_parallel_attempts_get_no_more_guesses_than_the_allowance(web_server, web_user):
+    """Each attempt is recorded before its password is checked, so parallel ones see each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clapboard_server.web import login_limits
+
+    username, _ = web_user("Viewer")
+    forms = []
+    for _ in range(4 * login_limits.MAX_PER_USER):
+        client = requests.Session()
+        client.headers.update({"Origin": web_server.server_url, "X-Forwarded-For": _address()})
+        forms.append((client, login_form_token(client.get(f"{web_server.server_url}/login", timeout=30))))
+
+    def guess(form):
+        client, token = form
+        return client.post(f"{web_server.server_url}/login", allow_redirects=False, timeout=60,
+                           data={"username": username, "password": "a guess", "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(len(forms)) as pool:
+        statuses = list(pool.map(guess, forms))
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(401) <= login_limits.MAX_PER_USER
+    assert _failures(web_server.server.database, username) == statuses.count(401)
+
+
 def test_a_successful_login_forgets_earlier_failures(web_server, web_user):
     from clapboard_server.web import login_limits
 
