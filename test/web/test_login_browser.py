@@ -117,3 +117,26 @@ def test_a_cross_site_form_is_refused_even_with_the_token(logged_in_page, web_us
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_have_text("Projects")
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def _chat_page(page, server_url):
+    """A page of another site with a link to the web view, as in a chat message or an email."""
+    page.route("http://chat.example/**", lambda route: route.fulfill(
+        content_type="text/html", body=f'<p><a href="{server_url}/?page=1">Look at this</a></p>'))
+    page.goto("http://chat.example/message")
+
+
+def test_a_link_from_another_site_opens_the_page_when_logged_in(logged_in_page, new_page, web_user, web_server):
+    page = logged_in_page(*web_user("Viewer", (DEMO_PROJECT,)))
+    chat = page.context.new_page()
+    _chat_page(chat, web_server.server_url)
+    chat.get_by_role("link", name="Look at this").click()
+    chat.wait_for_url(f"{web_server.server_url}/?page=1")
+    expect(chat.get_by_role("heading", level=1)).to_have_text("Projects")
+    expect(chat.get_by_role("link", name=DEMO_PROJECT, exact=True)).to_be_visible()
+
+    stranger = new_page()  # without a session the same link ends at the login form
+    _chat_page(stranger, web_server.server_url)
+    stranger.get_by_role("link", name="Look at this").click()
+    stranger.wait_for_url(f"{web_server.server_url}/login?next=%2F%3Fpage%3D1")
+    expect(stranger.get_by_role("heading", level=1)).to_have_text("Log in")

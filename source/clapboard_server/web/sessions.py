@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from ..values import utc_now
 from . import tables
@@ -176,7 +176,23 @@ async def _submitted_csrf_token(request: Request) -> Any:
     return token
 
 
-def login_redirect(request: Request) -> RedirectResponse:
+#: Answered to a link followed from another site, which brings no SameSite=Strict cookie: the
+#: browser reloads the page from this site, which brings it.
+_RELOAD_FROM_HERE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0">'
+    '<title>Opening…</title></head><body><p>Opening… <a href="">Continue</a></p></body></html>'
+)
+
+
+def login_redirect(request: Request) -> Response:
+    """Where a page request without a session goes: the login page, coming back afterwards.
+
+    A link followed from another site (``Sec-Fetch-Site: cross-site``) carries no SameSite=Strict
+    cookie even when the browser has a session: it is answered with a page that reloads itself
+    from this site, so a logged-in user lands on the page, not on the login form.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site" and request.headers.get("sec-fetch-mode") == "navigate":
+        return HTMLResponse(_RELOAD_FROM_HERE, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
