@@ -96,7 +96,8 @@ def declares_too_large_body(request: Request) -> bool:
 
 def tokens_match(given: Any, expected: str) -> bool:
     """Constant-time comparison of a submitted token with the expected one."""
-    return isinstance(given, str) and bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+    return isinstance(given, str) and bool(given) and hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
 
 
 class SessionStore:
