@@ -89,3 +89,32 @@ def test_demo_prints_the_web_view_and_a_login_that_works(tmp_path, backend):
         assert response.status_code == 303
         page = client.get(f"{server.server_url}/", timeout=30).text
         assert f">{DEMO_PROJECT}</a>" in page
+
+
+class _Terminal:
+    """Standard input that is a terminal (``getpass`` is replaced: the test has no terminal)."""
+
+    def isatty(self):
+        return True
+
+    def readline(self):
+        raise AssertionError("a terminal's password is read with getpass, not from standard input")
+
+
+def test_passwd_on_a_terminal_asks_twice(web_server, web_user, monkeypatch, capsys):
+    from clapboard.cli import main
+
+    username, old = web_user("Viewer")
+    typed = []
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("getpass.getpass", lambda prompt: (typed.append(prompt), answers.pop(0))[1])
+
+    answers = ["typed password", "typed passwort"]
+    assert main(["user", "passwd", username, *_storage_options(web_server)]) == 1
+    assert capsys.readouterr().err == "clapboard: The passwords differ; nothing changed.\n"
+    assert _login(web_server.server_url, username, old)[1].status_code == 303
+
+    answers = ["typed password", "typed password"]
+    assert main(["user", "passwd", username, *_storage_options(web_server)]) == 0
+    assert typed[-2:] == [f"New web password of {username}: ", "Repeat the password: "]
+    assert _login(web_server.server_url, username, "typed password")[1].status_code == 303
