@@ -118,3 +118,28 @@ def test_passwd_on_a_terminal_asks_twice(web_server, web_user, monkeypatch, caps
     assert main(["user", "passwd", username, *_storage_options(web_server)]) == 0
     assert typed[-2:] == [f"New web password of {username}: ", "Repeat the password: "]
     assert _login(web_server.server_url, username, "typed password")[1].status_code == 303
+
+
+@pytest.mark.backends("sqlite")
+def test_demo_serve_keeps_the_web_view_open_until_interrupted(tmp_path, backend):
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-m", "clapboard", "demo", "--serve", "--data-dir", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+    try:
+        found = None
+        for line in process.stdout:
+            found = re.match(r"Web view: (\S+)/ +log in as (\S+) with the password (\S+)$", line.strip())
+            if found:
+                break
+        assert found, process.stderr.read()
+        assert process.stdout.readline().strip() == "Serving until Ctrl+C."
+        client, response = _login(found.group(1), found.group(2), found.group(3))
+        assert response.status_code == 303
+        assert f">{DEMO_PROJECT}</a>" in client.get(f"{found.group(1)}/", timeout=30).text
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
