@@ -140,3 +140,24 @@ def test_a_link_from_another_site_opens_the_page_when_logged_in(logged_in_page, 
     stranger.get_by_role("link", name="Look at this").click()
     stranger.wait_for_url(f"{web_server.server_url}/login?next=%2F%3Fpage%3D1")
     expect(stranger.get_by_role("heading", level=1)).to_have_text("Log in")
+
+
+def test_logging_in_and_out_with_the_keyboard_only(new_page, web_user):
+    username, password = web_user("Viewer", (DEMO_PROJECT,))
+    page = new_page()
+    page.goto("/login")
+    page.keyboard.type(username)  # the user name field has the focus
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.get_by_role("button", name="Log out").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/login")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
