@@ -38,7 +38,7 @@ RESOURCES = resource_packages()
 setup(
     packages=find_packages("source") + sorted(RESOURCES),
     package_data={"clapboard": ["py.typed"], "clapboard_server": ["py.typed"],
-                  "clapboard_server.web": ["templates/*.html", "templates/partials/*.html", "static/*"], **RESOURCES},
+                  "clapboard_server.web": ["templates/*.html", "templates/*/*.html", "static/*"], **RESOURCES},
     exclude_package_data={name: ["*.pyc"] for name in RESOURCES},
     extras_require={
         "server": SERVER,

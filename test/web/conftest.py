@@ -8,26 +8,27 @@ and a real Chromium driven by Playwright.
   returns ``(username, password)``;
 - ``web_client(username, password)``: a ``requests.Session`` logged in through the login form
   (``web_client.csrf_token`` is its session's CSRF token);
-- ``browser`` (Chromium from Debian's ``chromium`` package) and ``logged_in_page(username,
-  password)``: a page of a fresh browser context, logged in through the form;
+- ``browser`` (Chromium from Debian's ``chromium`` package, one per test module), ``new_page()``: a
+  page of a fresh browser context, and ``logged_in_page(username, password)``: one logged in
+  through the form;
 - ``screenshot(page, name)``: saves ``build/screenshots/<name>.png`` (CI keeps that folder).
+
+Helpers for test modules are in ``web_support`` (``import web_support``: a module named
+``conftest`` is ambiguous when the whole suite runs).
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
 import clapboard
 import pytest
 import requests
+from web_support import log_in, login_form_token
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-DEMO_PROJECT = "demo"
-#: The login form's hidden CSRF token, or the session's one in a page.
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="session")
@@ -67,12 +68,6 @@ def web_user(web_server):
     return make
 
 
-def login_form_token(response: requests.Response) -> str:
-    found = _TOKEN.search(response.text)
-    assert found, response.text[:500]
-    return found.group(1)
-
-
 @pytest.fixture
 def web_client(web_server):
     """``login(username, password) -> requests.Session`` logged in through the form (with ``csrf_token``)."""
@@ -96,15 +91,17 @@ def web_client(web_server):
         client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
+    """Playwright's sync driver, for one test module at a time: while it runs, its event loop counts
+    as running in the main thread, so ``asyncio.run`` fails there (keep such tests in other modules)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver):
     """Chromium from Debian's package (CI runs as root: no sandbox)."""
     browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -126,13 +123,6 @@ def new_page(browser, web_server):
     yield make
     for context in contexts:
         context.close()
-
-
-def log_in(page, username: str, password: str) -> None:
-    """Fill and send the login form of ``page`` (at the login page)."""
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 @pytest.fixture

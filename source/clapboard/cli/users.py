@@ -103,19 +103,24 @@ def _reset(arguments: argparse.Namespace) -> None:
 
 
 def read_password(prompt: str = "Password: ") -> str:
-    """The new password: one line of standard input when it is not a terminal, else typed twice."""
+    """The new password: one line of standard input when it is not a terminal, else typed twice
+    (:class:`ValueError` when the two differ)."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass(prompt)
     if getpass.getpass("Repeat the password: ") != first:
-        raise SystemExit("clapboard: the passwords differ; nothing changed.")
+        raise ValueError("The passwords differ; nothing changed.")
     return first
 
 
 def _passwd(arguments: argparse.Namespace) -> None:
+    from clapboard_server.errors import ValidationError
     from clapboard_server.web import passwords, tables
 
-    password = read_password(f"New web password of {arguments.name}: ")
+    try:
+        password = read_password(f"New web password of {arguments.name}: ")
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
     database = _database(arguments)
     try:
         tables.create(database)

@@ -7,11 +7,12 @@ double-submit token, since there is no session yet).
 
 from __future__ import annotations
 
+import datetime
 import math
 import secrets
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import login_limits, passwords
@@ -21,6 +22,7 @@ from .sessions import (
     CSRF_FIELD,
     clear_session_cookie,
     current_user,
+    declares_too_large_body,
     in_worker,
     is_same_origin,
     is_secure,
@@ -67,6 +69,8 @@ def routes() -> list[BaseRoute]:
         return _login_page(request, token, next_url)
 
     async def login_submit(request: Request) -> Response:
+        if declares_too_large_body(request):
+            return PlainTextResponse("The request body is too large.", status_code=413)
         form = await request.form()
         username = str(form.get("username") or "")
         password = str(form.get("password") or "")
@@ -79,19 +83,18 @@ def routes() -> list[BaseRoute]:
         server = server_of(request)
         limiter = login_limits.LoginLimiter(server.database)
         subjects = login_limits.subjects(username, request.client.host if request.client else "unknown")
-        wait = await in_worker(request, limiter.wait, subjects)
-        if wait is not None:
+        attempt = await in_worker(request, limiter.attempt, subjects)
+        if isinstance(attempt, datetime.timedelta):
             response = _login_page(request, cookie_token, next_url,
-                                   f"Too many failed logins: try again in {_minutes(wait.total_seconds())}.",
+                                   f"Too many failed logins: try again in {_minutes(attempt.total_seconds())}.",
                                    username, status_code=429)
-            response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
+            response.headers["Retry-After"] = str(math.ceil(attempt.total_seconds()))
             return response
         found = await in_worker(request, passwords.authenticate, server.database, username, password)
-        if found is None:
-            await in_worker(request, limiter.failed, subjects)
+        if found is None:  # the attempt's records stay: they are the failures counted
             return _login_page(request, cookie_token, next_url, "Wrong user name or password.", username,
                                status_code=401)
-        await in_worker(request, limiter.succeeded, subjects[0])
+        await in_worker(request, limiter.succeeded, attempt)
         store = store_of(request)
         await in_worker(request, store.end, request.cookies.get(COOKIE))
         token = await in_worker(request, store.create, found[0])

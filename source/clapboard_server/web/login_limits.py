@@ -1,14 +1,18 @@
 """Rate limiting of failed logins, counted in the database so every server process agrees.
 
-A failed login is recorded once for the user name and once for the client's address. While
-either has :data:`MAX_PER_USER` (resp. :data:`MAX_PER_ADDRESS`) failures within :data:`WINDOW`,
-logins for it are refused without checking the password, until the oldest of those failures
-leaves the window. A successful login forgets the user name's failures.
+Each login attempt is recorded *before* its password is checked, once for the user name and once
+for the client's address, in a transaction of its own; then the attempts within :data:`WINDOW`
+are counted. When either count is over its allowance (:data:`MAX_PER_USER`,
+:data:`MAX_PER_ADDRESS`) the login is refused without checking the password and its records are
+removed. So parallel attempts, on one process or many, cannot get more guesses than the
+allowance: each sees the others' records. A failed login leaves its records (they are the
+failures counted); a successful one removes them and the user name's earlier failures.
 """
 
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,50 +31,66 @@ MAX_PER_ADDRESS = 30
 
 @dataclass(frozen=True)
 class Subject:
-    """What failures are counted against: a user name or a client address, and its allowance."""
+    """What attempts are counted against: a user name or a client address, and its allowance."""
 
     key: str
     allowed: int
 
 
 def subjects(username: str, address: str) -> list[Subject]:
+    """The user name's and the address's subjects (allowances read now, so they can be changed)."""
     return [Subject(f"user:{username.strip().lower()[:256]}", MAX_PER_USER),
             Subject(f"address:{address[:64]}", MAX_PER_ADDRESS)]
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt allowed to check its password: its records, one per subject."""
+
+    subjects: tuple[Subject, ...]
+    record_ids: tuple[str, ...]
+
+
 class LoginLimiter:
-    """Records failed logins and says how long a subject must wait."""
+    """Records login attempts and refuses those over the allowance."""
 
     def __init__(self, database: Database) -> None:
         tables.define(database)
         self.database = database
         self.table = database.tables[tables.LOGIN_FAILURE_TABLE]
 
-    def wait(self, subjects: list[Subject]) -> datetime.timedelta | None:
-        """How long until a login for ``subjects`` is allowed again; None when it is allowed now."""
+    def attempt(self, subjects: list[Subject]) -> Attempt | datetime.timedelta:
+        """Record an attempt for ``subjects``: an :class:`Attempt` when it may check its password,
+        else how long until one may (nothing stays recorded then)."""
         now = utc_now()
         table = self.table
+        records = [{"id": str(uuid.uuid4()), "subject": s.key, "failed_at": now} for s in subjects]
+        own = {record["id"] for record in records}
+        with self.database.transaction() as connection:
+            connection.execute(table.delete().where(table.c.failed_at <= now - WINDOW))
+            connection.execute(table.insert(), records)
         longest = None
         with self.database.engine.connect() as connection:
             for subject in subjects:
-                times = connection.execute(
-                    sa.select(table.c.failed_at)
+                rows = connection.execute(
+                    sa.select(table.c.id, table.c.failed_at)
                     .where(table.c.subject == subject.key, table.c.failed_at > now - WINDOW)
-                    .order_by(table.c.failed_at.desc()).limit(subject.allowed)
-                ).scalars().all()
-                if len(times) >= subject.allowed:
-                    remaining = times[-1] + WINDOW - now
-                    longest = remaining if longest is None else max(longest, remaining)
-        return longest
+                ).all()
+                if len(rows) <= subject.allowed:
+                    continue
+                others = sorted((row.failed_at for row in rows if row.id not in own), reverse=True)
+                remaining = others[subject.allowed - 1] + WINDOW - now
+                longest = remaining if longest is None else max(longest, remaining)
+        if longest is not None:
+            self._forget(table.c.id.in_(sorted(own)))
+            return max(longest, datetime.timedelta(seconds=1))
+        return Attempt(tuple(subjects), tuple(record["id"] for record in records))
 
-    def failed(self, subjects: list[Subject]) -> None:
-        """Record a failed login against each of ``subjects`` (and forget failures out of the window)."""
-        now = utc_now()
-        with self.database.transaction() as connection:
-            connection.execute(self.table.delete().where(self.table.c.failed_at <= now - WINDOW))
-            connection.execute(self.table.insert(), [{"subject": s.key, "failed_at": now} for s in subjects])
+    def succeeded(self, attempt: Attempt) -> None:
+        """The attempt's password was right: forget its records and the user name's failures."""
+        user = attempt.subjects[0]
+        self._forget(sa.or_(self.table.c.id.in_(attempt.record_ids), self.table.c.subject == user.key))
 
-    def succeeded(self, subject: Subject) -> None:
-        """Forget the failures of ``subject`` (the user name, after a successful login)."""
+    def _forget(self, condition: sa.ColumnElement[bool]) -> None:
         with self.database.transaction() as connection:
-            connection.execute(self.table.delete().where(self.table.c.subject == subject.key))
+            connection.execute(self.table.delete().where(condition))

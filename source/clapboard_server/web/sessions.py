@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from ..values import utc_now
 from . import tables
@@ -54,7 +54,8 @@ class WebUser:
     csrf_token: str
 
 
-def _hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """The SHA-256 of a session token, as the database keeps it."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -87,9 +88,16 @@ def is_same_origin(request: Request) -> bool:
     return request.headers.get("sec-fetch-site") in ("same-origin", "none")
 
 
+def declares_too_large_body(request: Request) -> bool:
+    """Whether the request announces a body over the server's ``max_body_bytes`` (refused unread)."""
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > server_of(request).limits.max_body_bytes
+
+
 def tokens_match(given: Any, expected: str) -> bool:
     """Constant-time comparison of a submitted token with the expected one."""
-    return isinstance(given, str) and bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+    return isinstance(given, str) and bool(given) and hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
 
 
 class SessionStore:
@@ -116,7 +124,7 @@ class SessionStore:
         with self.database.transaction() as connection:
             connection.execute(self.table.delete().where(self.table.c.expires_at <= now))
             connection.execute(self.table.insert().values(
-                token_hash=_hash(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
+                token_hash=hash_token(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
                 created_at=now, expires_at=now + LIFETIME))
         return token
 
@@ -125,14 +133,14 @@ class SessionStore:
         if not token or len(token) > 256:
             return None
         with self.database.engine.connect() as connection:
-            row = connection.execute(self._find, {"token_hash": _hash(token), "now": utc_now()}).first()
+            row = connection.execute(self._find, {"token_hash": hash_token(token), "now": utc_now()}).first()
         return None if row is None else WebUser(row.user_id, row.username, row.csrf_token)
 
     def end(self, token: str | None) -> None:
         """End the session ``token`` (no error if there is none)."""
         if token:
             with self.database.transaction() as connection:
-                connection.execute(self.table.delete().where(self.table.c.token_hash == _hash(token)))
+                connection.execute(self.table.delete().where(self.table.c.token_hash == hash_token(token)))
 
 
 def store_of(request: Request) -> SessionStore:
@@ -169,7 +177,23 @@ async def _submitted_csrf_token(request: Request) -> Any:
     return token
 
 
-def login_redirect(request: Request) -> RedirectResponse:
+#: Answered to a link followed from another site, which brings no SameSite=Strict cookie: the
+#: browser reloads the page from this site, which brings it.
+_RELOAD_FROM_HERE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0">'
+    '<title>Opening…</title></head><body><p>Opening… <a href="">Continue</a></p></body></html>'
+)
+
+
+def login_redirect(request: Request) -> Response:
+    """Where a page request without a session goes: the login page, coming back afterwards.
+
+    A link followed from another site (``Sec-Fetch-Site: cross-site``) carries no SameSite=Strict
+    cookie even when the browser has a session: it is answered with a page that reloads itself
+    from this site, so a logged-in user lands on the page, not on the login form.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site" and request.headers.get("sec-fetch-mode") == "navigate":
+        return HTMLResponse(_RELOAD_FROM_HERE, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
@@ -189,6 +213,8 @@ def login_required(endpoint: Endpoint) -> Endpoint:
                 return login_redirect(request)
             return PlainTextResponse("Log in first.", status_code=401)
         if request.method not in SAFE_METHODS:
+            if declares_too_large_body(request):
+                return PlainTextResponse("The request body is too large.", status_code=413)
             if not is_same_origin(request):
                 return PlainTextResponse("Cross-site request refused.", status_code=403)
             if not tokens_match(await _submitted_csrf_token(request), user.csrf_token):

@@ -40,7 +40,7 @@ def define(database: Database) -> None:
     )
     tables[LOGIN_FAILURE_TABLE] = sa.Table(
         LOGIN_FAILURE_TABLE, metadata,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.Text, primary_key=True),
         sa.Column("subject", sa.Text, nullable=False),
         sa.Column("failed_at", sa.DateTime, nullable=False),
         sa.Index("ix_web_login_failure_subject_failed_at", "subject", "failed_at"),
