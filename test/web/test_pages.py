@@ -7,8 +7,8 @@ import re
 import uuid
 
 import pytest
-from conftest import DEMO_PROJECT
 from playwright.sync_api import expect
+from web_support import DEMO_PROJECT
 
 TREE_COLUMNS = ["Parent", "Name", "Kind", "Status", "Type", "Assignees", "Bid", "Logged"]
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 import requests
-from conftest import DEMO_PROJECT
+from web_support import DEMO_PROJECT
 
 
 def user_id(session, username):
