@@ -3,7 +3,7 @@
 The player plays the ``ftrackreview-mp4`` and ``ftrackreview-webm`` components (or shows the
 ``ftrackreview-image``) stored in ``ftrack.server``, read through :mod:`.review_media` (the
 session's download permission, byte ranges for seeking). The frame
-rate and range come from the component's ``ftr_meta`` metadata (see :doc:`media`).
+rate and range come from the component's ``ftr_meta`` metadata (see the media guide).
 """
 
 from __future__ import annotations
