@@ -308,3 +308,27 @@ def test_a_review_version_plays_and_seeks_frame_by_frame(logged_in_page, web_use
     expect(frame).to_have_text("36")
     assert json.loads(page.locator(".player").get_attribute("data-frame")) == 36
     screenshot(page, "version")
+
+
+def test_a_note_attachment_is_listed_with_a_preview_and_downloads(logged_in_page, web_user, admin_session,
+                                                                  fresh_task, tmp_path):
+    from media_support import make_image
+
+    picture = make_image(tmp_path / "reference.png", size="64x32")
+    location = admin_session.query('Location where name is "ftrack.server"').one()
+    author = admin_session.query(f'User where username is "{admin_session.api_user}"').one()
+    note = fresh_task.create_note("See the reference", author)
+    component = admin_session.create_component(str(picture), {"name": "reference"}, location=location)
+    admin_session.create("NoteComponent", {"note_id": note["id"], "component_id": component["id"]})
+    admin_session.commit()
+
+    page = logged_in_page(*web_user("Viewer", (DEMO_PROJECT,)))
+    page.goto(f"/contexts/{fresh_task['id']}")
+    attachments = page.get_by_role("list", name="Attachments")
+    link = attachments.get_by_role("link", name="reference.png")
+    expect(link).to_have_attribute("href", re.compile(rf"^/component/get\?id={component['id']}&token="))
+    preview = link.locator("img")  # alt="": decorative, the link names the file
+    expect(preview).to_have_attribute("src", re.compile(r"^/component/thumbnail\?id=.*&size=96$"))
+    page.wait_for_function("() => document.querySelector('.attachments img').naturalWidth > 0")
+    downloaded = page.request.get(link.get_attribute("href"))
+    assert downloaded.status == 200 and downloaded.body() == picture.read_bytes()

@@ -24,6 +24,8 @@ from .common import back, failure, literal, user_label, when
 
 #: The schema type a note's ``parent_type`` names, by the form's ``parent_kind``.
 PARENT_TYPES = {"context": "TypedContext", "version": "AssetVersion"}
+#: Extensions of attachments shown with a preview.
+PICTURE_TYPES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 #: Longest note accepted from the form (characters).
 MAX_CONTENT = 20_000
 _PROJECTION = ("id, content, date, in_reply_to_id, parent_id, author.id, author.username, author.first_name, "
@@ -60,14 +62,21 @@ def _note(note: dict[str, Any], users: Mapping[str, Mapping[str, Any]]) -> dict[
         "author": user_label(note.get("author")),
         "category": note.get("category"),
         "recipients": [user_label(users.get(rid)) or rid for rid in recipients],
-        "attachments": [
-            {"name": (part.get("component") or {}).get("name") or "attachment",
-             "file_type": (part.get("component") or {}).get("file_type") or "",
-             "url": (part.get("url") or {}).get("url"),
-             "thumbnail_url": (part.get("thumbnail_url") or {}).get("url")}
-            for part in note.get("note_components") or []
-        ],
+        "attachments": [_attachment(part) for part in note.get("note_components") or []],
         "replies": [],
+    }
+
+
+def _attachment(part: dict[str, Any]) -> dict[str, Any]:
+    """A note's attached file: name, extension, download link and, for pictures, a small preview."""
+    component = part.get("component") or {}
+    file_type = component.get("file_type") or ""
+    thumbnail = (part.get("thumbnail_url") or {}).get("url")
+    return {
+        "name": component.get("name") or "attachment",
+        "file_type": file_type,
+        "url": (part.get("url") or {}).get("url"),
+        "preview_url": f"{thumbnail}&size=96" if thumbnail and file_type.lower() in PICTURE_TYPES else None,
     }
 
 
