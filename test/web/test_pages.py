@@ -332,3 +332,23 @@ def test_a_note_attachment_is_listed_with_a_preview_and_downloads(logged_in_page
     page.wait_for_function("() => document.querySelector('.attachments img').naturalWidth > 0")
     downloaded = page.request.get(link.get_attribute("href"))
     assert downloaded.status == 200 and downloaded.body() == picture.read_bytes()
+
+
+def test_a_status_is_changed_with_the_keyboard_only(logged_in_page, web_user, admin_session, fresh_task):
+    page = logged_in_page(*web_user("User", (DEMO_PROJECT,)))
+    page.goto(f"/contexts/{fresh_task['id']}")
+    for _ in range(30):  # through the header, the breadcrumb, to the status control
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "status-select":
+            break
+    expect(page.get_by_label("Status", exact=True)).to_be_focused()
+    before = page.get_by_label("Status", exact=True).input_value()
+    page.keyboard.press("ArrowDown")
+    chosen = page.get_by_label("Status", exact=True).input_value()
+    assert chosen != before
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Change status")).to_be_focused()
+    page.keyboard.press("Enter")
+    name = admin_session.get("Status", chosen)["name"]
+    expect(page.locator(f'[data-status-of="{fresh_task["id"]}"]')).to_have_text(name)
+    assert status_of(admin_session, fresh_task["id"]) == name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import uuid
 
@@ -169,7 +170,29 @@ def test_review_media_is_served_with_byte_ranges_to_readers_only(web_server, web
     assert part.status_code == 206 and part.content == data[100:200]
     assert part.headers["content-range"] == f"bytes 100-199/{len(data)}"
 
+    editor = web_client(*web_user("User", (project["name"],)))
+    page = editor.get(f"{web_server.server_url}/versions/{version['id']}", timeout=30).text
+    assert f'src="/review/{component["id"]}" type="video/mp4"' in page
+    offered = re.findall(r'<option value="[^"]+" ?(?:selected)?>([^<]+)</option>',
+                         page.split('id="status-select"')[1].split("</select>")[0])
+    schema = admin_session.query('select asset_version_workflow_schema.statuses.name from ProjectSchema '
+                                 'where name is "VFX Scheme"').one()
+    assert sorted(offered) == sorted(s["name"] for s in schema["asset_version_workflow_schema"]["statuses"])
+
     outsider = web_client(*web_user("Viewer", (DEMO_PROJECT,)))
     refused = outsider.get(url, timeout=30)
     assert refused.status_code == 403 and data[:50] not in refused.content
     assert requests.get(url, allow_redirects=False, timeout=30).status_code == 303  # no session: log in first
+
+
+def test_pages_of_a_project_without_a_role_are_not_found(web_server, web_user, web_client, admin_session,
+                                                         two_projects):
+    project, task = two_projects[0]
+    outsider = web_client(*web_user("Supervisor", (DEMO_PROJECT,)))
+    for path in (f"/projects/{project['id']}", f"/contexts/{task['id']}", f"/contexts/{task['parent']['id']}"):
+        answer = outsider.get(web_server.server_url + path, timeout=30)
+        assert answer.status_code == 404, path
+        assert "or you may not read it" in answer.text and task["name"] not in answer.text.split("<main")[1]
+    search = outsider.get(f"{web_server.server_url}/search", params={"q": f'Task where id is "{task["id"]}"'},
+                          timeout=30)
+    assert search.status_code == 200 and "No results." in search.text
