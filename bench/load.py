@@ -174,6 +174,9 @@ def main() -> int:
                 problems.append(f"{arguments.clients - len(reports)} clients did not report")
         finally:
             server.stop()
+    complaints = [line.rstrip() for line in server.printed if " WARNING " in line or " ERROR " in line]
+    for line in complaints[:20]:
+        print(f"  server: {line}")
     errors = sum(len(report["errors"]) for report in reports)
     print(f"verification: {errors} errors, {len(problems)} problems")
     for problem in problems[:20]:
