@@ -154,6 +154,7 @@ class Server:
                     removed = _user_ids(context._writer.changes, "remove")
                     if removed:
                         self.authenticator.forget(connection, removed)
+                        web_tables.forget_users(connection, self.database, removed)
                 for step in context.before_commit:  # every operation succeeded: side effects last
                     step()
                 if key is not None:

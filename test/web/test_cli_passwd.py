@@ -8,9 +8,8 @@ import sys
 import uuid
 
 import pytest
-import requests
 from server_process import environment
-from web_support import DEMO_PROJECT, login_form_token
+from web_support import DEMO_PROJECT, post_login
 
 
 def clapboard(*arguments, stdin=""):
@@ -25,15 +24,6 @@ def _storage_options(server):
     return options
 
 
-def _login(server_url, username, password):
-    client = requests.Session()
-    client.headers.update({"Origin": server_url, "X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250 + 1}"})
-    token = login_form_token(client.get(f"{server_url}/login", timeout=30))
-    response = client.post(f"{server_url}/login", allow_redirects=False, timeout=30,
-                           data={"username": username, "password": password, "csrf_token": token})
-    return client, response
-
-
 def test_passwd_reads_the_password_from_standard_input(web_server):
     options = _storage_options(web_server)
     username = f"cli-{uuid.uuid4().hex[:8]}"
@@ -42,15 +32,15 @@ def test_passwd_reads_the_password_from_standard_input(web_server):
     assert result.returncode == 0, result.stderr
     assert f"Set the web password of {username}" in result.stdout
     assert "first password" not in result.stdout + result.stderr
-    client, response = _login(web_server.server_url, username, "first password")
+    client, response = post_login(web_server.server_url, username, "first password")
     assert response.status_code == 303
     assert client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30).status_code == 200
 
     changed = clapboard("user", "passwd", username, *options, stdin="second password\r\n")
     assert changed.returncode == 0, changed.stderr
     assert client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30).status_code == 303
-    assert _login(web_server.server_url, username, "first password")[1].status_code == 401
-    assert _login(web_server.server_url, username, "second password")[1].status_code == 303
+    assert post_login(web_server.server_url, username, "first password")[1].status_code == 401
+    assert post_login(web_server.server_url, username, "second password")[1].status_code == 303
 
 
 @pytest.mark.parametrize(("password", "message"), [
@@ -63,7 +53,7 @@ def test_passwd_refuses_unusable_passwords_and_keeps_the_old_one(web_server, web
     result = clapboard("user", "passwd", username, *_storage_options(web_server), stdin=password + "\n")
     assert result.returncode == 1
     assert result.stderr.strip() == f"clapboard: {message}"
-    assert _login(web_server.server_url, username, old)[1].status_code == 303
+    assert post_login(web_server.server_url, username, old)[1].status_code == 303
 
 
 def test_passwd_of_an_unknown_user_fails(web_server):
@@ -85,7 +75,7 @@ def test_demo_prints_the_web_view_and_a_login_that_works(tmp_path, backend):
     username, password = found.group(2), found.group(3)
     assert username == "demo" and len(password) >= 12
     with embedded.start(data_dir=tmp_path) as server:  # the same data, served again
-        client, response = _login(server.server_url, username, password)
+        client, response = post_login(server.server_url, username, password)
         assert response.status_code == 303
         page = client.get(f"{server.server_url}/", timeout=30).text
         assert f">{DEMO_PROJECT}</a>" in page
@@ -112,12 +102,12 @@ def test_passwd_on_a_terminal_asks_twice(web_server, web_user, monkeypatch, caps
     answers = ["typed password", "typed passwort"]
     assert main(["user", "passwd", username, *_storage_options(web_server)]) == 1
     assert capsys.readouterr().err == "clapboard: The passwords differ; nothing changed.\n"
-    assert _login(web_server.server_url, username, old)[1].status_code == 303
+    assert post_login(web_server.server_url, username, old)[1].status_code == 303
 
     answers = ["typed password", "typed password"]
     assert main(["user", "passwd", username, *_storage_options(web_server)]) == 0
     assert typed[-2:] == [f"New web password of {username}: ", "Repeat the password: "]
-    assert _login(web_server.server_url, username, "typed password")[1].status_code == 303
+    assert post_login(web_server.server_url, username, "typed password")[1].status_code == 303
 
 
 @pytest.mark.backends("sqlite")
@@ -134,7 +124,7 @@ def test_demo_serve_keeps_the_web_view_open_until_interrupted(tmp_path, backend)
                 break
         assert found, process.stderr.read()
         assert process.stdout.readline().strip() == "Serving until Ctrl+C."
-        client, response = _login(found.group(1), found.group(2), found.group(3))
+        client, response = post_login(found.group(1), found.group(2), found.group(3))
         assert response.status_code == 303
         assert f">{DEMO_PROJECT}</a>" in client.get(f"{found.group(1)}/", timeout=30).text
         process.send_signal(signal.SIGINT)

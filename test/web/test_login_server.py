@@ -410,3 +410,20 @@ def test_oversized_form_bodies_are_refused_unread(web_server, web_user, web_clie
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert response.status_code == 413, path
     assert client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30).status_code == 200
+
+
+def test_deleting_a_user_deletes_their_password_and_sessions(web_server, web_user, web_client, admin_session):
+    from clapboard_server.web import tables
+
+    username, password = web_user("Viewer")
+    client = web_client(username, password)
+    user = admin_session.query(f'User where username is "{username}"').one()
+    user_id = user["id"]
+    admin_session.delete(user)
+    admin_session.commit()
+    database = web_server.server.database
+    with database.engine.connect() as connection:
+        for name in (tables.PASSWORD_TABLE, tables.SESSION_TABLE):
+            table = database.tables[name]
+            assert connection.execute(sa.select(sa.func.count()).where(table.c.user_id == user_id)).scalar() == 0
+    assert client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30).status_code == 303

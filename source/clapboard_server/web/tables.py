@@ -51,3 +51,10 @@ def create(database: Database) -> None:
     """Define the web view's tables and create those missing (for tools working on a database directly)."""
     define(database)
     database.metadata.create_all(database.engine, tables=[database.tables[name] for name in NAMES])
+
+
+def forget_users(connection: sa.Connection, database: Database, user_ids: set[str]) -> None:
+    """Delete the passwords and sessions of ``user_ids`` (deleted users), in ``connection``'s transaction."""
+    for name in (PASSWORD_TABLE, SESSION_TABLE):
+        table = database.tables[name]
+        connection.execute(table.delete().where(table.c.user_id.in_(sorted(user_ids))))
