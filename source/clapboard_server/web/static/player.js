@@ -36,11 +36,13 @@
     output.textContent = String(frame);
   }
 
-  video.addEventListener("loadedmetadata", function () {
+  function ready() {
     scrubber.max = String(lastFrame());
     figure.dataset.duration = String(video.duration);
     show();
-  });
+  }
+  video.addEventListener("loadedmetadata", ready);
+  if (video.readyState >= 1) { ready(); } // the metadata came before this script ran
   ["timeupdate", "seeked"].forEach(function (name) { video.addEventListener(name, show); });
   video.addEventListener("play", function () { toggle.textContent = "Pause"; tick(); });
   video.addEventListener("pause", function () { toggle.textContent = "Play"; });
