@@ -22,7 +22,7 @@ def routes(server: Server) -> list[BaseRoute]:
         *version.routes(server),
         *review_media.routes(server),
         *search.routes(),
-        *notes.routes(),
+        *notes.routes(server),
         *edits.routes(),
         *live.routes(server),
     ]

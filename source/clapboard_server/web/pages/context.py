@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from ...errors import ApiError
 from .. import calls
 from ..sessions import login_required
-from . import workflow
+from . import notes, workflow
 from .common import (
     custom_attribute_items,
     entity_url,
@@ -54,8 +54,8 @@ def operations(context_id: str) -> list[dict[str, Any]]:
         (f"select {VERSION_PROJECTION} from AssetVersion where task_id is {key} or asset.context_id is {key} "
         f"order by date descending, id limit {MAX_VERSIONS}"),
         "select id, name, color, sort from Status order by sort, name",
-        "select id, name, color, sort from NoteCategory order by sort, name",
-        "select id, username, first_name, last_name from User where is_active is true order by username limit 500",
+        notes.CATEGORIES,
+        notes.USERS,
         "select key, label from CustomAttributeConfiguration",
     ]
     return [{"action": "query", "expression": e} for e in expressions] + [
@@ -166,7 +166,6 @@ def routes(server: Server) -> list[BaseRoute]:
         except ApiError as error:
             return failure(request, error)
         context["next"] = request.url.path
-        fragment = request.query_params.get("fragment")
-        return page(request, "partials/notes.html" if fragment == "notes" else "task.html", context)
+        return page(request, "task.html", context)
 
     return [Route("/contexts/{context_id}", context_page, methods=["GET"], name="context")]

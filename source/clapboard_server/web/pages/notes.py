@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,8 +19,11 @@ from starlette.routing import BaseRoute, Route
 
 from ...errors import ApiError, ValidationError
 from .. import calls
-from ..sessions import login_required
-from .common import back, failure, literal, user_label, when
+from ..sessions import in_worker, login_required
+from .common import back, failure, literal, not_found, page, user_label, when
+
+if TYPE_CHECKING:
+    from ...server import Server
 
 #: The schema type a note's ``parent_type`` names, by the form's ``parent_kind``.
 PARENT_TYPES = {"context": "TypedContext", "version": "AssetVersion"}
@@ -106,7 +109,41 @@ def note_operations(form: Mapping[str, Any], recipients: list[str], user_id: str
     return operations
 
 
-def routes() -> list[BaseRoute]:
+#: The page showing the entity of each ``parent_kind``, and the table its notes name as parent type.
+PAGES = {"context": "/contexts/", "version": "/versions/"}
+PARENT_TABLES = {"context": "context", "version": "asset_version"}
+#: What the note form offers (categories, users as recipients).
+CATEGORIES = "select id, name, color, sort from NoteCategory order by sort, name"
+USERS = "select id, username, first_name, last_name from User where is_active is true order by username limit 500"
+
+
+def thread_operations(parent_id: str) -> list[dict[str, Any]]:
+    """The batch reading a thread and what its forms offer: notes, categories, users."""
+    return [thread_operation(parent_id), {"action": "query", "expression": CATEGORIES},
+            {"action": "query", "expression": USERS}]
+
+
+def routes(server: Server) -> list[BaseRoute]:
+    @login_required
+    async def notes_thread(request: Request) -> Response:
+        """The notes part of a page alone (live.js re-reads it when the thread changes)."""
+        kind, parent_id = request.path_params["kind"], request.path_params["entity_id"]
+        if kind not in PAGES:
+            return not_found(request, "notes thread")
+        user_id = request.state.user.id
+        try:
+            notes, categories, users = (a["data"] for a in await calls.call(request, thread_operations(parent_id)))
+            may_note = await in_worker(request, server.policy.permits, user_id, "create", "Note", {
+                "parent_id": parent_id, "parent_type": PARENT_TABLES[kind], "user_id": user_id})
+        except ApiError as error:
+            return failure(request, error)
+        return page(request, "partials/notes.html", {
+            "notes": thread(notes, {user["id"]: user for user in users}), "categories": categories,
+            "users": [{"id": user["id"], "label": user_label(user)} for user in users],
+            "note_parent": {"kind": kind, "id": parent_id}, "may": {"note": may_note},
+            "next": PAGES[kind] + parent_id,
+        })
+
     @login_required
     async def add_note(request: Request) -> Response:
         form = await request.form()
@@ -117,4 +154,7 @@ def routes() -> list[BaseRoute]:
             return failure(request, error, "The note was not added")
         return back(form.get("next"), "/")
 
-    return [Route("/notes", add_note, methods=["POST"], name="add-note")]
+    return [
+        Route("/notes", add_note, methods=["POST"], name="add-note"),
+        Route("/notes/{kind}/{entity_id}", notes_thread, methods=["GET"], name="notes-thread"),
+    ]

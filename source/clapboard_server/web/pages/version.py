@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from ...errors import ApiError
 from .. import calls
 from ..sessions import login_required
-from . import workflow
+from . import notes, workflow
 from .common import custom_attribute_items, entity_url, failure, literal, not_found, page, status_map, user_label, when
 from .context import permissions
 from .notes import thread, thread_operation
@@ -41,8 +41,8 @@ def operations(version_id: str) -> list[dict[str, Any]]:
         (f"select id, name, file_type, size, metadata.key, metadata.value, component_locations.location.name "
          f"from Component where version_id is {key} order by name, id"),
         "select id, name, color, sort from Status order by sort, name",
-        "select id, name, color, sort from NoteCategory order by sort, name",
-        "select id, username, first_name, last_name from User where is_active is true order by username limit 500",
+        notes.CATEGORIES,
+        notes.USERS,
     ]
     return [{"action": "query", "expression": e} for e in expressions] + [
         thread_operation(version_id), workflow.version_schema_operation(version_id)]
@@ -143,7 +143,6 @@ def routes(server: Server) -> list[BaseRoute]:
         except ApiError as error:
             return failure(request, error)
         context["next"] = request.url.path
-        fragment = request.query_params.get("fragment")
-        return page(request, "partials/notes.html" if fragment == "notes" else "version.html", context)
+        return page(request, "version.html", context)
 
     return [Route("/versions/{version_id}", version_page, methods=["GET"], name="version")]
