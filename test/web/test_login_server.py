@@ -127,6 +127,7 @@ def test_a_successful_login_forgets_earlier_failures(web_server, web_user):
     assert _post_login(web_server, username, password).status_code == 303
 
 
+@pytest.mark.in_process  # changes a setting of the server's code
 def test_failed_logins_are_rate_limited_per_address(web_server, web_user, monkeypatch):
     from clapboard_server.web import login_limits
 
@@ -364,6 +365,7 @@ def test_the_projects_list_shows_only_projects_the_user_has_a_role_on(web_server
     assert link(other) in pages[("Administrator",)] and link(DEMO_PROJECT) in pages[("Administrator",)]
 
 
+@pytest.mark.in_process  # changes a setting of the server's code
 def test_the_projects_list_pages_on_the_server(web_server, web_user, web_client, admin_session, monkeypatch):
     from clapboard_server.web.pages import projects
 
