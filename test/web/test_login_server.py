@@ -429,3 +429,13 @@ def test_deleting_a_user_deletes_their_password_and_sessions(web_server, web_use
             table = database.tables[name]
             assert connection.execute(sa.select(sa.func.count()).where(table.c.user_id == user_id)).scalar() == 0
     assert client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30).status_code == 303
+
+
+def test_what_the_login_page_shows_again_is_escaped(web_server):
+    attack = '"><script>alert(1)</script>'
+    form = requests.get(f"{web_server.server_url}/login", params={"next": f"/{attack}"}, timeout=30)
+    assert form.status_code == 200 and "<script>" not in form.text
+    assert 'value="/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in form.text
+    refused = _post_login(web_server, attack, "wrong password")
+    assert refused.status_code == 401 and "<script>" not in refused.text
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in refused.text
