@@ -250,6 +250,7 @@ def test_state_changing_requests_without_the_csrf_token_are_refused(web_server, 
         for data in ({}, {"csrf_token": "forged"}, {"csrf_token": ""}):
             response = client.request(method, url, data=data, allow_redirects=False, timeout=30)
             assert response.status_code == 403, (method, path, data, response.status_code)
+            assert "try again" in response.text  # a page saying why
         response = client.request(method, url, headers={"X-CSRF-Token": client.csrf_token[:-1]},
                                   allow_redirects=False, timeout=30)
         assert response.status_code == 403, (method, path)
