@@ -153,12 +153,17 @@ def main() -> int:
             environment = dict(os.environ, PYTHONPATH=str(SOURCE), CLAPBOARD_SERVER=server.url,
                                CLAPBOARD_API_USER="admin", CLAPBOARD_API_KEY=server.api_key)
             results = [Path(folder) / f"client-{index}.json" for index in range(arguments.clients)]
-            started = time.monotonic()
             clients = [
                 subprocess.Popen([sys.executable, str(HERE / "load_worker.py"), str(result), str(setup_file),
                                   str(arguments.seconds), str(index)], env=environment)
                 for index, result in enumerate(results)
             ]
+            # Every client subscribed before anyone writes, so each should see every creation.
+            while not all(Path(f"{result}.ready").exists() or client.poll() is not None
+                          for result, client in zip(results, clients)):
+                time.sleep(0.2)
+            (Path(folder) / "go").touch()
+            started = time.monotonic()
             while not all(Path(f"{result}.done").exists() or client.poll() is not None
                           for result, client in zip(results, clients)):
                 time.sleep(0.2)
