@@ -127,6 +127,7 @@ def test_a_successful_login_forgets_earlier_failures(web_server, web_user):
     assert _post_login(web_server, username, password).status_code == 303
 
 
+@pytest.mark.in_process  # changes a setting of the server's code
 def test_failed_logins_are_rate_limited_per_address(web_server, web_user, monkeypatch):
     from clapboard_server.web import login_limits
 
@@ -249,6 +250,7 @@ def test_state_changing_requests_without_the_csrf_token_are_refused(web_server, 
         for data in ({}, {"csrf_token": "forged"}, {"csrf_token": ""}):
             response = client.request(method, url, data=data, allow_redirects=False, timeout=30)
             assert response.status_code == 403, (method, path, data, response.status_code)
+            assert "try again" in response.text  # a page saying why
         response = client.request(method, url, headers={"X-CSRF-Token": client.csrf_token[:-1]},
                                   allow_redirects=False, timeout=30)
         assert response.status_code == 403, (method, path)
@@ -364,6 +366,7 @@ def test_the_projects_list_shows_only_projects_the_user_has_a_role_on(web_server
     assert link(other) in pages[("Administrator",)] and link(DEMO_PROJECT) in pages[("Administrator",)]
 
 
+@pytest.mark.in_process  # changes a setting of the server's code
 def test_the_projects_list_pages_on_the_server(web_server, web_user, web_client, admin_session, monkeypatch):
     from clapboard_server.web.pages import projects
 
@@ -427,3 +430,13 @@ def test_deleting_a_user_deletes_their_password_and_sessions(web_server, web_use
             table = database.tables[name]
             assert connection.execute(sa.select(sa.func.count()).where(table.c.user_id == user_id)).scalar() == 0
     assert client.get(f"{web_server.server_url}/", allow_redirects=False, timeout=30).status_code == 303
+
+
+def test_what_the_login_page_shows_again_is_escaped(web_server):
+    attack = '"><script>alert(1)</script>'
+    form = requests.get(f"{web_server.server_url}/login", params={"next": f"/{attack}"}, timeout=30)
+    assert form.status_code == 200 and "<script>" not in form.text
+    assert 'value="/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in form.text
+    refused = _post_login(web_server, attack, "wrong password")
+    assert refused.status_code == 401 and "<script>" not in refused.text
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in refused.text

@@ -23,10 +23,11 @@ from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..values import utc_now
 from . import tables
+from .render import render
 
 if TYPE_CHECKING:
     from ..database import Database
@@ -211,16 +212,20 @@ def login_required(endpoint: Endpoint) -> Endpoint:
         if user is None:
             if request.method in ("GET", "HEAD"):
                 return login_redirect(request)
-            return PlainTextResponse("Log in first.", status_code=401)
+            return _refusal(request, 401, "Not logged in", "Log in first, then try again.")
+        request.state.user = user
         if request.method not in SAFE_METHODS:
             if declares_too_large_body(request):
-                return PlainTextResponse("The request body is too large.", status_code=413)
+                return _refusal(request, 413, "Too large", "The request body is too large.")
             if not is_same_origin(request):
-                return PlainTextResponse("Cross-site request refused.", status_code=403)
+                return _refusal(request, 403, "Refused", "A request from another site was refused.")
             if not tokens_match(await _submitted_csrf_token(request), user.csrf_token):
-                return PlainTextResponse("Missing or wrong CSRF token: reload the page and try again.",
-                                         status_code=403)
-        request.state.user = user
+                return _refusal(request, 403, "Refused",
+                                "The form was out of date (missing or wrong CSRF token): reload the page and try again.")
         return await endpoint(request)
 
     return guarded
+
+
+def _refusal(request: Request, status_code: int, heading: str, message: str) -> Response:
+    return render(request, "error.html", {"heading": heading, "message": message}, status_code)
