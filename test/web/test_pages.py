@@ -259,6 +259,9 @@ def test_the_search_page_shows_results_with_links_and_parse_errors(logged_in_pag
     screenshot(page, "search")
     links.first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{shots[0]['name']} Shot")
+    page.get_by_role("link", name=f"Everything below {shots[0]['name']} in the project tree").click()
+    expect(page.locator("#tree-summary")).to_have_text(re.compile(r"1–\d+ of \d+ \(page 1 of 1\)"))
+    expect(page.locator("p.scope")).to_contain_text(f"Showing what is below {shots[0]['name']}")
 
     page.goto("/search?q=" + "Task where")
     alert = page.get_by_role("alert")

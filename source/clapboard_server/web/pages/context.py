@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 _ENTITY = ("id, name, description, object_type.name, status.id, status.name, status.color, type.id, type.name, "
            "type.color, priority.name, bid, time_logged, start_date, end_date, parent_id, project_id, link, "
            "thumbnail_url, custom_attributes, metadata, assignments.id, assignments.resource_id")
+#: Most children listed on the page (the tree page pages through all of them).
+MAX_CHILDREN = 200
 #: Most versions listed on the page (newest first).
 MAX_VERSIONS = 50
 VERSION_PROJECTION = ("id, version, comment, date, status.id, status.name, status.color, asset.name, user.username, "
@@ -50,7 +52,7 @@ def operations(context_id: str) -> list[dict[str, Any]]:
     expressions = [
         f"select {_ENTITY} from TypedContext where id is {key}",
         (f"select id, name, object_type.name, status.name, status.color, type.name, bid, time_logged "
-        f"from TypedContext where parent_id is {key} order by name, id limit 200"),
+        f"from TypedContext where parent_id is {key} order by name, id limit {MAX_CHILDREN}"),
         (f"select {VERSION_PROJECTION} from AssetVersion where task_id is {key} or asset.context_id is {key} "
         f"order by date descending, id limit {MAX_VERSIONS}"),
         "select id, name, color, sort from Status order by sort, name",
@@ -138,6 +140,7 @@ def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
         "custom_attributes": [(labels.get(key, key), value)
                               for key, value in custom_attribute_items(entity.get("custom_attributes"))],
         "assigned": assigned,
+        "max_children": MAX_CHILDREN,
         "children": [{**child, "url": entity_url(child), "kind": (child.get("object_type") or {}).get("name", ""),
                       "bid": hours(child.get("bid")), "logged": hours(child.get("time_logged"))}
                      for child in children],
