@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -13,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from ...errors import ApiError
-from ..render import render
+from ..render import iso_text, render
 
 #: Types of the typed contexts, each shown by the task/shot page.
 CONTEXT_TYPES = frozenset({"TypedContext", "Task", "Shot", "Sequence", "Episode", "AssetBuild", "Folder",
@@ -86,13 +85,7 @@ def hours(seconds: Any) -> str:
 
 def when(value: Any) -> str:
     """A wire datetime (``{"__type__": "datetime", "value": ...}``) as ``YYYY-MM-DD HH:MM``."""
-    if isinstance(value, dict):
-        value = value.get("value")
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        value = value.isoformat()
-    if not isinstance(value, str):
-        return ""
-    return value[:16].replace("T", " ")
+    return iso_text(value)[:16].replace("T", " ")
 
 
 def custom_attribute_items(value: Any) -> list[tuple[str, Any]]:
