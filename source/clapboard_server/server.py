@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import actions, invites, limits, private, seed, settings
+from . import actions, collector, invites, limits, private, seed, settings
 from .auth import Authenticator
 from .database import Database, data_folder_url
 from .errors import ApiError
@@ -139,8 +139,8 @@ class Server:
                      for o in operations)
         key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
         try:
-            with limits.applied(self.limits), self.database.transaction(write=writes) as connection, \
-                    links.signing(self.storage.tokens, user_id):
+            with collector.paused(len(operations) if writes else 0), limits.applied(self.limits), \
+                    self.database.transaction(write=writes) as connection, links.signing(self.storage.tokens, user_id):
                 if key is not None:
                     replayed = self.idempotency.claim(connection, key, user_id)
                     if replayed is not None:
