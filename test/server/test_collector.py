@@ -4,7 +4,6 @@ import gc
 import threading
 
 import pytest
-
 from clapboard_server import collector
 
 
