@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from .errors import ValidationError
 from .query.scope import discriminator, reference_targets
 from .schema import COLLECTION, REFERENCE, EntityType, Property, Registry
+from .write_plans import references, required_columns
 
 if TYPE_CHECKING:
     from .writes import Row, Writer
@@ -34,14 +35,7 @@ ReferenceSlot = tuple[str, tuple[str, ...], str]
 
 def missing_required(entity_type: EntityType, row: Row, exempt: set[str]) -> list[str]:
     """Required attributes of ``entity_type`` that ``row`` leaves empty."""
-    missing = []
-    for name in entity_type.required:
-        prop = entity_type.properties.get(name)
-        if prop is None or name in exempt or prop.kind == COLLECTION or prop.computed or prop.restricted:
-            continue
-        if row.get(prop.column) is None:
-            missing.append(name)
-    return missing
+    return [name for name, column in required_columns(entity_type) if row.get(column) is None and name not in exempt]
 
 
 def clears_required(entity_type: EntityType, changes: Row) -> bool:
@@ -69,19 +63,16 @@ class BatchChecks:
 
     def refer(self, entity_type: EntityType, key: tuple[str, ...], row: Row, columns: set[str] | None = None) -> None:
         """Remember the references ``row`` stores (only in ``columns`` when given)."""
-        seen = set()
-        for prop in entity_type.properties.values():
-            if prop.kind != REFERENCE or prop.computed or prop.column in seen:
+        table = entity_type.table
+        for prop in references(entity_type):
+            column = prop.column
+            if columns is not None and column not in columns:
                 continue
-            if columns is not None and prop.column not in columns:
-                continue
-            seen.add(prop.column)
-            slot = (entity_type.table, key, prop.column)
-            target_id = row.get(prop.column)
+            target_id = row.get(column)
             if target_id is None:
-                self.references.pop(slot, None)
+                self.references.pop((table, key, column), None)
             else:
-                self.references[slot] = (entity_type, prop, str(target_id), row)
+                self.references[(table, key, column)] = (entity_type, prop, str(target_id), row)
 
     def defer(self, key: Any, check: Callable[[], None]) -> None:
         """Run ``check`` when the batch ends (once per ``key``), after the generic checks."""

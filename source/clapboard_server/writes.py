@@ -14,14 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import behaviours
+from . import behaviours, write_plans
 from .errors import DuplicateEntryError, NotFoundError, ValidationError
 from .integrity import BatchChecks, clears_required, missing_required, reference_columns
 from .policy import SYSTEM, WriteGuard
 from .query.scope import Catalog, discriminator
 from .schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from .schema.tables import ANCESTRY_TABLE
-from .values import from_column, to_column, utc_now
+from .values import to_column, utc_now
 from .write_buffer import BufferedConnection
 
 Row = dict[str, Any]
@@ -183,26 +183,21 @@ class Writer:
                 deferred.append((prop, value))
 
     def apply_defaults(self, entity_type: EntityType, row: Row) -> None:
-        defaulted = self.prepared(("defaulted", entity_type.name), lambda: [
-            prop for prop in entity_type.properties.values()
-            if prop.kind != COLLECTION and not prop.computed
-            and ((prop.has_default and prop.default is not None) or prop.fill is not None)
-        ])
-        for prop in defaulted:
+        for prop, how, value in write_plans.defaults(entity_type):
             if row.get(prop.column) is not None:
                 continue
-            if prop.has_default and prop.default is not None:
-                default = str(uuid.uuid4()) if prop.default == "{uid}" else prop.default
-                if prop.kind == SCALAR:
-                    default = to_column(prop.data_type, default, entity_type.name, prop.name)
-                row[prop.column] = default
-            elif prop.fill is not None:
-                if prop.fill == "now":
-                    row[prop.column] = utc_now()
-                elif prop.fill == "current_user":
-                    row[prop.column] = self.user_id
-                else:
-                    row[prop.column] = to_column(prop.data_type, prop.fill, entity_type.name, prop.name)
+            if how == write_plans.CONSTANT:
+                row[prop.column] = value
+            elif how == write_plans.NOW:
+                row[prop.column] = utc_now()
+            elif how == write_plans.CURRENT_USER:
+                row[prop.column] = self.user_id
+            elif how == write_plans.NEW_ID:
+                new_id = str(uuid.uuid4())
+                row[prop.column] = to_column(prop.data_type, new_id, entity_type.name, prop.name) \
+                    if prop.kind == SCALAR else new_id
+            else:
+                row[prop.column] = to_column(prop.data_type, value, entity_type.name, prop.name)
 
     def check_required(self, entity_type: EntityType, row: Row, exempt: set[str]) -> None:
         """Refuse ``row`` now when it leaves a required attribute empty."""
@@ -233,9 +228,16 @@ class Writer:
         row.update(entity_type.where)
         exempt = behaviours.before_create(self, entity_type, row)
         self.check("create", entity_type, row, list(data))
-        self.check_required(entity_type, row, exempt | self.completable(entity_type))
+        missing = missing_required(entity_type, row, exempt)
+        if missing:
+            completable = self.completable(entity_type)
+            blocking = [name for name in missing if name not in completable]
+            if blocking:
+                raise ValidationError(
+                    f"Cannot create {entity_type.name}: required attribute {blocking[0]!r} is missing."
+                )
         key_values = tuple(str(row[entity_type.properties[n].column]) for n in entity_type.primary_key)
-        if missing_required(entity_type, row, exempt):
+        if missing:
             self.checks.require(entity_type, key_values, exempt)  # a later operation may set it
         self.insert(entity_type, row)
         self.checks.refer(entity_type, key_values, row)
@@ -544,11 +546,14 @@ class Writer:
         create), every value the server computed; columns left empty stay out so that the
         client keeps them NOT_SET."""
         entity: dict[str, Any] = {"__entity_type__": entity_type.name}
-        wanted = set(entity_type.system_projections) | set(entity_type.primary_key) | set(data)
-        for prop in entity_type.properties.values():
-            computed = full and row.get(prop.column) is not None
-            if prop.kind == SCALAR and prop.stored and (computed or prop.name in wanted):
-                entity[prop.name] = from_column(prop.data_type, row.get(prop.column))
+        always = write_plans.always_encoded(entity_type)
+        for name, column, convert in write_plans.encoded_scalars(entity_type):
+            value = row.get(column)
+            if value is None:
+                if name in always or name in data:
+                    entity[name] = None
+            elif full or name in always or name in data:
+                entity[name] = value if convert is None else convert(value)
         for name, value in data.items():
             prop = entity_type.properties.get(name)
             if prop is None or prop.kind == SCALAR:
