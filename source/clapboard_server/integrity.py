@@ -112,22 +112,29 @@ class BatchChecks:
                 )
 
     def _verify_references(self, writer: Writer) -> None:
-        wanted: dict[tuple[str, tuple[str, ...]], dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+        deleted, created = writer.deleted, writer.created
+        #: (target table, target type names) -> target id -> its first use: (owner, attribute, owner key).
+        wanted: dict[tuple[str, tuple[str, ...]], dict[str, tuple]] = defaultdict(dict)
+        #: (owner, attribute, stored type name) -> (target types, their group in ``wanted``).
+        kinds: dict[tuple[str, str, Any], tuple[tuple[EntityType, ...], tuple[str, tuple[str, ...]]]] = {}
         for (table, key, _), (owner, prop, target_id, row) in self.references.items():
-            if (table, key) in writer.deleted:
+            if (table, key) in deleted:
                 continue
-            targets = _target_types(writer, owner, prop, row)
-            created = writer.created.get((targets[0].table, target_id))
-            if created is not None and any(created.is_a(t) for t in targets):
+            kind = (owner.name, prop.name, row.get(prop.type_column) if prop.type_column else None)
+            known = kinds.get(kind)
+            if known is None:
+                targets = _target_types(writer, owner, prop, row)
+                known = kinds[kind] = (targets, (targets[0].table, tuple(t.name for t in targets)))
+            targets, group = known
+            made = created.get((group[0], target_id))
+            if made is not None and any(made.is_a(t) for t in targets):
                 continue  # created by this batch and still there
-            group = (targets[0].table, tuple(t.name for t in targets))
-            wanted[group][target_id].append((owner, prop, key))
+            wanted[group].setdefault(target_id, (owner, prop, key))
         for (table_name, type_names), by_id in wanted.items():
             targets = [writer.registry.get(name) for name in type_names]
             found = _existing_ids(writer, table_name, targets, list(by_id))
-            for target_id, uses in by_id.items():
+            for target_id, (owner, prop, key) in by_id.items():
                 if target_id not in found:
-                    owner, prop, key = uses[0]
                     raise ValidationError(
                         f"Cannot save {owner.name} {list(key)}: {prop.name!r} refers to "
                         f"{_names(targets)} {target_id}, which does not exist."
