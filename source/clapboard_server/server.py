@@ -146,6 +146,8 @@ class Server:
                     if replayed is not None:
                         return replayed
                 context = actions.CallContext(self, connection, user_id, server_url)
+                if writes:
+                    context.writer.read_ahead(operations)
                 results = [actions.run(context, operation) for operation in operations]
                 if context._writer is not None:
                     context._writer.finish()

@@ -54,6 +54,10 @@ class Writer:
         self._scope: _DeleteScope | None = None
         #: Concrete types of the rows this batch created: (table, id) -> type.
         self.created: dict[tuple[str, str], EntityType] = {}
+        #: Rows read ahead for the batch's updates (see :meth:`read_ahead`), as the batch has
+        #: left them so far: (table, key) -> row. Emptied when a statement could change rows
+        #: other than through :meth:`write_columns`.
+        self._rows: dict[tuple[str, tuple[str, ...]], Row] = {}
 
     def finish(self) -> None:
         """End-of-batch checks, for entities completed by later operations of the batch."""
@@ -119,6 +123,10 @@ class Writer:
 
     def fetch(self, entity_type: EntityType, key: Sequence[Any]) -> Row | None:
         """The stored row of ``entity_type`` with ``key`` (None when absent)."""
+        if self._rows:
+            row = self._rows.get((entity_type.table, tuple(str(value) for value in key)))
+            if row is not None and all(row.get(column) == value for column, value in entity_type.where.items()):
+                return dict(row)
         table = self.table(entity_type)
         statement = _prepared(self.catalog).get(("fetch", entity_type.name))
         if statement is None:
@@ -126,6 +134,39 @@ class Writer:
             _prepared(self.catalog)[("fetch", entity_type.name)] = statement
         row = self.connection.execute(statement, _pk_values(key)).mappings().first()
         return dict(row) if row is not None else None
+
+    def read_ahead(self, operations: list[Any]) -> None:
+        """Read the rows the batch's updates will change set-wise, when it has many of them.
+
+        Each update then finds its row in memory rather than in one query per row. Operations
+        that are not well-formed updates are left for their own run to refuse.
+        """
+        if not self.buffered:
+            return
+        wanted: dict[str, list[str]] = {}
+        for operation in operations:
+            if not isinstance(operation, dict) or operation.get("action") != "update":
+                continue
+            entity_type = self.registry.types.get(operation.get("entity_type"))  # type: ignore[arg-type]
+            key = operation.get("entity_key")
+            if isinstance(key, list) and len(key) == 1:
+                key = key[0]
+            if entity_type is not None and len(entity_type.primary_key) == 1 and isinstance(key, str):
+                wanted.setdefault(entity_type.name, []).append(key)
+        if sum(len(keys) for keys in wanted.values()) < READ_AHEAD_FROM:
+            return
+        for type_name, keys in wanted.items():
+            self._read_rows(self.registry.types[type_name], list(dict.fromkeys(keys)))
+        self.connection.on_change = self._rows.clear
+
+    def _read_rows(self, entity_type: EntityType, keys: list[str]) -> None:
+        table = self.table(entity_type)
+        column = entity_type.primary_key[0]
+        statement = self.prepared(("read ahead", entity_type.name), lambda: sa.select(table).where(
+            table.c[column].in_(sa.bindparam("_keys", expanding=True)), discriminator(entity_type, table)))
+        for start in range(0, len(keys), _CHUNK):
+            for row in self.connection.execute(statement, {"_keys": keys[start:start + _CHUNK]}).mappings():
+                self._rows[(entity_type.table, (str(row[column]),))] = dict(row)
 
     def fetch_by_id(self, type_name: str, entity_id: Any) -> Row | None:
         return self.fetch(self.registry.get(type_name), [entity_id])
@@ -323,13 +364,18 @@ class Writer:
         if statement is None:  # the SET columns come from the parameters' names
             statement = _prepared(self.catalog)[("update", entity_type.name)] = table.update().where(
                 _pk_parameters(entity_type, table))
+        parameters = {**values, **_pk_values(key)}
+        if self.buffered:  # sent with the batch's other updates of these columns
+            identity = (entity_type.table, tuple(str(value) for value in key))
+            self.connection.update(statement, parameters, identity, lambda error: _update_conflict(entity_type, error))
+            row = self._rows.get(identity)
+            if row is not None:
+                row.update(values)
+            return
         try:
-            self.connection.execute(statement, {**values, **_pk_values(key)})
+            self.connection.execute(statement, parameters)
         except sa.exc.IntegrityError as error:
-            raise DuplicateEntryError(
-                f"IntegrityError: cannot update {entity_type.name}: the new values clash with an "
-                f"existing entity ({_constraint_text(error)})."
-            ) from None
+            raise _update_conflict(entity_type, error) from None
 
     def delete(self, type_name: str, key: Any) -> bool:
         entity_type = self.registry.get(type_name)
@@ -597,8 +643,10 @@ class Writer:
         self.changes.append(change)
 
 
-#: Owner ids per set-wise read of a delete's members.
+#: Owner ids per set-wise read of a delete's members, keys per read of :meth:`Writer.read_ahead`.
 _CHUNK = 500
+#: Updates in a batch from which their rows are read ahead set-wise.
+READ_AHEAD_FROM = 20
 
 
 class _DeleteScope:
@@ -660,6 +708,14 @@ def insert_conflict(error: sa.exc.IntegrityError, type_names: list[str]) -> Dupl
     return DuplicateEntryError(
         f"IntegrityError: cannot create {' or '.join(type_names)}: an entity with the same "
         f"unique values already exists ({_constraint_text(error)})."
+    )
+
+
+def _update_conflict(entity_type: EntityType, error: sa.exc.IntegrityError) -> DuplicateEntryError:
+    """The error of an update of ``entity_type`` that broke a unique constraint."""
+    return DuplicateEntryError(
+        f"IntegrityError: cannot update {entity_type.name}: the new values clash with an "
+        f"existing entity ({_constraint_text(error)})."
     )
 
 
