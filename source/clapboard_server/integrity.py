@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from . import id_sets
 from .errors import ValidationError
 from .query.scope import discriminator, reference_targets
 from .schema import COLLECTION, REFERENCE, EntityType, Property, Registry
@@ -148,17 +149,17 @@ def _settle_deletions(writer: Writer) -> None:
     for table, key in writer.deleted:
         if len(key) == 1:
             deleted[table].append(key[0])
+    dialect = writer.connection.dialect
     for table_name, ids in deleted.items():
         for owner, prop, required in _referrers(writer.registry, table_name):
             table = writer.catalog.table(owner)
             column = table.c[prop.column]
-            for start in range(0, len(ids), _CHUNK):
-                condition = column.in_(ids[start:start + _CHUNK])
+            statement = _first_referrer(writer, table, prop) if required else _clearing(writer, table, prop)
+            for value in id_sets.parameters(column, ids, dialect):
                 if not required:
-                    cleared = {prop.column: None} | ({prop.type_column: None} if prop.type_column else {})
-                    writer.connection.execute(table.update().where(condition).values(cleared))
+                    writer.connection.execute(statement, {"_ids": value})
                     continue
-                found = writer.connection.execute(sa.select(table).where(condition).limit(1)).mappings().first()
+                found = writer.connection.execute(statement, {"_ids": value}).mappings().first()
                 if found is not None:
                     referrer = writer.concrete_type(owner, dict(found))
                     raise ValidationError(
@@ -166,6 +167,21 @@ def _settle_deletions(writer: Writer) -> None:
                         f"{found[owner.primary_key[0]]} still refers to it in {prop.name!r}. "
                         f"Change or delete that {referrer.name} first."
                     )
+
+
+def _clearing(writer: Writer, table: sa.Table, prop: Property) -> sa.Update:
+    """``UPDATE`` clearing ``prop`` of the rows of ``table`` referring to any of the ids bound to ``_ids``."""
+    dialect = writer.connection.dialect
+    cleared = {prop.column: None} | ({prop.type_column: None} if prop.type_column else {})
+    return writer.prepared(("clear referrers", table.name, prop.column, prop.type_column, dialect.name), lambda: (
+        table.update().where(id_sets.one_of(table.c[prop.column], "_ids", dialect)).values(cleared)))
+
+
+def _first_referrer(writer: Writer, table: sa.Table, prop: Property) -> sa.Select:
+    """``SELECT`` of a row of ``table`` whose ``prop`` refers to any of the ids bound to ``_ids``."""
+    dialect = writer.connection.dialect
+    return writer.prepared(("first referrer", table.name, prop.column, dialect.name), lambda: (
+        sa.select(table).where(id_sets.one_of(table.c[prop.column], "_ids", dialect)).limit(1)))
 
 
 @functools.lru_cache(maxsize=256)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from . import behaviours, write_plans
+from . import behaviours, id_sets, write_plans
 from .errors import DuplicateEntryError, NotFoundError, ValidationError
 from .integrity import BatchChecks, clears_required, missing_required, reference_columns
 from .policy import SYSTEM, WriteGuard
@@ -162,11 +162,8 @@ class Writer:
     def _read_rows(self, entity_type: EntityType, keys: list[str]) -> None:
         table = self.table(entity_type)
         column = entity_type.primary_key[0]
-        statement = self.prepared(("read ahead", entity_type.name), lambda: sa.select(table).where(
-            table.c[column].in_(sa.bindparam("_keys", expanding=True)), discriminator(entity_type, table)))
-        for start in range(0, len(keys), _CHUNK):
-            for row in self.connection.execute(statement, {"_keys": keys[start:start + _CHUNK]}).mappings():
-                self._rows[(entity_type.table, (str(row[column]),))] = dict(row)
+        for row in self.select_in(table, table.c[column], keys, entity_type):
+            self._rows[(entity_type.table, (str(row[column]),))] = dict(row)
 
     def fetch_by_id(self, type_name: str, entity_id: Any) -> Row | None:
         return self.fetch(self.registry.get(type_name), [entity_id])
@@ -410,12 +407,21 @@ class Writer:
                 if (target.table, tuple(str(r[c]) for c in columns)) not in self.deleted]
 
     def _members_of_all(self, table: sa.Table, column: str, owner_ids: list[Any]) -> dict[Any, list[Row]]:
-        statement = _column_statement(self.catalog, "select_in", table, column)
         found: dict[Any, list[Row]] = {}
-        for start in range(0, len(owner_ids), _CHUNK):
-            for row in self.connection.execute(statement, {"_where": owner_ids[start:start + _CHUNK]}).mappings():
-                found.setdefault(row[column], []).append(dict(row))
+        for row in self.select_in(table, table.c[column], owner_ids):
+            found.setdefault(row[column], []).append(dict(row))
         return found
+
+    def select_in(self, table: sa.Table, column: sa.Column, ids: Sequence[Any],
+                  entity_type: EntityType | None = None) -> Iterator[sa.RowMapping]:
+        """The rows of ``table`` whose ``column`` holds one of ``ids`` (and of ``entity_type``, if given)."""
+        dialect = self.connection.dialect
+        type_name = entity_type.name if entity_type is not None else None
+        statement = self.prepared(("select in", table.name, column.key, dialect.name, type_name), lambda: (
+            sa.select(table).where(id_sets.one_of(column, "_ids", dialect),
+                                   *([discriminator(entity_type, table)] if entity_type is not None else []))))
+        for value in id_sets.parameters(column, ids, dialect):
+            yield from self.connection.execute(statement, {"_ids": value}).mappings()
 
     def remove(self, entity_type: EntityType, row: Row) -> None:
         """Delete ``row`` and, first, what depends on it (per the collections' ``on_delete``)."""
@@ -643,8 +649,6 @@ class Writer:
         self.changes.append(change)
 
 
-#: Owner ids per set-wise read of a delete's members, keys per read of :meth:`Writer.read_ahead`.
-_CHUNK = 500
 #: Updates in a batch from which their rows are read ahead set-wise.
 READ_AHEAD_FROM = 20
 
@@ -684,9 +688,7 @@ def _column_statement(catalog: Catalog, kind: str, table: sa.Table, column: str)
     statement = _prepared(catalog).get(cache_key)
     if statement is None:
         condition = table.c[column] == sa.bindparam("_where")
-        if kind == "select_in":
-            statement = sa.select(table).where(table.c[column].in_(sa.bindparam("_where", expanding=True)))
-        elif kind == "select":
+        if kind == "select":
             statement = sa.select(table).where(condition)
         elif kind == "update":
             statement = table.update().where(condition)
