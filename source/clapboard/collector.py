@@ -1,10 +1,11 @@
 """Python's cyclic garbage collector, paused while a large batch runs.
 
 A batch of 10,000 creates allocates a few hundred thousand objects that live until it ends
-(request operations, rows, results, changes). Each time enough of them survive, the collector
-runs a full pass over every object of the process: about a third of such a batch's time went
-into those passes, which find nothing to free (reference counting frees the batch's objects
-when it ends). :func:`paused` stops the automatic passes while a large batch runs.
+(operations, rows, results, entities). Each time enough of them survive, the collector runs a
+full pass over every object of the process: about a third of such a batch's time, on the
+server and in the client's commit, went into those passes, which find nothing to free.
+:func:`paused` stops the automatic passes while a large batch runs (the server's batch, the
+client's commit).
 
 The collector is process-wide, so pauses are counted across threads: it is enabled again when
 the last paused batch ends, and only if it was enabled when the first began. A pause that

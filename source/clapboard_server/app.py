@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 
+from clapboard import collector
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -24,6 +25,9 @@ from .storage.routes import routes as storage_routes
 
 log = logging.getLogger(__name__)
 _JSON = "application/json; charset=utf-8"
+#: Request bodies from which decoding, running and encoding run with the collector paused
+#: (about 300 creates; see :mod:`clapboard.collector`).
+LARGE_BODY = 64 * 1024
 
 
 def _error_response(error: ApiError, strict: bool) -> Response:
@@ -76,8 +80,9 @@ def create_app(server: Server) -> Starlette:
     def authenticated_call(headers: Headers, body: bytes, server_url: str) -> bytes:
         """Authenticate, decode and run one /api request (one worker-thread hop in all)."""
         user_id = server.authenticator.authenticate(headers.get("ftrack-user"), headers.get("ftrack-api-key"))
-        operations = wire.loads(body, limits)
-        return wire.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)), limits)
+        with collector.paused(collector.SMALLEST_BATCH if len(body) >= LARGE_BODY else 0):
+            operations = wire.loads(body, limits)
+            return wire.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)), limits)
 
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from clapboard import collector
 
-from . import actions, collector, invites, limits, private, seed, settings
+from . import actions, invites, limits, private, seed, settings
 from .auth import Authenticator
 from .database import Database, data_folder_url
 from .errors import ApiError

@@ -1,10 +1,10 @@
-"""The garbage collector pause around large batches (clapboard_server.collector)."""
+"""The garbage collector pause around large batches (clapboard.collector)."""
 
 import gc
 import threading
 
 import pytest
-from clapboard_server import collector
+from clapboard import collector
 
 
 @pytest.fixture(autouse=True)
