@@ -13,9 +13,9 @@ Writes of one kind are sent before writes of another kind are queued, and an upd
 already waiting in another group of updates sends the queued updates first: the database sees
 the writes in the batch's order wherever the order could matter.
 
-The queued rows of a table go to the driver's ``executemany`` as they are, through an
-``INSERT`` of every column compiled once per table (:class:`TableInsert`): SQLAlchemy's
-per-row parameter processing cost as much as SQLite storing the rows.
+Queued parameters go to the driver's ``executemany`` as they are, through statements compiled
+once (:class:`DriverStatement`): SQLAlchemy's per-row parameter processing cost as much as
+SQLite storing the rows.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class BufferedConnection:
             name = next(iter(self._queued))
             table, rows, type_names = self._queued.pop(name)
             try:
-                TableInsert.of(table, self.wrapped.dialect).run(self.wrapped, rows)
+                DriverStatement.insert(table, self.wrapped.dialect).run(self.wrapped, rows)
             except sa.exc.IntegrityError as error:
                 self._queued.clear()
                 raise self._on_conflict(error, list(dict.fromkeys(type_names))) from None
@@ -129,7 +129,7 @@ class BufferedConnection:
             group = next(iter(self._updates))
             rows, on_conflict = self._updates.pop(group)
             try:
-                self.wrapped.execute(group[0], rows)
+                DriverStatement.of(group[0], group[1], self.wrapped.dialect).run(self.wrapped, rows)
             except sa.exc.IntegrityError as error:
                 self._updates.clear()
                 raise on_conflict(error) from None
@@ -137,7 +137,8 @@ class BufferedConnection:
     def _send_deletes(self) -> None:
         while self._deletes:
             statement = next(iter(self._deletes))
-            self.wrapped.execute(statement, self._deletes.pop(statement))
+            rows = self._deletes.pop(statement)
+            DriverStatement.of(statement, tuple(rows[0]), self.wrapped.dialect).run(self.wrapped, rows)
 
     # -- the connection's own methods --------------------------------------------------------------
 
@@ -170,49 +171,57 @@ class BufferedConnection:
         return getattr(self.wrapped, name)
 
 
-#: Compiled inserts per table and dialect name.
-_TABLE_INSERTS: weakref.WeakKeyDictionary[sa.Table, dict[str, TableInsert]] = weakref.WeakKeyDictionary()
+#: Compiled statements: statement -> (parameter names, dialect name) -> driver statement.
+_COMPILED: weakref.WeakKeyDictionary[Any, dict[tuple[tuple[str, ...], str], DriverStatement]] = \
+    weakref.WeakKeyDictionary()
 
 
-class TableInsert:
-    """An ``INSERT`` of every column of one table, compiled once, run with the driver's ``executemany``.
+class DriverStatement:
+    """A statement compiled once per set of parameter names, run with the driver's ``executemany``.
 
-    Each row is a mapping of column keys; a column it lacks is NULL. Values go through the
-    columns' bind processors (SQLite's text datetimes, ...) exactly as SQLAlchemy's own
-    ``executemany`` would send them.
+    Each parameter set is a mapping of bind names (column keys for an ``INSERT`` or an
+    ``UPDATE``'s new values); a name it lacks is NULL. Values go through the binds' processors
+    (SQLite's text datetimes, ...), as SQLAlchemy's own ``executemany`` would send them, without
+    its per-row processing. A statement whose binds are not plainly its parameters' names is
+    left to SQLAlchemy.
     """
 
     @classmethod
-    def of(cls, table: sa.Table, dialect: sa.Dialect) -> TableInsert:
-        """The insert of ``table`` for ``dialect``, compiled on first use."""
-        by_dialect = _TABLE_INSERTS.get(table)
-        if by_dialect is None:
-            by_dialect = _TABLE_INSERTS[table] = {}
-        insert = by_dialect.get(dialect.name)
-        if insert is None:
-            insert = by_dialect[dialect.name] = cls(table, dialect)
-        return insert
+    def of(cls, statement: Any, names: tuple[str, ...], dialect: sa.Dialect) -> DriverStatement:
+        """``statement`` run with parameters named ``names``, compiled for ``dialect`` on first use."""
+        by_names = _COMPILED.get(statement)
+        if by_names is None:
+            by_names = _COMPILED[statement] = {}
+        compiled = by_names.get((names, dialect.name))
+        if compiled is None:
+            compiled = by_names[(names, dialect.name)] = cls(statement, names, dialect)
+        return compiled
 
-    def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
-        compiled = table.insert().compile(dialect=dialect)
-        self.table = table
-        self.sql = str(compiled)
-        columns = {column.key: column for column in table.columns}
-        #: Bind names, in the order the driver takes them for positional styles.
-        order = list(compiled.positiontup) if dialect.positional else list(compiled.binds)
-        if sorted(order) != sorted(columns) or compiled.escaped_bind_names:  # no plain 1:1 binding
-            self.sql = None
-        self.keys = order
+    @classmethod
+    def insert(cls, table: sa.Table, dialect: sa.Dialect) -> DriverStatement:
+        """An ``INSERT`` of every column of ``table``."""
+        statement = _INSERTS.get(table)
+        if statement is None:
+            statement = _INSERTS[table] = table.insert()
+        return cls.of(statement, tuple(column.key for column in table.columns), dialect)
+
+    def __init__(self, statement: Any, names: tuple[str, ...], dialect: sa.Dialect) -> None:
+        self.statement = statement
+        compiled = statement.compile(dialect=dialect, column_keys=list(names))
         self.positional = dialect.positional
+        #: Bind names, in the order the driver takes them for positional styles (repeats included).
+        self.keys = list(compiled.positiontup) if self.positional else list(compiled.binds)
+        plain = not compiled.escaped_bind_names and set(self.keys) <= set(names)
+        self.sql = str(compiled) if plain else None
         self.processors = []
-        for index, key in enumerate(order):
-            processor = columns[key].type.dialect_impl(dialect).bind_processor(dialect) if key in columns else None
+        for index, key in enumerate(self.keys):
+            processor = compiled.binds[key].type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.processors.append((index, processor))
 
     def run(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
-        if self.sql is None:  # names SQLAlchemy escapes: let it bind them
-            connection.execute(self.table.insert(), [{key: row.get(key) for key in self.keys} for row in rows])
+        if self.sql is None:
+            connection.execute(self.statement, rows)
             return
         keys, processors = self.keys, self.processors
         parameters: list[Any] = []
@@ -222,3 +231,7 @@ class TableInsert:
                 values[index] = processor(values[index])
             parameters.append(tuple(values) if self.positional else dict(zip(keys, values)))
         connection.exec_driver_sql(self.sql, parameters)
+
+
+#: The ``INSERT`` of every column, per table.
+_INSERTS: weakref.WeakKeyDictionary[sa.Table, sa.Insert] = weakref.WeakKeyDictionary()
