@@ -62,6 +62,12 @@ def _references(entity_type: EntityType) -> list[Property]:
     return list(found.values())
 
 
+def member_collections(entity_type: EntityType) -> list[Property]:
+    """The collections of ``entity_type`` whose members refer to it (what a delete settles)."""
+    return _derived(entity_type, "member_collections", lambda t: [
+        prop for prop in t.properties.values() if prop.kind == COLLECTION and prop.inverse and not prop.computed])
+
+
 def required_columns(entity_type: EntityType) -> list[tuple[str, str]]:
     """``(attribute, column)`` of each required attribute stored in a column of the type's row."""
     return _derived(entity_type, "required_columns", _required_columns)

@@ -402,9 +402,11 @@ class Writer:
         found = scope.members.get((table.name, column))
         if found is None:
             found = scope.members[(table.name, column)] = self._members_of_all(table, column, sorted(scope.ids))
+        rows = found.get(owner_id)
+        if not rows:
+            return []
         columns = [target.properties[name].column for name in target.primary_key]
-        return [r for r in found.get(owner_id, ())
-                if (target.table, tuple(str(r[c]) for c in columns)) not in self.deleted]
+        return [r for r in rows if (target.table, tuple(str(r[c]) for c in columns)) not in self.deleted]
 
     def _members_of_all(self, table: sa.Table, column: str, owner_ids: list[Any]) -> dict[Any, list[Row]]:
         found: dict[Any, list[Row]] = {}
@@ -431,9 +433,7 @@ class Writer:
         self.deleted.add((entity_type.table, key))
         self.created.pop((entity_type.table, key[0]), None)
         owner_id = row.get(entity_type.primary_key[0])
-        for prop in entity_type.properties.values():
-            if prop.kind != COLLECTION or not prop.inverse or prop.computed:
-                continue
+        for prop in write_plans.member_collections(entity_type):
             target = self.registry.types.get(prop.target)
             if target is None:
                 continue
