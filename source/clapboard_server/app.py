@@ -82,7 +82,7 @@ def create_app(server: Server) -> Starlette:
         user_id = server.authenticator.authenticate(headers.get("ftrack-user"), headers.get("ftrack-api-key"))
         with collector.paused(collector.SMALLEST_BATCH if len(body) >= LARGE_BODY else 0):
             operations = wire.loads(body, limits)
-            return wire.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)), limits)
+            return server.answer(operations, user_id, server_url, headers.get(idempotency.HEADER))
 
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from clapboard import collector
 
-from . import actions, invites, limits, private, seed, settings
+from . import actions, invites, limits, private, seed, settings, wire
 from .auth import Authenticator
 from .database import Database, data_folder_url
 from .errors import ApiError
@@ -123,14 +123,28 @@ class Server:
                     "issue a new one with: clapboard key reset %s", self.admin_user, key_file, self.admin_user)
         return None
 
-    def call(
+    def answer(
         self, operations: Any, user_id: str, server_url: str | None = None, idempotency_key: str | None = None
+    ) -> bytes:
+        """:meth:`call`, answered with the JSON of the wire (see :func:`.wire.dumps`).
+
+        The answer of a batch with an idempotency key is encoded once, for the client and for
+        the stored response a retry gets.
+        """
+        encoded: list[bytes] = []
+        results = self.call(operations, user_id, server_url, idempotency_key, encoded=encoded)
+        return encoded[0] if encoded else wire.dumps(results, self.limits)
+
+    def call(
+        self, operations: Any, user_id: str, server_url: str | None = None, idempotency_key: str | None = None,
+        *, encoded: list[bytes] | None = None,
     ) -> list[Any]:
         """Run a batch of operations in one transaction: all results, or an ApiError.
 
         ``server_url`` is the server's URL as the client reached it (for upload URLs). A write
         batch sent with an ``idempotency_key`` already committed by this user is not run again:
-        the first run's results are returned.
+        the first run's results are returned. When ``encoded`` is a list, the JSON of a first
+        run's stored response is appended to it (when the answer may be sent as it is).
         """
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
@@ -158,7 +172,10 @@ class Server:
                 for step in context.before_commit:  # every operation succeeded: side effects last
                     step()
                 if key is not None:
-                    self.idempotency.complete(connection, key, user_id, results)
+                    answer = _encoded_answer(results, self.limits) if encoded is not None else None
+                    self.idempotency.complete(connection, key, user_id, results, answer)
+                    if answer is not None:
+                        encoded.append(answer)
         except sa.exc.DataError as error:  # a value the database cannot hold or compute (overflow...)
             raise actions.ValidationError(f"The database refused a value: {_database_reason(error)}.") from None
         except sa.exc.OperationalError as error:
@@ -200,6 +217,15 @@ class Server:
 #: SQLite's words for a statement beyond its compile-time limits.
 _TOO_COMPLEX = ("parser stack overflow", "Expression tree is too large", "too many terms",
                 "at most 64 tables in a join", "too many SQL variables")
+
+
+def _encoded_answer(results: list[Any], server_limits: Limits) -> bytes | None:
+    """The wire JSON of ``results``; None when the answer cannot be sent (it is refused later,
+    after the commit, as any answer that cannot be sent)."""
+    try:
+        return wire.dumps(results, server_limits)
+    except ApiError:
+        return None
 
 
 def _database_reason(error: sa.exc.DBAPIError) -> str:
