@@ -80,9 +80,12 @@ def create_app(server: Server) -> Starlette:
     def authenticated_call(headers: Headers, body: bytes, server_url: str) -> bytes:
         """Authenticate, decode and run one /api request (one worker-thread hop in all)."""
         user_id = server.authenticator.authenticate(headers.get("ftrack-user"), headers.get("ftrack-api-key"))
+        # Collection resumes once the request's objects are gone (only the answer's bytes remain).
         with collector.paused(collector.SMALLEST_BATCH if len(body) >= LARGE_BODY else 0):
-            operations = wire.loads(body, limits)
-            return server.answer(operations, user_id, server_url, headers.get(idempotency.HEADER))
+            return answer(body, user_id, headers.get(idempotency.HEADER), server_url)
+
+    def answer(body: bytes, user_id: str, idempotency_key: str | None, server_url: str) -> bytes:
+        return server.answer(wire.loads(body, limits), user_id, server_url, idempotency_key)
 
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"

@@ -153,9 +153,15 @@ class Server:
         writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
                      for o in operations)
         key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
+        # Collection resumes once the batch's own objects are gone (only its results remain).
+        with collector.paused(len(operations) if writes else 0):
+            return self._call(operations, user_id, server_url, writes, key, encoded)
+
+    def _call(self, operations: list[Any], user_id: str, server_url: str | None, writes: bool, key: str | None,
+              encoded: list[bytes] | None) -> list[Any]:
         try:
-            with collector.paused(len(operations) if writes else 0), limits.applied(self.limits), \
-                    self.database.transaction(write=writes) as connection, links.signing(self.storage.tokens, user_id):
+            with limits.applied(self.limits), self.database.transaction(write=writes) as connection, \
+                    links.signing(self.storage.tokens, user_id):
                 if key is not None:
                     replayed = self.idempotency.claim(connection, key, user_id)
                     if replayed is not None:
