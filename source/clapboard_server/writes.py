@@ -147,7 +147,8 @@ class Writer:
         for operation in operations:
             if not isinstance(operation, dict) or operation.get("action") != "update":
                 continue
-            entity_type = self.registry.types.get(operation.get("entity_type"))  # type: ignore[arg-type]
+            type_name = operation.get("entity_type")
+            entity_type = self.registry.types.get(type_name) if isinstance(type_name, str) else None
             key = operation.get("entity_key")
             if isinstance(key, list) and len(key) == 1:
                 key = key[0]

@@ -118,3 +118,12 @@ def test_updates_of_missing_or_malformed_keys_are_refused_as_before(api, server,
     assert f"Cannot update Shot ['{missing}']: it does not exist." in error["content"]
     error = refusal(api, server, *batch, update("Shot", [ids[0], "extra"], description="x"))
     assert error["exception"] == "ValidationError" and "entity_key of Shot must hold 1 value(s)" in error["content"]
+
+
+def test_malformed_updates_among_many_are_refused_by_their_own_run(api, server, shots):
+    ids, _ = shots(MANY)
+    batch = [update("Shot", shot_id, description="lost") for shot_id in ids]
+    malformed = {"action": "update", "entity_type": [None], "entity_key": ["x"], "entity_data": {"name": "y"}}
+    error = refusal(api, server, *batch, malformed)
+    assert error["exception"] == "ValidationError"
+    assert "The update action needs an 'entity_type' string." in error["content"]
