@@ -3,7 +3,7 @@
 A batch of 10,000 creates asks the same questions of the same few types 10,000 times: which
 properties are stored scalars and how their values go on the wire, which are references,
 which are required, which get a default. Each answer is derived from the type on first use
-and kept in :attr:`EntityType.derived <clapboard_server.schema.EntityType.derived>`.
+and kept in :attr:`EntityType.derived <clapboard_server.schema.model.EntityType.derived>`.
 """
 
 from __future__ import annotations
