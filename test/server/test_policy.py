@@ -175,6 +175,26 @@ def test_a_wrong_parent_type_does_not_move_a_note_out_of_its_project(server, api
     assert count(api, f'Note where parent_id is "{other["Task"]}" and content is "spoofed"') == 0
 
 
+def test_replies_are_placed_in_the_project_of_the_note_they_answer(server, api, trees):
+    """A reply carries only ``in_reply_to`` (as ``note.create_reply`` sends it), no parent."""
+    granted, other = trees
+    notes = {tree["Project"]: create("Note", content="thread", parent={"__entity_type__": "Task", "id": tree["Task"]})
+             for tree in (granted, other)}
+    api.call(*notes.values())
+    _, me, _ = make_user(server, api, "User", projects=[granted["Project"]])
+    mine = create("Note", content="my reply", in_reply_to=ref(notes[granted["Project"]]))
+    me.call(mine)
+    assert me.one(f'select content from Note where in_reply_to_id is "{notes[granted["Project"]]["entity_data"]["id"]}"'
+                  )["content"] == "my reply"
+    assert count(me, f'Note where id is "{mine["entity_data"]["id"]}"') == 1
+    refused = create("Note", content="not my project", in_reply_to=ref(notes[other["Project"]]))
+    assert me.error(refused)["exception"] == "PermissionError"
+    theirs = create("Note", content="their reply", in_reply_to=ref(notes[other["Project"]]))
+    api.call(theirs)
+    assert count(me, f'Note where id is "{theirs["entity_data"]["id"]}"') == 0
+    assert count(me, f'Note where in_reply_to_id is "{notes[other["Project"]]["entity_data"]["id"]}"') == 0
+
+
 @pytest.mark.backends("sqlite")
 def test_a_database_from_before_roles_gains_them_and_its_admin_is_administrator(backend, tmp_path):
     import sqlalchemy as sa

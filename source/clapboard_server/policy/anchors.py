@@ -40,6 +40,9 @@ class Anchor:
     #: Column holding the context checked for ASSIGNED grants (a hop when ``assigned_table`` is set).
     assigned: str | None = None
     assigned_table: str | None = None
+    #: Column naming the row of the same table this one answers (a reply's note): a row without
+    #: its own parent is placed where that one is.
+    thread: str | None = None
 
 
 def _hop(group: str, column: str, table: str, **options) -> Anchor:
@@ -57,7 +60,8 @@ ANCHORS: dict[str, Anchor] = {
                       assigned="version_id", assigned_table="asset_version"),
     "component_location": _hop("versions", "component_id", "component", unscoped_readable=True,
                                assigned="component_id", assigned_table="component"),
-    "note": Anchor(POLYMORPHIC, "notes", column="parent_id", type_column="parent_type", assigned="parent_id"),
+    "note": Anchor(POLYMORPHIC, "notes", column="parent_id", type_column="parent_type", assigned="parent_id",
+                   thread="in_reply_to_id"),
     "note_component": _hop("notes", "note_id", "note", assigned="note_id", assigned_table="note"),
     "note_label_link": _hop("notes", "note_id", "note", assigned="note_id", assigned_table="note"),
     "recipient": _hop("notes", "note_id", "note", assigned="note_id", assigned_table="note"),

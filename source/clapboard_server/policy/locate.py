@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from . import sql
-from .anchors import ANY_OF, HOP, POLYMORPHIC, PROJECT, Anchor, anchor, group_of
+from .anchors import ANCHORS, ANY_OF, HOP, POLYMORPHIC, PROJECT, Anchor, anchor, group_of
 
 if TYPE_CHECKING:
     from ..query.scope import Catalog
@@ -57,7 +57,8 @@ class Locator:
             return row.get(spec.read_project)
         value = row.get(spec.column) if spec.column else None
         if value is None:
-            return None
+            answered = self._answered(spec, row)
+            return None if answered is None else self.project(spec, answered)
         if spec.kind == HOP:
             return self._project_of(spec.table, value)
         if spec.kind == POLYMORPHIC:
@@ -77,6 +78,9 @@ class Locator:
         return None
 
     def context(self, spec: Anchor, row: dict[str, Any]) -> str | None:
+        if spec.assigned is not None and row.get(spec.assigned) is None:
+            answered = self._answered(spec, row)
+            return None if answered is None else self.context(spec, answered)
         if spec.assigned is None or row.get(spec.assigned) is None:
             return None
         value = row[spec.assigned]
@@ -89,6 +93,19 @@ class Locator:
             self._memo[key] = None if expression is None else self.connection.execute(
                 sa.select(expression).where(target.c.id == value)
             ).scalar()
+        return self._memo[key]
+
+    def _answered(self, spec: Anchor, row: dict[str, Any]) -> dict[str, Any] | None:
+        """The row ``row`` answers (a reply's note), when it has no parent of its own; at most
+        :data:`~.sql.THREAD_DEPTH` answers deep, as queries see it."""
+        if spec.thread is None or row.get(spec.thread) is None or row.get("__depth__", 0) >= sql.THREAD_DEPTH:
+            return None
+        key = ("answered", spec.thread, row[spec.thread])
+        if key not in self._memo:
+            table = next(name for name, candidate in ANCHORS.items() if candidate is spec)
+            target = self.catalog.tables[table]
+            found = self.connection.execute(sa.select(target).where(target.c.id == row[spec.thread])).mappings().first()
+            self._memo[key] = None if found is None else {**found, "__depth__": row.get("__depth__", 0) + 1}
         return self._memo[key]
 
     def _exists(self, table: str, value: Any) -> bool:

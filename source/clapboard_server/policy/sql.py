@@ -20,8 +20,17 @@ PARENT_TABLES = ("context", "asset_version", "asset", "component", "note", "list
                  "review_session")
 
 
-def row_project(catalog: Catalog, spec: Anchor, alias: sa.FromClause) -> sa.ColumnElement | None:
-    """The project id of the rows of ``alias`` (placed by ``spec``); None for unplaced tables."""
+#: How many answered rows are followed to place a reply without a parent (a reply to a reply).
+THREAD_DEPTH = 2
+
+
+def row_project(catalog: Catalog, spec: Anchor, alias: sa.FromClause,
+                thread_depth: int = THREAD_DEPTH) -> sa.ColumnElement | None:
+    """The project id of the rows of ``alias`` (placed by ``spec``); None for unplaced tables.
+
+    A row without a parent that answers another (a reply) is placed where the row it answers is,
+    following at most ``thread_depth`` answers.
+    """
     if spec.kind == PROJECT:
         return alias.c[spec.column]
     if spec.kind == HOP:
@@ -32,6 +41,8 @@ def row_project(catalog: Catalog, spec: Anchor, alias: sa.FromClause) -> sa.Colu
             if anchor(table) is spec:
                 continue  # notes do not annotate notes (replies use in_reply_to)
             whens.append((alias.c[spec.type_column].in_(names), project_of(catalog, table, alias.c[spec.column])))
+        if spec.thread is not None and thread_depth > 0:
+            whens.append((alias.c[spec.column].is_(None), _thread_project(catalog, spec, alias, thread_depth)))
         return sa.case(*whens, else_=sa.null())
     if spec.kind == ANY_OF:
         return sa.func.coalesce(*(project_of(catalog, table, alias.c[spec.column]) for table in spec.tables))
@@ -53,10 +64,33 @@ def project_of(catalog: Catalog, table: str, key: sa.ColumnElement) -> sa.Column
     return sa.select(value).where(condition).limit(1).scalar_subquery()
 
 
+def _another(alias: sa.FromClause) -> sa.FromClause:
+    """A new alias of the table behind ``alias``."""
+    return (alias.element if isinstance(alias, sa.Alias) else alias).alias()
+
+
+def _thread_project(catalog: Catalog, spec: Anchor, alias: sa.FromClause, depth: int) -> sa.ColumnElement:
+    """The project of the row ``alias`` answers."""
+    answered = _another(alias)
+    value = row_project(catalog, spec, answered, depth - 1)
+    return sa.select(value).where(answered.c.id == alias.c[spec.thread]).limit(1).scalar_subquery()
+
+
+def _thread_context(spec: Anchor, alias: sa.FromClause, depth: int) -> sa.ColumnElement:
+    """The assigned context of ``alias``'s rows, or of the rows they answer (up to ``depth`` deep)."""
+    if depth == 0:
+        return alias.c[spec.assigned]
+    answered = _another(alias)
+    of_answered = sa.select(_thread_context(spec, answered, depth - 1)).where(answered.c.id == alias.c[spec.thread])
+    return sa.func.coalesce(alias.c[spec.assigned], of_answered.limit(1).scalar_subquery())
+
+
 def row_context(catalog: Catalog, spec: Anchor, alias: sa.FromClause) -> sa.ColumnElement | None:
     """The context an ASSIGNED grant is checked against; None when such grants do not apply."""
     if spec.assigned is None:
         return None
+    if spec.assigned_table is None and spec.thread is not None:
+        return _thread_context(spec, alias, THREAD_DEPTH)
     if spec.assigned_table is None:
         return alias.c[spec.assigned]
     target = catalog.tables[spec.assigned_table].alias()

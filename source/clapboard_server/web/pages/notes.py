@@ -1,8 +1,8 @@
 """Notes threads (notes on an entity and their replies) and the form adding a note or a reply.
 
 ``POST /notes`` takes ``parent_id`` and ``parent_kind`` (``context`` or ``version``), and
-``in_reply_to_id`` for a reply (a reply is also placed on the thread's entity, so the policy
-finds its project as for any note); ``content``, an optional ``category_id``, ``recipients`` (user
+``in_reply_to_id`` for a reply (stored, as ``note.create_reply`` does, with the note it answers
+and no parent, so the entity's ``notes`` stay the threads' first notes); ``content``, an optional ``category_id``, ``recipients`` (user
 ids, any number) and ``next`` (where to go back to). The note and its recipients are created in
 one batch as the logged-in user, so the policy decides whether they may write it.
 """
@@ -96,9 +96,10 @@ def note_operations(form: Mapping[str, Any], recipients: list[str], user_id: str
     parent_id = str(form.get("parent_id") or "")
     if parent_type is None or not parent_id:
         raise ValidationError("The note form names no entity to write the note on.")
-    data.update(parent_id=parent_id, parent_type=parent_type)
     if form.get("in_reply_to_id"):
         data["in_reply_to_id"] = str(form["in_reply_to_id"])
+    else:
+        data.update(parent_id=parent_id, parent_type=parent_type)
     if form.get("category_id"):
         data["category_id"] = str(form["category_id"])
     operations = [{"action": "create", "entity_type": "Note", "entity_data": data}]
