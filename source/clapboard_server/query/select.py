@@ -7,6 +7,7 @@ collection in the projections costs one further statement for all rows of the pa
 
 from __future__ import annotations
 
+import copy
 import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -150,16 +151,26 @@ class Level:
         self.produced.append((key, entity, concrete))
         return entity
 
-    def complete(self, connection: sa.Connection) -> None:
-        """Load this level's collections and Python-computed values, then recurse."""
+    def fresh(self) -> Level:
+        """A copy of this level (and of its references) that has produced nothing yet: the
+        columns and plans are shared, so one compiled statement serves many executions."""
+        level = copy.copy(self)
+        level.produced = []
+        level.references = [(name, reference.fresh()) for name, reference in self.references]
+        return level
+
+    def complete(self, connection: sa.Connection, rules: ReadRules) -> None:
+        """Load this level's collections and Python-computed values as ``rules``' user sees
+        them, then recurse."""
         if not self.produced:
             return
+        catalog = self.scope.catalog
         for prop in self.python_computed:
-            computed_python.fill(self.scope.catalog, connection, prop, self.produced, self.scope.rules)
+            computed_python.fill(catalog, connection, prop, self.produced, rules)
         for prop, cast, subtree in self.collections:
-            load_collection(self.scope, connection, self.entity_type, self.produced, prop, cast, subtree)
+            load_collection(catalog, rules, connection, self.entity_type, self.produced, prop, cast, subtree)
         for _, level in self.references:
-            level.complete(connection)
+            level.complete(connection, rules)
 
 
 def _first_property(types: list[EntityType], name: str) -> Property | None:
@@ -179,7 +190,8 @@ def _sql_computed(prop: Property) -> bool:
 
 
 def load_collection(
-    owner_scope: Scope,
+    catalog: Catalog,
+    rules: ReadRules,
     connection: sa.Connection,
     owner_type: EntityType,
     owners: list[tuple[Any, dict[str, Any], EntityType]],
@@ -188,14 +200,13 @@ def load_collection(
     tree: Tree,
 ) -> None:
     """Fill collection ``prop`` on every owner entity with one statement per chunk of owners."""
-    catalog = owner_scope.catalog
     by_owner: dict[Any, list[dict[str, Any]]] = {}
     for owner_id, entity, concrete in owners:
         if prop.name in concrete.properties:
             entity[prop.name] = by_owner.setdefault(owner_id, [])
     if not by_owner:
         return
-    scope = Scope(catalog, catalog.registry.get(cast or prop.target), owner_scope.rules)
+    scope = Scope(catalog, catalog.registry.get(cast or prop.target), rules)
     member, target, link, owner_key = scope.join_collection(None, owner_type, prop, cast)
     columns: list[Any] = [owner_key]
     level = Level(scope, target, member, tree, columns)
@@ -211,7 +222,7 @@ def load_collection(
             entity = level.materialise(row)
             if entity is not None:
                 by_owner[row[0]].append(entity)
-    level.complete(connection)
+    level.complete(connection, rules)
 
 
 def _order_column(scope: Scope, entity_type: EntityType, item: ast.OrderItem) -> sa.ColumnElement:
@@ -239,11 +250,43 @@ def default_paths(entity_type: EntityType) -> list[ast.Path]:
     return [ast.Path((ast.Segment(name),)) for name in entity_type.default_projections]
 
 
-def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query, rules: ReadRules) -> dict[str, Any]:
-    """Run ``query`` as the user ``rules`` describe and return the ``query`` action's result."""
+class Prepared:
+    """The SELECT of a query and how its rows become entities: built once, run many times
+    (with the values of its bound parameters, when they are named)."""
+
+    def __init__(self, statement: sa.Select, level: Level, offset: int, limit: int | None) -> None:
+        self.statement = statement
+        self.level = level
+        self.offset = offset
+        self.limit = limit
+
+    def run(self, connection: sa.Connection, rules: ReadRules, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The ``query`` action's result, read on ``connection`` as ``rules``' user."""
+        rows = connection.execute(self.statement, values).all()
+        return self.shape(connection, rules, rows)
+
+    def shape(self, connection: sa.Connection, rules: ReadRules, rows: list) -> dict[str, Any]:
+        """The ``query`` action's result for the statement's ``rows``."""
+        limit, offset = self.limit, self.offset
+        more = limit is not None and len(rows) > limit
+        if more:
+            rows = rows[:limit]
+        level = self.level.fresh()
+        materialise = level.materialise
+        data = [materialise(row) for row in rows]
+        level.complete(connection, rules)
+        return {
+            "action": "query",
+            "data": data,
+            "metadata": {"next": {"offset": offset + len(data) if more else None}},
+        }
+
+
+def prepare(catalog: Catalog, query: ast.Query, rules: ReadRules) -> Prepared | None:
+    """The :class:`Prepared` form of ``query`` read as ``rules``' user; None for aggregates."""
     entity_type = catalog.registry.get(query.entity_type)
     if query.group_by or any(isinstance(p, ast.Aggregate) for p in query.projections):
-        return _execute_aggregate(catalog, connection, entity_type, query, rules)
+        return None
     scope = Scope(catalog, entity_type, rules)
     root = scope.root
     conditions = [discriminator(entity_type, root), scope.visible(entity_type, root)]
@@ -259,17 +302,15 @@ def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query, rules
         statement = statement.offset(offset)
     if query.limit is not None:
         statement = statement.limit(query.limit + 1)
-    rows = connection.execute(statement).all()
-    more = query.limit is not None and len(rows) > query.limit
-    if more:
-        rows = rows[: query.limit]
-    data = [level.materialise(row) for row in rows]
-    level.complete(connection)
-    return {
-        "action": "query",
-        "data": data,
-        "metadata": {"next": {"offset": offset + len(data) if more else None}},
-    }
+    return Prepared(statement, level, offset, query.limit)
+
+
+def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query, rules: ReadRules) -> dict[str, Any]:
+    """Run ``query`` as the user ``rules`` describe and return the ``query`` action's result."""
+    prepared = prepare(catalog, query, rules)
+    if prepared is None:
+        return _execute_aggregate(catalog, connection, catalog.registry.get(query.entity_type), query, rules)
+    return prepared.run(connection, rules)
 
 
 def subquery_values(catalog: Catalog, query: ast.Query, rules: ReadRules) -> sa.Select:
