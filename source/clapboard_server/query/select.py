@@ -109,30 +109,20 @@ class Level:
         converter = None
         if prop.data_type in _CONVERTED_TYPES:
             data_type = prop.data_type
-            converter = lambda v, t=data_type: from_column(t, v)
+            converter = lambda v, t=data_type: None if v is None else from_column(t, v)
         self._fields[prop.name] = (self._add(columns, value), converter, prop)
 
-    def _plan(self, row: tuple) -> tuple[EntityType, Callable[[tuple], Any], tuple[str, ...], list[tuple]]:
-        """How to build an entity from ``row``, memoised per discriminator values.
-
-        A plan holds the concrete type, one ``itemgetter`` for every plain value, their
-        names, and the few values needing conversion: materialising a row is then a
-        ``dict.update(zip(...))`` rather than a Python loop over its attributes.
-        """
+    def _plan(self, row: tuple) -> tuple[EntityType, Callable[[tuple], dict[str, Any]]]:
+        """The concrete type of ``row``'s entity and the function building it, memoised per
+        discriminator values."""
         key = self._row_kind(row)
         plan = self._plans.get(key)
         if plan is None:
             concrete = self.scope.catalog.row_type(
                 self.entity_type, tuple((column, row[index]) for column, index in self._discriminators))
-            plain = [(name, index) for name, (index, converter, _) in self._fields.items()
-                     if name in concrete.properties and converter is None]
-            converted = [(name, index, converter) for name, (index, converter, _) in self._fields.items()
-                         if name in concrete.properties and converter is not None]
-            getter = operator.itemgetter(*(index for _, index in plain))
-            if len(plain) == 1:
-                single = getter
-                getter = lambda row: (single(row),)
-            plan = self._plans[key] = (concrete, getter, tuple(name for name, _ in plain), converted)
+            fields = [(name, index, converter) for name, (index, converter, _) in self._fields.items()
+                      if name in concrete.properties]
+            plan = self._plans[key] = (concrete, _entity_builder(concrete.name, fields))
         return plan
 
     def materialise(self, row: tuple) -> dict[str, Any] | None:
@@ -140,12 +130,9 @@ class Level:
         key = row[self._key_index]
         if key is None:
             return None
-        concrete, getter, names, converted = self._plan(row)
-        entity: dict[str, Any] = {"__entity_type__": concrete.name}
-        entity.update(zip(names, getter(row)))
-        for name, index, converter in converted:
-            value = row[index]
-            entity[name] = None if value is None else converter(value)
+        plan = self._plans.get(self._row_kind(row))
+        concrete, build = plan if plan is not None else self._plan(row)
+        entity = build(row)
         for name, level in self.references:
             entity[name] = level.materialise(row)
         self.produced.append((key, entity, concrete))
@@ -171,6 +158,21 @@ class Level:
             load_collection(catalog, rules, connection, self.entity_type, self.produced, prop, cast, subtree)
         for _, level in self.references:
             level.complete(connection, rules)
+
+
+def _entity_builder(type_name: str, fields: list[tuple[str, int, Callable | None]]) -> Callable[[tuple], dict]:
+    """A function returning the entity of a row as one dict display (the fastest way Python
+    builds a dict): ``{"__entity_type__": type_name, name: row[index], ...}``, values needing a
+    conversion last. Names are the schema's attribute names, written as Python literals."""
+    namespace: dict[str, Any] = {}
+    plain = [f"{name!r}: row[{index}]" for name, index, converter in fields if converter is None]
+    converted = []
+    for name, index, converter in fields:
+        if converter is not None:
+            namespace[f"convert{len(converted)}"] = converter
+            converted.append(f"{name!r}: convert{len(converted)}(row[{index}])")
+    display = ", ".join([f"'__entity_type__': {type_name!r}", *plain, *converted])
+    return eval(f"lambda row: {{{display}}}", namespace)  # only schema names and integers reach the code
 
 
 def _first_property(types: list[EntityType], name: str) -> Property | None:
