@@ -137,7 +137,7 @@ class Scope:
         target = target_type(self.catalog.registry, prop, cast)
         member = self.root
         conditions = [discriminator(target, member)]
-        conditions += [member.c[column] == value for column, value in prop.where.items()]
+        conditions += [member.c[column] == schema_constant(value) for column, value in prop.where.items()]
         restriction = self.rules.predicate(target, member)
         if restriction is not None:
             conditions.append(restriction)
@@ -186,7 +186,18 @@ def target_type(registry: Registry, prop: Property, cast: str | None) -> EntityT
 
 def discriminator(entity_type: EntityType, alias: sa.Alias) -> sa.ColumnElement:
     """The condition selecting ``entity_type``'s rows (and its subtypes') in a shared table."""
-    return sa.and_(sa.true(), *(alias.c[column] == value for column, value in entity_type.where.items()))
+    return sa.and_(sa.true(), *(alias.c[column] == schema_constant(value) for column, value in entity_type.where.items()))
+
+
+def schema_constant(value: Any) -> sa.ColumnElement:
+    """A value of the schema files (a discriminator), written into the SQL as a literal.
+
+    Bound, it would cost SQLite a new query plan at every run: its planner re-prepares a
+    statement whose bound values meet indexed columns it holds detailed statistics for (a
+    discriminator's column), as it does for nothing a query's own values usually compare.
+    Only values of the schema files are written so; a query's values are always bound.
+    """
+    return sa.literal(value, literal_execute=True)
 
 
 def reference_value(catalog: Catalog, alias: sa.Alias, owner: EntityType, prop: Property) -> sa.ColumnElement:
