@@ -47,6 +47,8 @@ class Plan:
         self.query = query
         self.prepared = prepared
         self.compiled = compiled
+        #: The last limits the query met.
+        self.checked: Limits | None = None
 
     def run(self, connection: sa.Connection, rules: ReadRules, values: list[str]) -> dict[str, Any]:
         return self.prepared.shape(connection, rules, self.compiled.rows(connection, values))
@@ -75,7 +77,9 @@ class Plans:
                               key=(text, _reader(rules)), cost=BYTES_PER_CHARACTER * len(text) + BYTES_PER_PLAN)
         if plan is _INELIGIBLE:
             return None
-        shape.check_query(plan.query, limits)
+        if plan.checked is not limits:  # limits are immutable: checked once per plan and limits
+            shape.check_query(plan.query, limits)
+            plan.checked = limits
         return plan.run(connection, rules, values)
 
     def _build(self, expression: str, count: int, rules: ReadRules, limits: Limits) -> Plan | object:

@@ -96,6 +96,10 @@ class Level:
                 self.python_computed.append(prop)
             else:
                 self.collections.append((prop, cast, subtree))
+        #: Whether materialised entities are remembered, for collections and computed values.
+        self._records = bool(self.python_computed or self.collections)
+        #: Whether this level or a reference below it keeps state between rows of one run.
+        self._stateful = self._records or any(level._stateful for _, level in self.references)
 
     @staticmethod
     def _add(columns: list[Any], column: Any) -> int:
@@ -135,12 +139,15 @@ class Level:
         entity = build(row)
         for name, level in self.references:
             entity[name] = level.materialise(row)
-        self.produced.append((key, entity, concrete))
+        if self._records:
+            self.produced.append((key, entity, concrete))
         return entity
 
     def fresh(self) -> Level:
         """A copy of this level (and of its references) that has produced nothing yet: the
         columns and plans are shared, so one compiled statement serves many executions."""
+        if not self._stateful:
+            return self
         level = copy.copy(self)
         level.produced = []
         level.references = [(name, reference.fresh()) for name, reference in self.references]
@@ -149,13 +156,12 @@ class Level:
     def complete(self, connection: sa.Connection, rules: ReadRules) -> None:
         """Load this level's collections and Python-computed values as ``rules``' user sees
         them, then recurse."""
-        if not self.produced:
-            return
-        catalog = self.scope.catalog
-        for prop in self.python_computed:
-            computed_python.fill(catalog, connection, prop, self.produced, rules)
-        for prop, cast, subtree in self.collections:
-            load_collection(catalog, rules, connection, self.entity_type, self.produced, prop, cast, subtree)
+        if self.produced:
+            catalog = self.scope.catalog
+            for prop in self.python_computed:
+                computed_python.fill(catalog, connection, prop, self.produced, rules)
+            for prop, cast, subtree in self.collections:
+                load_collection(catalog, rules, connection, self.entity_type, self.produced, prop, cast, subtree)
         for _, level in self.references:
             level.complete(connection, rules)
 
