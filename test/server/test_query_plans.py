@@ -77,3 +77,20 @@ def test_limit_offset_and_paging_through_a_plan(api, make_project):
         seen += [row["name"] for row in answer["data"]]
         offset = answer["metadata"]["next"]["offset"]
     assert seen == made
+
+
+@pytest.mark.parametrize("count", [1, 3, 33, 501])
+def test_collections_of_any_number_of_owners(api, make_project, count):
+    """Few owners use a statement compiled for their number; more run through SQLAlchemy; more
+    than 500 are loaded in chunks."""
+    project = make_project()
+    folders = [create("Folder", name=f"f{n:03d}", parent=ref(project)) for n in range(count)]
+    api.call(*folders)
+    notes = [create("Note", content=f"on {folder['entity_data']['name']}", parent=ref(folder))
+             for folder in folders[::2]]
+    api.call(*notes)
+    for _ in range(2):  # built, then from the plan
+        rows = api.query(f'select name, notes.content from Folder where project.id is "{project["entity_data"]["id"]}"')
+        assert sorted(row["name"] for row in rows) == [f"f{n:03d}" for n in range(count)]
+        assert {row["name"]: [note["content"] for note in row["notes"]] for row in rows} == {
+            f"f{n:03d}": [f"on f{n:03d}"] if n % 2 == 0 else [] for n in range(count)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import operator
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from ..errors import ValidationError
 from ..schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from ..values import from_column
 from . import ast, computed_python, custom_attributes  # noqa: F401  (registers its filler)
+from .compiled import CompiledSelect
 from .criteria import compile_criteria
 from .scope import Catalog, Scope, discriminator, reference_value, scalar_value
 
@@ -96,6 +98,8 @@ class Level:
                 self.python_computed.append(prop)
             else:
                 self.collections.append((prop, cast, subtree))
+        #: How each collection loads, by name (shared by the copies :meth:`fresh` makes).
+        self._loaders: dict[str, CollectionLoader] = {}
         #: Whether materialised entities are remembered, for collections and computed values.
         self._records = bool(self.python_computed or self.collections)
         #: Whether this level or a reference below it keeps state between rows of one run.
@@ -161,7 +165,11 @@ class Level:
             for prop in self.python_computed:
                 computed_python.fill(catalog, connection, prop, self.produced, rules)
             for prop, cast, subtree in self.collections:
-                load_collection(catalog, rules, connection, self.entity_type, self.produced, prop, cast, subtree)
+                loader = self._loaders.get(prop.name)
+                if loader is None:
+                    loader = self._loaders[prop.name] = CollectionLoader(
+                        catalog, rules, self.entity_type, prop, cast, subtree)
+                load_collection(loader, rules, connection, self.produced, prop)
         for _, level in self.references:
             level.complete(connection, rules)
 
@@ -197,15 +205,45 @@ def _sql_computed(prop: Property) -> bool:
     return computed_sql.is_sql(prop.computed)
 
 
+class CollectionLoader:
+    """The statement loading collection ``prop`` of many owners, and its row plan: built once
+    per owner level (so once per query plan), compiled once per number of owners up to
+    ``_COMPILED_OWNERS``."""
+
+    def __init__(self, catalog: Catalog, rules: ReadRules, owner_type: EntityType, prop: Property,
+                 cast: str | None, tree: Tree) -> None:
+        scope = Scope(catalog, catalog.registry.get(cast or prop.target), rules)
+        member, target, link, owner_key = scope.join_collection(None, owner_type, prop, cast)
+        columns: list[Any] = [owner_key]
+        self.level = Level(scope, target, member, tree, columns)
+        select = sa.select(*columns).select_from(scope.from_clause)
+        order = (owner_key, *(member.c[c] for c in prop.order), member.c[target.primary_key[0]])
+        self._statement = lambda owners: select.where(link, owner_key.in_(owners)).order_by(*order)
+        self._compiled: dict[int, CompiledSelect] = {}
+
+    def rows(self, connection: sa.Connection, owners: list[Any]) -> Any:
+        """The member rows of ``owners`` (at most ``_CHUNK``), each starting with its owner's id."""
+        compiled = self._compiled.get(len(owners))
+        if compiled is None:
+            if len(owners) > _COMPILED_OWNERS:
+                return connection.execute(self._statement(owners))
+            token = secrets.token_hex(8)
+            stand_ins = {f"clapboard-owner-{token}-{n}": n for n in range(len(owners))}
+            compiled = CompiledSelect(self._statement(list(stand_ins)), connection.dialect, stand_ins)
+            self._compiled[len(owners)] = compiled
+        return compiled.rows(connection, owners)
+
+
+#: Collections of at most this many owners run a statement compiled for their number.
+_COMPILED_OWNERS = 32
+
+
 def load_collection(
-    catalog: Catalog,
+    loader: CollectionLoader,
     rules: ReadRules,
     connection: sa.Connection,
-    owner_type: EntityType,
     owners: list[tuple[Any, dict[str, Any], EntityType]],
     prop: Property,
-    cast: str | None,
-    tree: Tree,
 ) -> None:
     """Fill collection ``prop`` on every owner entity with one statement per chunk of owners."""
     by_owner: dict[Any, list[dict[str, Any]]] = {}
@@ -214,19 +252,10 @@ def load_collection(
             entity[prop.name] = by_owner.setdefault(owner_id, [])
     if not by_owner:
         return
-    scope = Scope(catalog, catalog.registry.get(cast or prop.target), rules)
-    member, target, link, owner_key = scope.join_collection(None, owner_type, prop, cast)
-    columns: list[Any] = [owner_key]
-    level = Level(scope, target, member, tree, columns)
+    level = loader.level.fresh()
     ids = list(by_owner)
     for start in range(0, len(ids), _CHUNK):
-        statement = (
-            sa.select(*columns)
-            .select_from(scope.from_clause)
-            .where(link, owner_key.in_(ids[start:start + _CHUNK]))
-            .order_by(owner_key, *(member.c[c] for c in prop.order), member.c[target.primary_key[0]])
-        )
-        for row in connection.execute(statement):
+        for row in loader.rows(connection, ids[start:start + _CHUNK]):
             entity = level.materialise(row)
             if entity is not None:
                 by_owner[row[0]].append(entity)
