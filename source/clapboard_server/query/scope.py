@@ -99,9 +99,11 @@ class Scope:
         return sa.true() if condition is None else condition
 
     def join_reference(
-        self, alias: sa.Alias, owner: EntityType, prop: Property, cast: str | None = None
+        self, alias: sa.Alias, owner: EntityType, prop: Property, cast: str | None = None, inner: bool = False
     ) -> tuple[sa.Alias, EntityType]:
-        """Outer-join the target of reference ``prop`` (once per alias and attribute)."""
+        """Outer-join the target of reference ``prop`` (once per alias and attribute); ``inner``:
+        join it with an inner join if this is the first join (the caller knows that rows without
+        a target are left out of the SELECT anyway)."""
         key = (alias.name, prop.name, cast)
         if key not in self._joins:
             if len(self._joins) >= MAX_JOINED_TABLES:
@@ -122,7 +124,7 @@ class Scope:
             restriction = self.rules.predicate(target, target_alias)
             if restriction is not None:
                 on = sa.and_(on, restriction)
-            self.from_clause = self.from_clause.outerjoin(target_alias, on)
+            self.from_clause = self.from_clause.join(target_alias, on, isouter=not inner)
             self._joins[key] = (target_alias, target)
         return self._joins[key]
 

@@ -328,7 +328,7 @@ def prepare(catalog: Catalog, query: ast.Query, rules: ReadRules) -> Prepared | 
     root = scope.root
     conditions = [discriminator(entity_type, root), scope.visible(entity_type, root)]
     if query.criteria is not None:
-        conditions.append(compile_criteria(scope, entity_type, root, query.criteria))
+        conditions.append(compile_criteria(scope, entity_type, root, query.criteria, required=True))
     ordering = [_order_column(scope, entity_type, item) for item in query.order_by]
     ordering.append(root.c[entity_type.primary_key[0]].asc())
     columns: list[Any] = []
@@ -373,7 +373,7 @@ def subquery_values(catalog: Catalog, query: ast.Query, rules: ReadRules) -> sa.
             raise ValidationError(f"A sub-query can only follow references, not {prop.name!r}.")
     conditions = [discriminator(entity_type, scope.root), scope.visible(entity_type, scope.root)]
     if query.criteria is not None:
-        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria))
+        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria, required=True))
     statement = sa.select(column).select_from(scope.from_clause).where(*conditions)
     if query.limit is not None:
         statement = statement.limit(query.limit)
@@ -416,7 +416,7 @@ def _execute_aggregate(catalog: Catalog, connection: sa.Connection, entity_type:
             labelled.append((str(path), column))
     conditions = [discriminator(entity_type, scope.root), scope.visible(entity_type, scope.root)]
     if query.criteria is not None:
-        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria))
+        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria, required=True))
     statement = sa.select(*(c for _, c in labelled)).select_from(scope.from_clause).where(*conditions)
     if groups:
         statement = statement.group_by(*groups).order_by(*groups)
