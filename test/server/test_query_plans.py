@@ -94,3 +94,20 @@ def test_collections_of_any_number_of_owners(api, make_project, count):
         assert sorted(row["name"] for row in rows) == [f"f{n:03d}" for n in range(count)]
         assert {row["name"]: [note["content"] for note in row["notes"]] for row in rows} == {
             f"f{n:03d}": [f"on f{n:03d}"] if n % 2 == 0 else [] for n in range(count)}
+
+
+def test_empty_references_under_or_and_not_keep_their_rows(api, make_project):
+    """References followed by a required comparison are inner joins; under 'or' and 'not' they
+    stay outer joins, so rows whose reference is empty still match the other branch."""
+    project = make_project()
+    lonely = create("Folder", name="lonely", parent=ref(project))
+    api.call(lonely)
+    where = f'project.id is "{project["entity_data"]["id"]}"'
+    for _ in range(2):  # built, then from the plan
+        assert names(api, f'select name from Folder where {where} and status.name is "Nope"') == []
+        assert names(api, f'select name from Folder where {where} and (status.name is "Nope" or name is "lonely")') \
+            == ["lonely"]
+        assert names(api, f'select name from Folder where {where} and not status.name is "Nope"') == ["lonely"]
+        assert names(api, f'select name from Project where id is "{project["entity_data"]["id"]}" and '
+                          'descendants any (status.name is "Nope" or name is "lonely")') \
+            == [project["entity_data"]["name"]]
