@@ -153,12 +153,17 @@ def main() -> int:
             environment = dict(os.environ, PYTHONPATH=str(SOURCE), CLAPBOARD_SERVER=server.url,
                                CLAPBOARD_API_USER="admin", CLAPBOARD_API_KEY=server.api_key)
             results = [Path(folder) / f"client-{index}.json" for index in range(arguments.clients)]
-            started = time.monotonic()
             clients = [
                 subprocess.Popen([sys.executable, str(HERE / "load_worker.py"), str(result), str(setup_file),
                                   str(arguments.seconds), str(index)], env=environment)
                 for index, result in enumerate(results)
             ]
+            # Every client subscribed before anyone writes, so each should see every creation.
+            while not all(Path(f"{result}.ready").exists() or client.poll() is not None
+                          for result, client in zip(results, clients)):
+                time.sleep(0.2)
+            (Path(folder) / "go").touch()
+            started = time.monotonic()
             while not all(Path(f"{result}.done").exists() or client.poll() is not None
                           for result, client in zip(results, clients)):
                 time.sleep(0.2)
@@ -174,6 +179,9 @@ def main() -> int:
                 problems.append(f"{arguments.clients - len(reports)} clients did not report")
         finally:
             server.stop()
+    complaints = [line.rstrip() for line in server.printed if " WARNING " in line or " ERROR " in line]
+    for line in complaints[:20]:
+        print(f"  server: {line}")
     errors = sum(len(report["errors"]) for report in reports)
     print(f"verification: {errors} errors, {len(problems)} problems")
     for problem in problems[:20]:

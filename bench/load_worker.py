@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 import uuid
+from pathlib import Path
 
 import clapboard
 
@@ -133,6 +134,10 @@ def main() -> None:
     with open(setup_file, encoding="utf-8") as handle:
         setup = json.load(handle)
     workload = Workload(setup, seed)
+    Path(result_file + ".ready").touch()  # subscribed: the parent starts everyone together
+    go = Path(setup_file).with_name("go")
+    while not go.exists():
+        time.sleep(0.05)
     workload.run(seconds)
     with open(result_file + ".done", "w", encoding="utf-8"):
         pass  # tells the parent this worker has finished committing

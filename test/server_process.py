@@ -37,8 +37,16 @@ class ServerProcess:
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         env=environment())
         lines = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout] + [lines.put(None)],
-                         daemon=True).start()
+        #: Every line the server printed so far (its log included).
+        self.printed: list[str] = []
+
+        def read():
+            for line in self.process.stdout:
+                self.printed.append(line)
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
         output = []
         while not output or not output[-1].startswith("Press Ctrl+C"):
             line = lines.get(timeout=120)

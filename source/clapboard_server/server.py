@@ -100,7 +100,7 @@ class Server:
         self.signer = Signer(settings.secret(self.database, LINK_SECRET))
         self.widgets = Widgets(self, self.signer)
         if self.database.is_sqlite:  # this process alone serves the data folder
-            self.encoding.fail_abandoned()
+            self.encoding.finish_or_fail_abandoned()
         self.admin_key = self._admin_key()
         self.events.start()
         # What is alive now (schema, tables, prepared statements) lives as long as the server:

@@ -15,6 +15,7 @@ from clapboard_server.events import packets
 from clapboard_server.events.envelope import WIRE_KEYS, EnvelopeError, normalise
 from clapboard_server.events.postgres import PAYLOAD_TABLE
 from clapboard_server.events.updates import merge
+from security_world import build_tree, make_user
 from server_api import Api, create, ref
 from server_process import server_process
 from socketio_client import Client, handshake, socket_url
@@ -482,3 +483,58 @@ def test_handshake_and_websocket_on_different_processes(backend, connect, two_pr
     websocket.create_connection(socket_url(second.server_url, session_id), timeout=15).close()
     with pytest.raises(websocket.WebSocketBadStatusException):  # a session is claimed once, whichever process
         websocket.create_connection(socket_url(first.server_url, session_id), timeout=15)
+
+
+
+@pytest.mark.backends("postgresql")
+def test_ftrack_update_is_filtered_for_users_of_other_processes(backend, connect, two_processes):
+    """The entities' places travel with the event, so every process filters it for its users."""
+    first, second = two_processes
+    admin = Api(second)
+    schema = admin.one('select id from ProjectSchema where name is "VFX Scheme"')
+    granted, hidden = (build_tree(admin, schema) for _ in range(2))
+    _, watcher, key = make_user(second, admin, "User", projects=[granted["Project"]], name="watcher")
+    restricted = connect(first, user=watcher.headers["ftrack-user"], key=key)  # not the committing process
+    everything = connect(first)
+    for client in (restricted, everything):
+        client.subscribe("topic=ftrack.update")
+    admin.call(*({"action": "update", "entity_type": "Task", "entity_key": [tree["Task"]],
+                  "entity_data": {"name": "renamed"}} for tree in (hidden, granted)))
+    _, seen = _updates_for(everything, hidden["Task"], "update")
+    assert seen["changes"]["name"]["new"] == "renamed"
+    event, _ = _updates_for(restricted, granted["Task"], "update")
+    assert [e["entityId"] for e in event["data"]["entities"]] == [granted["Task"]]
+    restricted.barrier()
+    assert not any(e["entityId"] == hidden["Task"] for event in restricted.events("ftrack.update")
+                   for e in event["data"]["entities"])
+
+
+@pytest.mark.backends("postgresql")
+def test_events_keep_their_order_across_server_processes(backend, connect, two_processes):
+    """A commit's update, then an event published through the other process: every subscriber,
+    on either process, receives them in that order."""
+    first, second = two_processes
+    admin = Api(first)
+    schema = admin.one('select id from ProjectSchema where name is "VFX Scheme"')
+    subject = topic()
+    listeners = [connect(first), connect(second)]
+    for listener in listeners:
+        listener.subscribe("topic=ftrack.update")
+        listener.subscribe(f"topic={subject}")
+    publisher = connect(second)
+    names = []
+    for round_number in range(5):
+        project = create("Project", name=f"order-{uuid.uuid4().hex[:8]}", full_name="order",
+                         project_schema=ref(schema))
+        admin.call(project)  # answered once its update is on its way to every process
+        names.append(publisher.publish(subject, {"after": project["entity_data"]["id"]})["id"])
+    for listener in listeners:
+        listener.wait_event(lambda e, last=names[-1]: e["id"] == last)
+        seen = []
+        for event in listener.events():
+            if event["topic"] == subject:
+                seen.append(("after", event["data"]["after"]))
+            elif event["topic"] == "ftrack.update":
+                seen.extend(("update", e["entityId"]) for e in event["data"]["entities"] if e["action"] == "add")
+        for marker in [m for m in seen if m[0] == "after"]:
+            assert seen.index(("update", marker[1])) < seen.index(marker), seen

@@ -139,6 +139,29 @@ def test_encoding_for_a_version_links_outputs_and_sets_its_thumbnail(api, server
     assert source_id not in stored_files(server)
 
 
+@pytest.mark.in_process
+def test_jobs_a_stopped_server_left_are_finished_or_failed_at_start(api, server, tmp_path):
+    """Outputs committed: only the discarded source's file was left to remove, so the job is
+    finished; anything else is failed and its unregistered files removed."""
+    (tmp_path / "a.bin").write_bytes(b"a" * 64)
+    output, discarded = (add_to_server(api, tmp_path / "a.bin") for _ in range(2))
+    unregistered = str(uuid.uuid4())
+    server.server.storage.files.adopt(unregistered, tmp_path / "a.bin", "video/mp4")
+
+    def job(progress, component_id, **data):
+        operation = create("Job", type="encode_media", status="running", data=json.dumps({
+            "progress": progress, "output": [{"format": "video/mp4", "component_id": component_id}], **data}))
+        api.call(operation)
+        return operation["entity_data"]["id"]
+
+    committed = job(1.0, output, discarded_resource=discarded)
+    interrupted = job(0.5, unregistered)
+    server.server.encoding.finish_or_fail_abandoned()
+    assert job_of(api, committed)["status"] == "done" and job_of(api, interrupted)["status"] == "failed"
+    assert output in stored_files(server)
+    assert discarded not in stored_files(server) and unregistered not in stored_files(server)
+
+
 @pytest.mark.storages("disk", "s3")
 def test_an_image_becomes_a_review_image_and_a_thumbnail(api, server, tmp_path):
     source_id = add_to_server(api, make_image(tmp_path / "still.png", size="640x360"))

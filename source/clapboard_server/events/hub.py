@@ -30,6 +30,8 @@ SUBSCRIBE = "ftrack.meta.subscribe"
 UNSUBSCRIBE = "ftrack.meta.unsubscribe"
 #: Key of the server's internal messages between its processes (never sent to clients).
 INTERNAL_KEY = "_internal"
+#: Longest a commit's answer waits for its ``ftrack.update`` to be published to other processes.
+PUBLISH_WAIT = 10.0
 
 
 def default_broker(database: Database) -> Broker:
@@ -67,7 +69,7 @@ class EventHub:
         self.limits = limits or DEFAULT_LIMITS
         self.max_queued_bytes = self.limits.max_queued_event_bytes
         self.source_id = f"{envelope.SERVER_SOURCE_PREFIX}{uuid.uuid4().hex}"
-        self._outbox: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self._outbox: queue.Queue[tuple[str, Any, threading.Event | None] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -167,22 +169,34 @@ class EventHub:
         return event
 
     def publish_changes(self, changes: list[dict[str, Any]], user_id: str | None) -> None:
-        """Publish ``ftrack.update`` for the change records of a committed batch."""
-        if changes:
-            self._submit("changes", (list(changes), user_id))
+        """Publish ``ftrack.update`` for the change records of a committed batch.
 
-    def _submit(self, kind: str, payload: Any) -> None:
+        With a broker shared between processes this returns once the update is on its way to
+        every process (at most ``PUBLISH_WAIT`` seconds), so whatever the committing client does
+        next, through any process, is seen after it. In one process the outbox's order does that.
+        """
+        if not changes:
+            return
+        published = threading.Event() if self.broker.shared else None
+        self._submit("changes", (list(changes), user_id), published)
+        if published is not None and not published.wait(PUBLISH_WAIT):
+            log.warning("The ftrack.update of a commit was not published within %s s; answering anyway.",
+                        PUBLISH_WAIT)
+
+    def _submit(self, kind: str, payload: Any, done: threading.Event | None = None) -> None:
         if self._thread is None:
             log.debug("Event hub not started; dropping a %s.", kind)
+            if done is not None:
+                done.set()
             return
-        self._outbox.put((kind, payload))
+        self._outbox.put((kind, payload, done))
 
     def _publish_forever(self) -> None:
         while True:
             item = self._outbox.get()
             if item is None:
                 return
-            kind, payload = item
+            kind, payload, done = item
             try:
                 if kind == "event":
                     self.broker.publish(payload)
@@ -190,6 +204,9 @@ class EventHub:
                     self._publish_update(*payload)
             except Exception:
                 log.exception("Publishing a %s failed", kind)
+            finally:
+                if done is not None:
+                    done.set()
 
     def _publish_update(self, changes: list[dict[str, Any]], user_id: str | None) -> None:
         if not self.broker.shared and not self.router.connections():

@@ -1,8 +1,10 @@
 """A broker over PostgreSQL LISTEN/NOTIFY, for several server processes on one database.
 
 Every process LISTENs on one channel with a dedicated connection in a background thread and
-publishes with ``pg_notify`` from another connection. A process delivers its own events to its
-router directly and ignores their echo (each notification names its origin process).
+publishes with ``pg_notify`` from another connection. Every process, the publishing one included,
+delivers events in the order its listener receives them. PostgreSQL delivers notifications in
+the order their transactions committed, so all processes see all events in one order, and an
+event published after another (by any process) is never delivered before it.
 
 NOTIFY payloads must be shorter than 8000 bytes. An event whose notification would not fit is
 written to the ``clapboard_event_payload`` table and the notification carries only the row id;
@@ -100,7 +102,6 @@ class PostgresBroker(Broker):
     def publish(self, event: dict[str, Any]) -> None:
         if self._deliver is None:
             return
-        self._deliver(event)
         message = json.dumps({"o": self.origin, "e": event}, separators=(",", ":"))  # ASCII only
         for attempt in (1, 2):
             try:
@@ -112,6 +113,7 @@ class PostgresBroker(Broker):
                 self._publisher = None
                 if attempt == 2:
                     log.error("Could not publish event %s to other server processes: %s", event.get("id"), error)
+                    self._deliver(event)  # this process's subscribers still get it
 
     def _notify(self, message: str) -> None:
         if self._publisher is None or self._publisher.closed:
@@ -153,8 +155,6 @@ class PostgresBroker(Broker):
     def _receive(self, reader: psycopg.Connection, payload: str) -> None:
         try:
             message = json.loads(payload)
-            if message.get("o") == self.origin:
-                return  # our own event: already delivered locally
             if "r" in message:
                 row = reader.execute(f"SELECT payload FROM {PAYLOAD_TABLE} WHERE id = %s", (message["r"],)).fetchone()
                 if row is None:

@@ -54,7 +54,9 @@ class Router:
         carries where each of its entities belongs: each connection gets only the entities its
         user may read, and nothing when none is left.
         """
-        places = event.pop(PLACES, None)
+        # Read, never removed: a shared broker serialises this same dict for the other processes
+        # after delivering it here, and they need the places to filter it for their users.
+        places = event.get(PLACES)
         target = _target(event)
         connections = self.connections()
         reply_to = None

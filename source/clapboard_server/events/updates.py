@@ -26,8 +26,8 @@ from ..values import from_column
 from .lineage import Lineage, Node
 
 TOPIC = "ftrack.update"
-#: Key of the event holding, per entity, where it belongs (for per-subscriber filtering); the
-#: router removes it before anything is sent.
+#: Key of the event holding, per entity, where it belongs (for per-subscriber filtering). It
+#: travels with the event between server processes; clients get only the wire keys.
 PLACES = "__clapboard_places__"
 
 

@@ -76,8 +76,9 @@ class EncodeJobs:
             self._active.add(job_id)
             self._pool.submit(self._run, job_id)
 
-    def fail_abandoned(self) -> None:
-        """Mark failed the encoding Jobs a stopped process left queued or running.
+    def finish_or_fail_abandoned(self) -> None:
+        """Settle the encoding Jobs a stopped process left queued or running: finished when their
+        outputs were committed (only the discarded source's file was left to remove), else failed.
 
         Only safe when no other process encodes for this database: the server calls it on SQLite,
         whose data folder one process holds at a time.
@@ -92,11 +93,17 @@ class EncodeJobs:
                        for job_id, data in abandoned}
             registered = set(connection.execute(sa.select(components.c.id).where(
                 components.c.id.in_([i for ids in outputs.values() for i in ids]))).scalars())
-        for job_id, _ in abandoned:
+        for job_id, data in abandoned:
+            shutil.rmtree(self.work_dir / job_id, ignore_errors=True)
+            if _data({"data": data}).get("progress") == 1.0 and outputs[job_id] and \
+                    all(component_id in registered for component_id in outputs[job_id]):
+                job = self._load(job_id)  # its outputs were committed: only the last step is left
+                if job is not None:
+                    self.finish(job, _data(job))
+                continue
             for component_id in outputs[job_id]:
                 if component_id not in registered:  # stored by the dead process, never registered
                     self.server.storage.files.remove(component_id)
-            shutil.rmtree(self.work_dir / job_id, ignore_errors=True)
             self._fail(job_id, "The server stopped before the encoding finished.")
 
     def close(self) -> None:
@@ -151,6 +158,17 @@ class EncodeJobs:
         if "error" in data:
             event["error"] = data["error"]
         self.server.events.publish({"topic": EVENT_TOPIC, "data": event})
+
+    def finish(self, job: dict[str, Any], data: dict[str, Any]) -> None:
+        """Mark ``job`` done once its outputs are registered: the discarded source's file is
+        removed first, so a Job reported done has nothing left to clean up."""
+        if data.get("discarded_resource"):
+            self.server.storage.files.remove(data["discarded_resource"])
+        job.update(status="done")
+        self.write(job.get("user_id"),
+                   lambda writer: writer.update("Job", [job["id"]], {"status": "done", "finished_at": utc_now()}))
+        self.server.events.publish({"topic": EVENT_TOPIC, "data": {
+            "job_id": job["id"], "status": "done", "progress": 1.0, "output": data.get("output", [])}})
 
     def _fail(self, job_id: str, reason: str) -> None:
         try:
@@ -218,10 +236,7 @@ class EncodeRun:
         finally:
             local.close()
             shutil.rmtree(work, ignore_errors=True)
-        if not self.data.get("keep_original", True):
-            self.files.remove(self._source_resource_id)
-        self.jobs.server.events.publish({"topic": EVENT_TOPIC, "data": {
-            "job_id": self.job["id"], "status": "done", "progress": 1.0, "output": self.data["output"]}})
+        self.jobs.finish(self.job, self.data)
 
     def _source_resource(self) -> str:
         """The storage key of the source component in ``ftrack.server``."""
@@ -273,7 +288,7 @@ class EncodeRun:
                 writer.update("AssetVersion", [version_id], {"thumbnail_id": component_id})
         if not self.data.get("keep_original", True):
             writer.delete("FileComponent", [self.data["source_component_id"]])
+            self.data["discarded_resource"] = self._source_resource_id  # removed by finish()
         self.data["progress"] = 1.0
-        self.job.update(status="done", data=json.dumps(self.data))
-        writer.update("Job", [self.job["id"]], {"status": "done", "data": self.job["data"],
-                                                "finished_at": utc_now()})
+        self.job.update(data=json.dumps(self.data))
+        writer.update("Job", [self.job["id"]], {"data": self.job["data"]})
