@@ -18,8 +18,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-#: One parameter: (name, index of its value in a run's list or None, constant value, conversion).
-_Parameter = tuple[str, "int | None", Any, "Callable[[Any], Any] | None"]
+#: One parameter: (name, source, constant value, conversion); the source is the index of its value
+#: in a run's list, a function computing it at each run (``bindparam(callable_=...)``: the time
+#: now), or None for a constant.
+_Parameter = tuple[str, "int | Callable[[], Any] | None", Any, "Callable[[Any], Any] | None"]
 
 
 class CompiledSelect:
@@ -38,11 +40,14 @@ class CompiledSelect:
         for name in names:
             value = values[name]
             processor = processors.get(name)
-            if type(value) is str and value in stand_ins:
+            bind = compiled.binds.get(name)
+            if bind is not None and bind.callable is not None:
+                parameters.append((name, bind.callable, None, processor))
+            elif type(value) is str and value in stand_ins:
                 parameters.append((name, stand_ins[value], None, processor))
             else:
                 parameters.append((name, None, value if processor is None else processor(value), None))
-        #: (name, position of its value in a run's list or None, constant, conversion), in order.
+        #: The parameters in order (see ``_Parameter``).
         self.parameters = parameters
         self._positional = bool(dialect.positional)
         #: The constant parameters in the driver's form, for runs without values.
@@ -52,11 +57,16 @@ class CompiledSelect:
         self._error = dialect.loaded_dbapi.Error
 
     def _bind(self, values: Any) -> Any:
+        bound = []
+        for _, source, constant, processor in self.parameters:
+            if source is None:
+                bound.append(constant)
+                continue
+            value = values[source] if type(source) is int else source()
+            bound.append(value if processor is None else processor(value))
         if self._positional:
-            return tuple(constant if index is None else (values[index] if processor is None else processor(values[index]))
-                         for _, index, constant, processor in self.parameters)
-        return {name: constant if index is None else (values[index] if processor is None else processor(values[index]))
-                for name, index, constant, processor in self.parameters}
+            return tuple(bound)
+        return {parameter[0]: value for parameter, value in zip(self.parameters, bound)}
 
     def rows(self, connection: sa.Connection, values: Any = ()) -> list[Any]:
         """The rows of one run on ``connection`` (inside its transaction), values converted as

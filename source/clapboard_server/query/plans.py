@@ -106,7 +106,7 @@ def _reader(rules: ReadRules) -> Any:
 
 def _only_in_parameters(compiled: CompiledSelect, token: str, count: int) -> bool:
     """Whether every stand-in is a parameter of its own, and no stand-in is anywhere else."""
-    bound = [parameter for parameter in compiled.parameters if parameter[1] is not None]
+    bound = [parameter for parameter in compiled.parameters if type(parameter[1]) is int]
     if {parameter[1] for parameter in bound} != set(range(count)):
         return False
     constants = [parameter[2] for parameter in compiled.parameters if parameter[1] is None]
