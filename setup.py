@@ -14,7 +14,8 @@ from setuptools import find_packages, setup
 
 RESOURCE_PACKAGE = "clapboard_server.resource"
 
-SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10"]
+SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10",
+          "Jinja2>=3.1", "python-multipart>=0.0.9"]
 POSTGRES = ["psycopg[binary]>=3.2"]
 SHELL = ["ipython>=8"]
 S3 = ["boto3>=1.28.62"]
@@ -36,7 +37,8 @@ RESOURCES = resource_packages()
 
 setup(
     packages=find_packages("source") + sorted(RESOURCES),
-    package_data={"clapboard": ["py.typed"], "clapboard_server": ["py.typed"], **RESOURCES},
+    package_data={"clapboard": ["py.typed"], "clapboard_server": ["py.typed"],
+                  "clapboard_server.web": ["templates/*.html", "templates/*/*.html", "static/*"], **RESOURCES},
     exclude_package_data={name: ["*.pyc"] for name in RESOURCES},
     extras_require={
         "server": SERVER,
@@ -44,7 +46,7 @@ setup(
         "shell": SHELL,
         "s3": S3,
         "test": [*SERVER, *POSTGRES, *SHELL, *S3, "moto[server]>=5", "pytest>=8.4", "ruff>=0.4", "aiosmtpd>=1.4",
-                 *DOCS, *PACKAGING],
+                 "playwright>=1.40", *DOCS, *PACKAGING],
         "docs": DOCS,
     },
 )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import clapboard
 
 
-def run(data_dir: str | None = None, database: str | None = None) -> int:
+def run(data_dir: str | None = None, database: str | None = None, serve: bool = False) -> int:
+    """Build and report on the demo project; with ``serve``, keep the server running until Ctrl+C."""
     from clapboard_server import embedded
+    from clapboard_server.web import demo_login
 
     started = time.perf_counter()
     with embedded.start(data_dir=data_dir, database=database) as server:
@@ -18,6 +21,16 @@ def run(data_dir: str | None = None, database: str | None = None) -> int:
             report(session)
             requests = session.transport.call_count
         print(f"\n{requests} API calls, {time.perf_counter() - started:.2f} s including server start.")
+        username, password = demo_login.ensure(server.server.database, "demo")
+        print(f"\nWeb view: {server.server_url}/   log in as {username} with the password {password}")
+        if not serve:
+            print("The server stops now: run clapboard demo --serve to keep it open in a browser.")
+            return 0
+        print("Serving until Ctrl+C.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
     return 0
 
 

@@ -21,6 +21,7 @@ from .media.routes import routes as media_routes
 from .request_log import REFUSAL_KEY
 from .server import Server
 from .storage.routes import routes as storage_routes
+from .web import routes as web_routes
 
 log = logging.getLogger(__name__)
 _JSON = "application/json; charset=utf-8"
@@ -116,8 +117,11 @@ def create_app(server: Server) -> Starlette:
         *event_routes(server.events),
         *media_routes(server),  # before the storage routes: its thumbnail route scales images
         *storage_routes(server.storage, server.authenticator, server.policy.authorize_file),
+        *web_routes(server),  # last: the routes above keep priority
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: not_found, 500: server_error},
     )
+    app.state.server = server
+    return app

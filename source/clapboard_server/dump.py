@@ -19,8 +19,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import invites
 from .database import Database, normalise_url
 from .schema import default_registry
+from .web import tables as web_tables
 
 BATCH = 1000
 
@@ -75,6 +77,8 @@ def load(source: Path, database: str, replace: bool = False) -> int:
     With *replace*, rows already there are deleted first (in the same transaction).
     """
     server_database = Database(database, default_registry())
+    invites.define_table(server_database)  # the server-side tables a Server defines besides the schema's
+    web_tables.define(server_database)
     try:
         server_database.create_schema()
         engine = server_database.engine

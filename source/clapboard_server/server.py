@@ -30,6 +30,7 @@ from .schema import Registry, default_registry
 from .signing import Signer
 from .storage import Storage, links
 from .storage.store import open_backend
+from .web import tables as web_tables
 from .widgets import Widgets
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class Server:
         #: Sends invitations when an SMTP server is configured (``smtp`` or CLAPBOARD_SMTP_URL).
         self.mailer = Mailer.configured(smtp)
         invites.define_table(self.database)
+        web_tables.define(self.database)
 
     def prepare(self) -> None:
         """Create tables, seed a new database and make sure the admin's key is known."""
@@ -156,6 +158,7 @@ class Server:
                     removed = _user_ids(context._writer.changes, "remove")
                     if removed:
                         self.authenticator.forget(connection, removed)
+                        web_tables.forget_users(connection, self.database, removed)
                 for step in context.before_commit:  # every operation succeeded: side effects last
                     step()
                 if key is not None:

@@ -17,6 +17,7 @@ import pytest
 import requests
 from clapboard_server import embedded
 from clapboard_server.storage.s3 import MIN_PART_SIZE, StorageConfigurationError, parse_url
+from security_world import make_user
 from server_api import Api
 from storage_support import leftovers, stored_data
 
@@ -123,6 +124,18 @@ def test_an_aborted_multipart_upload_leaves_nothing(server, api):
     assert leftovers(server, answer["component_id"]) == []
     error = api.error(complete(api, answer, [{"part_number": 1, "e_tag": "x"}]))
     assert error["exception"] == "ValidationError"
+
+
+def test_only_a_user_who_may_upload_completes_or_aborts_a_multipart_upload(server, api):
+    answer = multipart_metadata(api, LARGE)
+    parts = put_parts(answer, parts_of(LARGE, MIN_PART_SIZE))
+    _, stranger, _ = make_user(server, api, name="stranger")  # no role on any project
+    abort = {"action": "abort_multipart_upload", "component_id": answer["component_id"],
+             "upload_id": answer["upload_id"]}
+    for operation in (complete(api, answer, parts), abort):
+        assert stranger.error(operation)["exception"] == "PermissionError"
+    assert leftovers(server, answer["component_id"])  # the upload is still there, unfinished
+    assert api.call(complete(api, answer, parts))[0]["size"] == len(LARGE)
 
 
 def test_completing_with_malformed_parts_is_refused(api):

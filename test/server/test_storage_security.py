@@ -189,6 +189,15 @@ def test_an_upload_url_can_be_used_once(server, api):
 
 
 @pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
+def test_each_upload_url_is_new_even_for_the_same_file_in_the_same_second(server, api):
+    component_id = str(uuid.uuid4())
+    first, second = (metadata(api, b"same", component_id=component_id) for _ in range(2))
+    assert first["url"] != second["url"]
+    assert requests.put(first["url"], data=b"same", headers=first["headers"], timeout=TIMEOUT).status_code == 200
+    assert requests.put(second["url"], data=b"same", headers=second["headers"], timeout=TIMEOUT).status_code == 200
+
+
+@pytest.mark.storages("disk")  # the server's upload URLs (S3: test_storage_s3.py)
 def test_a_failed_upload_leaves_its_url_usable(server, api):
     answer = metadata(api, b"right")
     wrong = requests.put(answer["url"], data=b"wrong", headers=answer["headers"], timeout=TIMEOUT)
@@ -298,12 +307,16 @@ def test_an_upload_url_dies_with_the_user_it_was_issued_to(server):
 def test_upload_tokens_name_their_user_and_reject_tampering(server, api):
     answer = metadata(api, b"data")
     token = parse_qs(urlsplit(answer["url"]).query)["token"][0]
-    expiry, size, digest, rest = token.split(".", 3)
+    expiry, size, digest, nonce, rest = token.split(".", 4)
     user_id, _, signature = rest.rpartition(".")
-    assert size == "4" and digest == hashlib.md5(b"data").hexdigest()
+    assert size == "4" and digest == hashlib.md5(b"data").hexdigest() and len(nonce) >= 12
     assert user_id == api.one(f'select id from User where username is "{server.api_user}"')["id"]
-    for forged in (f"{expiry}.{size}.{digest}.someone-else.{signature}", f"{expiry}.99.{digest}.{user_id}.{signature}",
-                   f"{expiry}..{digest}.{user_id}.{signature}", f"{expiry}.{size}..{user_id}.{signature}"):
+    for forged in (f"{expiry}.{size}.{digest}.{nonce}.someone-else.{signature}",
+                   f"{expiry}.99.{digest}.{nonce}.{user_id}.{signature}",
+                   f"{expiry}..{digest}.{nonce}.{user_id}.{signature}",
+                   f"{expiry}.{size}..{nonce}.{user_id}.{signature}",
+                   f"{expiry}.{size}.{digest}.other-nonce.{user_id}.{signature}",
+                   f"{expiry}.{size}.{digest}.{user_id}.{signature}"):
         url = answer["url"].replace(token, forged)
         response = requests.put(url, data=b"data", headers={"Content-Type": "text/plain"}, timeout=TIMEOUT)
         assert response.status_code == 403, forged

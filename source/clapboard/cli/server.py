@@ -144,7 +144,7 @@ def plain_http_warning(host: str, port: int) -> str:
 
 def _demo(arguments: argparse.Namespace) -> int:
     from clapboard.demo import run
-    return run(data_dir=arguments.data_dir, database=arguments.database)
+    return run(data_dir=arguments.data_dir, database=arguments.database, serve=arguments.serve)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -171,4 +171,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("demo", help="build a small project on an embedded server and report on it",
                                description="Build a small project on an embedded server and report on it.")
     add_storage_arguments(demo, default_data_dir=None)
+    demo.add_argument("--serve", action="store_true",
+                      help="keep the server running afterwards (until Ctrl+C), to open the web view")
     demo.set_defaults(run=_demo)

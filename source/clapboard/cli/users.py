@@ -7,6 +7,7 @@ also while servers run on it, and print a new API key once.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from typing import Any
 
@@ -101,6 +102,34 @@ def _reset(arguments: argparse.Namespace) -> None:
     print(f"New API key of {arguments.name}: {key}   (shown once; the old key no longer works)")
 
 
+def read_password(prompt: str = "Password: ") -> str:
+    """The new password: one line of standard input when it is not a terminal, else typed twice
+    (:class:`ValueError` when the two differ)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Repeat the password: ") != first:
+        raise ValueError("The passwords differ; nothing changed.")
+    return first
+
+
+def _passwd(arguments: argparse.Namespace) -> None:
+    from clapboard_server.errors import ValidationError
+    from clapboard_server.web import passwords, tables
+
+    try:
+        password = read_password(f"New web password of {arguments.name}: ")
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+    database = _database(arguments)
+    try:
+        tables.create(database)
+        passwords.set_password(database, arguments.name, password)
+    finally:
+        database.dispose()
+    print(f"Set the web password of {arguments.name} (their open web sessions are ended).")
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``user`` (add, list, disable, enable) and ``key`` (reset) to the ``clapboard`` command."""
     user = commands.add_parser("user", help="add, list, disable or enable the users of a server")
@@ -121,7 +150,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         parser = actions.add_parser(name, help=text)
         parser.add_argument("name", help="the user name")
         parser.set_defaults(run=_run(_set_active(active)))
-    for parser in (add, listing, *(actions.choices[n] for n in ("disable", "enable"))):
+    passwd = actions.add_parser("passwd", help="set the password the user logs in to the web view with",
+                                description="Set the password NAME logs in to the web view with. It is read "
+                                "from standard input (one line) when that is not a terminal, else typed twice.")
+    passwd.add_argument("name", help="the user name")
+    passwd.set_defaults(run=_run(_passwd))
+    for parser in (add, listing, passwd, *(actions.choices[n] for n in ("disable", "enable"))):
         add_storage_arguments(parser)
 
     key = commands.add_parser("key", help="manage API keys")

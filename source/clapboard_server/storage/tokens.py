@@ -1,9 +1,10 @@
 """Self-authenticating storage URLs: HMAC tokens for uploads and for downloads.
 
 - An upload token allows one ``PUT`` of one component's data, for the user who asked for it,
-  until it expires. It has the form ``<expiry>.<size>.<md5>.<user id>.<signature>``: ``size`` is
-  the byte count and ``md5`` the hexadecimal MD5 digest the data must have (each empty when
-  ``get_upload_metadata`` did not give it).
+  until it expires. It has the form ``<expiry>.<size>.<md5>.<nonce>.<user id>.<signature>``:
+  ``size`` is the byte count and ``md5`` the hexadecimal MD5 digest the data must have (each
+  empty when ``get_upload_metadata`` did not give it); ``nonce`` is random, so every token is
+  new and using one (which the server records) never spends another.
 - A download token lets one user read one component (``/component/get`` and ``/component/thumbnail``)
   for a short time, so links the server hands out need no API key. Its form is
   ``<expiry>.<user id>.<signature>``.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,18 +75,19 @@ class StorageTokens:
                     expires: float | None = None) -> str:
         """A token allowing ``user_id`` one upload of ``component_id`` (``size`` bytes, digest ``md5``)."""
         expiry = self._expiry(self.ttl, expires)
-        fields = (str(expiry), "" if size is None else str(size), md5.hex() if md5 else "", user_id)
+        fields = (str(expiry), "" if size is None else str(size), md5.hex() if md5 else "",
+                  secrets.token_urlsafe(9), user_id)
         return ".".join((*fields, self._signature("upload", component_id, *fields)))
 
     def verify_upload(self, component_id: str, token: str | None) -> UploadGrant:
         """What ``token`` allows for ``component_id`` now; :class:`InvalidTokenError` otherwise."""
-        parts = (token or "").split(".", 3)
-        user_id, _, signature = parts[3].rpartition(".") if len(parts) == 4 else ("", "", "")
-        expiry_text, size_text, md5_text = (parts + ["", "", ""])[:3]
-        if (not expiry_text.isdigit() or not user_id or not signature or not _digits_or_empty(size_text)
-                or not _hex_or_empty(md5_text)):
+        parts = (token or "").split(".", 4)
+        user_id, _, signature = parts[4].rpartition(".") if len(parts) == 5 else ("", "", "")
+        expiry_text, size_text, md5_text, nonce = (parts + ["", "", "", ""])[:4]
+        if (not expiry_text.isdigit() or not nonce or not user_id or not signature
+                or not _digits_or_empty(size_text) or not _hex_or_empty(md5_text)):
             raise InvalidTokenError("The upload URL is not valid: its token is missing or malformed.")
-        if not hmac.compare_digest(signature, self._signature("upload", component_id, *parts[:3], user_id)):
+        if not hmac.compare_digest(signature, self._signature("upload", component_id, *parts[:4], user_id)):
             raise InvalidTokenError("The upload URL is not valid for this component.")
         self._check_expiry(int(expiry_text), "upload URL")
         return UploadGrant(component_id, user_id, int(size_text) if size_text else None,
