@@ -14,7 +14,7 @@ from setuptools import find_packages, setup
 
 RESOURCE_PACKAGE = "clapboard_server.resource"
 
-SERVER = ["starlette>=0.36", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10",
+SERVER = ["starlette>=0.39", "uvicorn>=0.27", "SQLAlchemy>=2.0", "websockets>=12", "imageio-ffmpeg>=0.5", "Pillow>=10",
           "Jinja2>=3.1", "python-multipart>=0.0.9"]
 POSTGRES = ["psycopg[binary]>=3.2"]
 SHELL = ["ipython>=8"]

@@ -143,6 +143,11 @@ def detached_hook(session: Session) -> Callable[[dict[str, Any]], Any]:
 
 def merge_tree(session: Session, value: Any) -> Any:
     """Merge entity objects found in decoded *value* (innermost first); return the result."""
+    return tree_merger(session)(value)
+
+
+def tree_merger(session: Session) -> Callable[[Any], Any]:
+    """Return :func:`merge_tree` for *session*, to merge many values."""
     merge_dict = attaching_hook(session).merge_dict  # type: ignore[attr-defined]
 
     def walk(item: Any) -> Any:
@@ -158,7 +163,7 @@ def merge_tree(session: Session, value: Any) -> Any:
             return [walk(child) for child in item]
         return item
 
-    return walk(value)
+    return walk
 
 
 # Public merge -------------------------------------------------------------------------------
@@ -337,9 +342,10 @@ def apply_commit(
                     _promote(entity, name)
     for entity in with_local:
         entity._local = EMPTY
+    merge_result = tree_merger(session)
     for payload, result in zip(payloads, results):
         if payload["action"] in ("create", "update") and isinstance(result, dict) and "data" in result:
-            merge_tree(session, result["data"])
+            merge_result(result["data"])
     for identity in deleted:
         entity = identity_map.pop(identity, None)
         if entity is None:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from . import exception, merge, plugin, schema
+from . import collector, exception, merge, plugin, schema
 from .attribute import relink
 from .cache import Cache, KeyMaker, LayeredCache, StringKeyMaker
 from .codec import dumps_payload, encode, entity_reference, plain_hook
@@ -607,21 +607,22 @@ class Session:
         operations = list(self.recorded_operations)
         if not operations:
             return
-        created = self.recorded_operations.identities(CREATED)
-        deleted = self.recorded_operations.identities(DELETED)
-        payloads = compress(operations)
-        results: list[Any] = []
-        if payloads:
-            try:
-                results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
-            except exception.ServerError as error:
-                raise _commit_failed(error, payloads) from error
-        with_local = list(self._with_local.values())
-        self.recorded_operations.clear()
-        self._with_local.clear()
-        with self.operation_recording(False):
-            merge.apply_commit(self, payloads, results, created, deleted, with_local)
-        self._entity_cache.committed(payloads, with_local, deleted)
+        with collector.paused(len(operations)):  # a large commit's objects live until it ends
+            created = self.recorded_operations.identities(CREATED)
+            deleted = self.recorded_operations.identities(DELETED)
+            payloads = compress(operations)
+            results: list[Any] = []
+            if payloads:
+                try:
+                    results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
+                except exception.ServerError as error:
+                    raise _commit_failed(error, payloads) from error
+            with_local = list(self._with_local.values())
+            self.recorded_operations.clear()
+            self._with_local.clear()
+            with self.operation_recording(False):
+                merge.apply_commit(self, payloads, results, created, deleted, with_local)
+            self._entity_cache.committed(payloads, with_local, deleted)
 
     def rollback(self) -> None:
         """Clear all recorded operations and local state.

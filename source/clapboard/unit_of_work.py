@@ -160,6 +160,8 @@ def fold_updates(payloads: list[OperationPayload]) -> list[OperationPayload]:
     update loses the attribute (a create keeps its initial value, which the
     server may require).
     """
+    if not any(payload["action"] == "update" for payload in payloads):
+        return list(payloads)  # nothing to fold
     result: list[OperationPayload] = []
     targets: dict[Identity, list[int]] = {}
     created_at: dict[Identity, int] = {}

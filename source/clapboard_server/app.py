@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 
+from clapboard import collector
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -25,6 +26,9 @@ from .web import routes as web_routes
 
 log = logging.getLogger(__name__)
 _JSON = "application/json; charset=utf-8"
+#: Request bodies from which decoding, running and encoding run with the collector paused
+#: (about 300 creates; see :mod:`clapboard.collector`).
+LARGE_BODY = 64 * 1024
 
 
 def _error_response(error: ApiError, strict: bool) -> Response:
@@ -77,8 +81,12 @@ def create_app(server: Server) -> Starlette:
     def authenticated_call(headers: Headers, body: bytes, server_url: str) -> bytes:
         """Authenticate, decode and run one /api request (one worker-thread hop in all)."""
         user_id = server.authenticator.authenticate(headers.get("ftrack-user"), headers.get("ftrack-api-key"))
-        operations = wire.loads(body, limits)
-        return wire.dumps(server.call(operations, user_id, server_url, headers.get(idempotency.HEADER)), limits)
+        # Collection resumes once the request's objects are gone (only the answer's bytes remain).
+        with collector.paused(collector.SMALLEST_BATCH if len(body) >= LARGE_BODY else 0):
+            return answer(body, user_id, headers.get(idempotency.HEADER), server_url)
+
+    def answer(body: bytes, user_id: str, idempotency_key: str | None, server_url: str) -> bytes:
+        return server.answer(wire.loads(body, limits), user_id, server_url, idempotency_key)
 
     async def api(request: Request) -> Response:
         strict = request.headers.get("ftrack-strict-api", "").lower() == "true"

@@ -70,10 +70,14 @@ class IdempotencyStore:
             return json.loads(zlib.decompress(row[0]))
         return None
 
-    def complete(self, connection: sa.Connection, key: str, user_id: str, results: list[Any]) -> None:
-        """Store the batch's response with its claim, in the batch's transaction."""
+    def complete(self, connection: sa.Connection, key: str, user_id: str, results: list[Any],
+                 encoded: bytes | None = None) -> None:
+        """Store the batch's response with its claim, in the batch's transaction.
+
+        ``encoded`` is the response's JSON when the caller has it already.
+        """
         table = self.table
-        response = zlib.compress(json.dumps(results).encode("utf-8"), 1)
+        response = zlib.compress(encoded if encoded is not None else json.dumps(results).encode("utf-8"), 1)
         connection.execute(
             table.update().where(table.c.key == key, table.c.user_id == user_id).values(response=response)
         )

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from . import id_sets
 from .errors import ValidationError
 from .query.scope import discriminator, reference_targets
 from .schema import COLLECTION, REFERENCE, EntityType, Property, Registry
+from .write_plans import references, required_columns
 
 if TYPE_CHECKING:
     from .writes import Row, Writer
@@ -34,14 +36,7 @@ ReferenceSlot = tuple[str, tuple[str, ...], str]
 
 def missing_required(entity_type: EntityType, row: Row, exempt: set[str]) -> list[str]:
     """Required attributes of ``entity_type`` that ``row`` leaves empty."""
-    missing = []
-    for name in entity_type.required:
-        prop = entity_type.properties.get(name)
-        if prop is None or name in exempt or prop.kind == COLLECTION or prop.computed or prop.restricted:
-            continue
-        if row.get(prop.column) is None:
-            missing.append(name)
-    return missing
+    return [name for name, column in required_columns(entity_type) if row.get(column) is None and name not in exempt]
 
 
 def clears_required(entity_type: EntityType, changes: Row) -> bool:
@@ -69,19 +64,16 @@ class BatchChecks:
 
     def refer(self, entity_type: EntityType, key: tuple[str, ...], row: Row, columns: set[str] | None = None) -> None:
         """Remember the references ``row`` stores (only in ``columns`` when given)."""
-        seen = set()
-        for prop in entity_type.properties.values():
-            if prop.kind != REFERENCE or prop.computed or prop.column in seen:
+        table = entity_type.table
+        for prop in references(entity_type):
+            column = prop.column
+            if columns is not None and column not in columns:
                 continue
-            if columns is not None and prop.column not in columns:
-                continue
-            seen.add(prop.column)
-            slot = (entity_type.table, key, prop.column)
-            target_id = row.get(prop.column)
+            target_id = row.get(column)
             if target_id is None:
-                self.references.pop(slot, None)
+                self.references.pop((table, key, column), None)
             else:
-                self.references[slot] = (entity_type, prop, str(target_id), row)
+                self.references[(table, key, column)] = (entity_type, prop, str(target_id), row)
 
     def defer(self, key: Any, check: Callable[[], None]) -> None:
         """Run ``check`` when the batch ends (once per ``key``), after the generic checks."""
@@ -121,22 +113,29 @@ class BatchChecks:
                 )
 
     def _verify_references(self, writer: Writer) -> None:
-        wanted: dict[tuple[str, tuple[str, ...]], dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+        deleted, created = writer.deleted, writer.created
+        #: (target table, target type names) -> target id -> its first use: (owner, attribute, owner key).
+        wanted: dict[tuple[str, tuple[str, ...]], dict[str, tuple]] = defaultdict(dict)
+        #: (owner, attribute, stored type name) -> (target types, their group in ``wanted``).
+        kinds: dict[tuple[str, str, Any], tuple[tuple[EntityType, ...], tuple[str, tuple[str, ...]]]] = {}
         for (table, key, _), (owner, prop, target_id, row) in self.references.items():
-            if (table, key) in writer.deleted:
+            if (table, key) in deleted:
                 continue
-            targets = _target_types(writer, owner, prop, row)
-            created = writer.created.get((targets[0].table, target_id))
-            if created is not None and any(created.is_a(t) for t in targets):
+            kind = (owner.name, prop.name, row.get(prop.type_column) if prop.type_column else None)
+            known = kinds.get(kind)
+            if known is None:
+                targets = _target_types(writer, owner, prop, row)
+                known = kinds[kind] = (targets, (targets[0].table, tuple(t.name for t in targets)))
+            targets, group = known
+            made = created.get((group[0], target_id))
+            if made is not None and any(made.is_a(t) for t in targets):
                 continue  # created by this batch and still there
-            group = (targets[0].table, tuple(t.name for t in targets))
-            wanted[group][target_id].append((owner, prop, key))
+            wanted[group].setdefault(target_id, (owner, prop, key))
         for (table_name, type_names), by_id in wanted.items():
             targets = [writer.registry.get(name) for name in type_names]
             found = _existing_ids(writer, table_name, targets, list(by_id))
-            for target_id, uses in by_id.items():
+            for target_id, (owner, prop, key) in by_id.items():
                 if target_id not in found:
-                    owner, prop, key = uses[0]
                     raise ValidationError(
                         f"Cannot save {owner.name} {list(key)}: {prop.name!r} refers to "
                         f"{_names(targets)} {target_id}, which does not exist."
@@ -150,17 +149,17 @@ def _settle_deletions(writer: Writer) -> None:
     for table, key in writer.deleted:
         if len(key) == 1:
             deleted[table].append(key[0])
+    dialect = writer.connection.dialect
     for table_name, ids in deleted.items():
         for owner, prop, required in _referrers(writer.registry, table_name):
             table = writer.catalog.table(owner)
             column = table.c[prop.column]
-            for start in range(0, len(ids), _CHUNK):
-                condition = column.in_(ids[start:start + _CHUNK])
+            statement = _first_referrer(writer, table, prop) if required else _clearing(writer, table, prop)
+            for value in id_sets.parameters(column, ids, dialect):
                 if not required:
-                    cleared = {prop.column: None} | ({prop.type_column: None} if prop.type_column else {})
-                    writer.connection.execute(table.update().where(condition).values(cleared))
+                    writer.connection.execute(statement, {"_ids": value})
                     continue
-                found = writer.connection.execute(sa.select(table).where(condition).limit(1)).mappings().first()
+                found = writer.connection.execute(statement, {"_ids": value}).mappings().first()
                 if found is not None:
                     referrer = writer.concrete_type(owner, dict(found))
                     raise ValidationError(
@@ -168,6 +167,21 @@ def _settle_deletions(writer: Writer) -> None:
                         f"{found[owner.primary_key[0]]} still refers to it in {prop.name!r}. "
                         f"Change or delete that {referrer.name} first."
                     )
+
+
+def _clearing(writer: Writer, table: sa.Table, prop: Property) -> sa.Update:
+    """``UPDATE`` clearing ``prop`` of the rows of ``table`` referring to any of the ids bound to ``_ids``."""
+    dialect = writer.connection.dialect
+    cleared = {prop.column: None} | ({prop.type_column: None} if prop.type_column else {})
+    return writer.prepared(("clear referrers", table.name, prop.column, prop.type_column, dialect.name), lambda: (
+        table.update().where(id_sets.one_of(table.c[prop.column], "_ids", dialect)).values(cleared)))
+
+
+def _first_referrer(writer: Writer, table: sa.Table, prop: Property) -> sa.Select:
+    """``SELECT`` of a row of ``table`` whose ``prop`` refers to any of the ids bound to ``_ids``."""
+    dialect = writer.connection.dialect
+    return writer.prepared(("first referrer", table.name, prop.column, dialect.name), lambda: (
+        sa.select(table).where(id_sets.one_of(table.c[prop.column], "_ids", dialect)).limit(1)))
 
 
 @functools.lru_cache(maxsize=256)

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from clapboard import collector
 
-from . import actions, invites, limits, private, seed, settings
+from . import actions, invites, limits, private, seed, settings, wire
 from .auth import Authenticator
 from .database import Database, data_folder_url
 from .errors import ApiError
@@ -128,14 +129,28 @@ class Server:
                     "issue a new one with: clapboard key reset %s", self.admin_user, key_file, self.admin_user)
         return None
 
-    def call(
+    def answer(
         self, operations: Any, user_id: str, server_url: str | None = None, idempotency_key: str | None = None
+    ) -> bytes:
+        """:meth:`call`, answered with the JSON of the wire (see :func:`.wire.dumps`).
+
+        The answer of a batch with an idempotency key is encoded once, for the client and for
+        the stored response a retry gets.
+        """
+        encoded: list[bytes] = []
+        results = self.call(operations, user_id, server_url, idempotency_key, encoded=encoded)
+        return encoded[0] if encoded else wire.dumps(results, self.limits)
+
+    def call(
+        self, operations: Any, user_id: str, server_url: str | None = None, idempotency_key: str | None = None,
+        *, encoded: list[bytes] | None = None,
     ) -> list[Any]:
         """Run a batch of operations in one transaction: all results, or an ApiError.
 
         ``server_url`` is the server's URL as the client reached it (for upload URLs). A write
         batch sent with an ``idempotency_key`` already committed by this user is not run again:
-        the first run's results are returned.
+        the first run's results are returned. When ``encoded`` is a list, the JSON of a first
+        run's stored response is appended to it (when the answer may be sent as it is).
         """
         if not isinstance(operations, list):
             raise actions.ValidationError("The request body must be a JSON array of operations.")
@@ -144,6 +159,12 @@ class Server:
         writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
                      for o in operations)
         key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
+        # Collection resumes once the batch's own objects are gone (only its results remain).
+        with collector.paused(len(operations) if writes else 0):
+            return self._call(operations, user_id, server_url, writes, key, encoded)
+
+    def _call(self, operations: list[Any], user_id: str, server_url: str | None, writes: bool, key: str | None,
+              encoded: list[bytes] | None) -> list[Any]:
         try:
             with limits.applied(self.limits), self.database.transaction(write=writes) as connection, \
                     links.signing(self.storage.tokens, user_id):
@@ -152,6 +173,8 @@ class Server:
                     if replayed is not None:
                         return replayed
                 context = actions.CallContext(self, connection, user_id, server_url)
+                if writes:
+                    context.writer.read_ahead(operations)
                 results = [actions.run(context, operation) for operation in operations]
                 if context._writer is not None:
                     context._writer.finish()
@@ -162,7 +185,10 @@ class Server:
                 for step in context.before_commit:  # every operation succeeded: side effects last
                     step()
                 if key is not None:
-                    self.idempotency.complete(connection, key, user_id, results)
+                    answer = _encoded_answer(results, self.limits) if encoded is not None else None
+                    self.idempotency.complete(connection, key, user_id, results, answer)
+                    if answer is not None:
+                        encoded.append(answer)
         except sa.exc.DataError as error:  # a value the database cannot hold or compute (overflow...)
             raise actions.ValidationError(f"The database refused a value: {_database_reason(error)}.") from None
         except sa.exc.OperationalError as error:
@@ -204,6 +230,15 @@ class Server:
 #: SQLite's words for a statement beyond its compile-time limits.
 _TOO_COMPLEX = ("parser stack overflow", "Expression tree is too large", "too many terms",
                 "at most 64 tables in a join", "too many SQL variables")
+
+
+def _encoded_answer(results: list[Any], server_limits: Limits) -> bytes | None:
+    """The wire JSON of ``results``; None when the answer cannot be sent (it is refused later,
+    after the commit, as any answer that cannot be sent)."""
+    try:
+        return wire.dumps(results, server_limits)
+    except ApiError:
+        return None
 
 
 def _database_reason(error: sa.exc.DBAPIError) -> str:

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import uuid
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from . import behaviours
+from . import behaviours, id_sets, write_plans
 from .errors import DuplicateEntryError, NotFoundError, ValidationError
 from .integrity import BatchChecks, clears_required, missing_required, reference_columns
 from .policy import SYSTEM, WriteGuard
 from .query.scope import Catalog, discriminator
 from .schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from .schema.tables import ANCESTRY_TABLE
-from .values import from_column, to_column, utc_now
+from .values import to_column, utc_now
 from .write_buffer import BufferedConnection
 
 Row = dict[str, Any]
@@ -54,6 +54,10 @@ class Writer:
         self._scope: _DeleteScope | None = None
         #: Concrete types of the rows this batch created: (table, id) -> type.
         self.created: dict[tuple[str, str], EntityType] = {}
+        #: Rows read ahead for the batch's updates (see :meth:`read_ahead`), as the batch has
+        #: left them so far: (table, key) -> row. Emptied when a statement could change rows
+        #: other than through :meth:`write_columns`.
+        self._rows: dict[tuple[str, tuple[str, ...]], Row] = {}
 
     def finish(self) -> None:
         """End-of-batch checks, for entities completed by later operations of the batch."""
@@ -119,6 +123,10 @@ class Writer:
 
     def fetch(self, entity_type: EntityType, key: Sequence[Any]) -> Row | None:
         """The stored row of ``entity_type`` with ``key`` (None when absent)."""
+        if self._rows:
+            row = self._rows.get((entity_type.table, tuple(str(value) for value in key)))
+            if row is not None and all(row.get(column) == value for column, value in entity_type.where.items()):
+                return dict(row)
         table = self.table(entity_type)
         statement = _prepared(self.catalog).get(("fetch", entity_type.name))
         if statement is None:
@@ -126,6 +134,37 @@ class Writer:
             _prepared(self.catalog)[("fetch", entity_type.name)] = statement
         row = self.connection.execute(statement, _pk_values(key)).mappings().first()
         return dict(row) if row is not None else None
+
+    def read_ahead(self, operations: list[Any]) -> None:
+        """Read the rows the batch's updates will change set-wise, when it has many of them.
+
+        Each update then finds its row in memory rather than in one query per row. Operations
+        that are not well-formed updates are left for their own run to refuse.
+        """
+        if not self.buffered:
+            return
+        wanted: dict[str, list[str]] = {}
+        for operation in operations:
+            if not isinstance(operation, dict) or operation.get("action") != "update":
+                continue
+            type_name = operation.get("entity_type")
+            entity_type = self.registry.types.get(type_name) if isinstance(type_name, str) else None
+            key = operation.get("entity_key")
+            if isinstance(key, list) and len(key) == 1:
+                key = key[0]
+            if entity_type is not None and len(entity_type.primary_key) == 1 and isinstance(key, str):
+                wanted.setdefault(entity_type.name, []).append(key)
+        if sum(len(keys) for keys in wanted.values()) < READ_AHEAD_FROM:
+            return
+        for type_name, keys in wanted.items():
+            self._read_rows(self.registry.types[type_name], list(dict.fromkeys(keys)))
+        self.connection.on_change = self._rows.clear
+
+    def _read_rows(self, entity_type: EntityType, keys: list[str]) -> None:
+        table = self.table(entity_type)
+        column = entity_type.primary_key[0]
+        for row in self.select_in(table, table.c[column], keys, entity_type):
+            self._rows[(entity_type.table, (str(row[column]),))] = dict(row)
 
     def fetch_by_id(self, type_name: str, entity_id: Any) -> Row | None:
         return self.fetch(self.registry.get(type_name), [entity_id])
@@ -183,26 +222,21 @@ class Writer:
                 deferred.append((prop, value))
 
     def apply_defaults(self, entity_type: EntityType, row: Row) -> None:
-        defaulted = self.prepared(("defaulted", entity_type.name), lambda: [
-            prop for prop in entity_type.properties.values()
-            if prop.kind != COLLECTION and not prop.computed
-            and ((prop.has_default and prop.default is not None) or prop.fill is not None)
-        ])
-        for prop in defaulted:
+        for prop, how, value in write_plans.defaults(entity_type):
             if row.get(prop.column) is not None:
                 continue
-            if prop.has_default and prop.default is not None:
-                default = str(uuid.uuid4()) if prop.default == "{uid}" else prop.default
-                if prop.kind == SCALAR:
-                    default = to_column(prop.data_type, default, entity_type.name, prop.name)
-                row[prop.column] = default
-            elif prop.fill is not None:
-                if prop.fill == "now":
-                    row[prop.column] = utc_now()
-                elif prop.fill == "current_user":
-                    row[prop.column] = self.user_id
-                else:
-                    row[prop.column] = to_column(prop.data_type, prop.fill, entity_type.name, prop.name)
+            if how == write_plans.CONSTANT:
+                row[prop.column] = value
+            elif how == write_plans.NOW:
+                row[prop.column] = utc_now()
+            elif how == write_plans.CURRENT_USER:
+                row[prop.column] = self.user_id
+            elif how == write_plans.NEW_ID:
+                new_id = str(uuid.uuid4())
+                row[prop.column] = to_column(prop.data_type, new_id, entity_type.name, prop.name) \
+                    if prop.kind == SCALAR else new_id
+            else:
+                row[prop.column] = to_column(prop.data_type, value, entity_type.name, prop.name)
 
     def check_required(self, entity_type: EntityType, row: Row, exempt: set[str]) -> None:
         """Refuse ``row`` now when it leaves a required attribute empty."""
@@ -233,9 +267,16 @@ class Writer:
         row.update(entity_type.where)
         exempt = behaviours.before_create(self, entity_type, row)
         self.check("create", entity_type, row, list(data))
-        self.check_required(entity_type, row, exempt | self.completable(entity_type))
+        missing = missing_required(entity_type, row, exempt)
+        if missing:
+            completable = self.completable(entity_type)
+            blocking = [name for name in missing if name not in completable]
+            if blocking:
+                raise ValidationError(
+                    f"Cannot create {entity_type.name}: required attribute {blocking[0]!r} is missing."
+                )
         key_values = tuple(str(row[entity_type.properties[n].column]) for n in entity_type.primary_key)
-        if missing_required(entity_type, row, exempt):
+        if missing:
             self.checks.require(entity_type, key_values, exempt)  # a later operation may set it
         self.insert(entity_type, row)
         self.checks.refer(entity_type, key_values, row)
@@ -321,13 +362,18 @@ class Writer:
         if statement is None:  # the SET columns come from the parameters' names
             statement = _prepared(self.catalog)[("update", entity_type.name)] = table.update().where(
                 _pk_parameters(entity_type, table))
+        parameters = {**values, **_pk_values(key)}
+        if self.buffered:  # sent with the batch's other updates of these columns
+            identity = (entity_type.table, tuple(str(value) for value in key))
+            self.connection.update(statement, parameters, identity, lambda error: _update_conflict(entity_type, error))
+            row = self._rows.get(identity)
+            if row is not None:
+                row.update(values)
+            return
         try:
-            self.connection.execute(statement, {**values, **_pk_values(key)})
+            self.connection.execute(statement, parameters)
         except sa.exc.IntegrityError as error:
-            raise DuplicateEntryError(
-                f"IntegrityError: cannot update {entity_type.name}: the new values clash with an "
-                f"existing entity ({_constraint_text(error)})."
-            ) from None
+            raise _update_conflict(entity_type, error) from None
 
     def delete(self, type_name: str, key: Any) -> bool:
         entity_type = self.registry.get(type_name)
@@ -357,17 +403,28 @@ class Writer:
         found = scope.members.get((table.name, column))
         if found is None:
             found = scope.members[(table.name, column)] = self._members_of_all(table, column, sorted(scope.ids))
+        rows = found.get(owner_id)
+        if not rows:
+            return []
         columns = [target.properties[name].column for name in target.primary_key]
-        return [r for r in found.get(owner_id, ())
-                if (target.table, tuple(str(r[c]) for c in columns)) not in self.deleted]
+        return [r for r in rows if (target.table, tuple(str(r[c]) for c in columns)) not in self.deleted]
 
     def _members_of_all(self, table: sa.Table, column: str, owner_ids: list[Any]) -> dict[Any, list[Row]]:
-        statement = _column_statement(self.catalog, "select_in", table, column)
         found: dict[Any, list[Row]] = {}
-        for start in range(0, len(owner_ids), _CHUNK):
-            for row in self.connection.execute(statement, {"_where": owner_ids[start:start + _CHUNK]}).mappings():
-                found.setdefault(row[column], []).append(dict(row))
+        for row in self.select_in(table, table.c[column], owner_ids):
+            found.setdefault(row[column], []).append(dict(row))
         return found
+
+    def select_in(self, table: sa.Table, column: sa.Column, ids: Sequence[Any],
+                  entity_type: EntityType | None = None) -> Iterator[sa.RowMapping]:
+        """The rows of ``table`` whose ``column`` holds one of ``ids`` (and of ``entity_type``, if given)."""
+        dialect = self.connection.dialect
+        type_name = entity_type.name if entity_type is not None else None
+        statement = self.prepared(("select in", table.name, column.key, dialect.name, type_name), lambda: (
+            sa.select(table).where(id_sets.one_of(column, "_ids", dialect),
+                                   *([discriminator(entity_type, table)] if entity_type is not None else []))))
+        for value in id_sets.parameters(column, ids, dialect):
+            yield from self.connection.execute(statement, {"_ids": value}).mappings()
 
     def remove(self, entity_type: EntityType, row: Row) -> None:
         """Delete ``row`` and, first, what depends on it (per the collections' ``on_delete``)."""
@@ -377,9 +434,7 @@ class Writer:
         self.deleted.add((entity_type.table, key))
         self.created.pop((entity_type.table, key[0]), None)
         owner_id = row.get(entity_type.primary_key[0])
-        for prop in entity_type.properties.values():
-            if prop.kind != COLLECTION or not prop.inverse or prop.computed:
-                continue
+        for prop in write_plans.member_collections(entity_type):
             target = self.registry.types.get(prop.target)
             if target is None:
                 continue
@@ -544,11 +599,14 @@ class Writer:
         create), every value the server computed; columns left empty stay out so that the
         client keeps them NOT_SET."""
         entity: dict[str, Any] = {"__entity_type__": entity_type.name}
-        wanted = set(entity_type.system_projections) | set(entity_type.primary_key) | set(data)
-        for prop in entity_type.properties.values():
-            computed = full and row.get(prop.column) is not None
-            if prop.kind == SCALAR and prop.stored and (computed or prop.name in wanted):
-                entity[prop.name] = from_column(prop.data_type, row.get(prop.column))
+        always = write_plans.always_encoded(entity_type)
+        for name, column, convert in write_plans.encoded_scalars(entity_type):
+            value = row.get(column)
+            if value is None:
+                if name in always or name in data:
+                    entity[name] = None
+            elif full or name in always or name in data:
+                entity[name] = value if convert is None else convert(value)
         for name, value in data.items():
             prop = entity_type.properties.get(name)
             if prop is None or prop.kind == SCALAR:
@@ -592,8 +650,8 @@ class Writer:
         self.changes.append(change)
 
 
-#: Owner ids per set-wise read of a delete's members.
-_CHUNK = 500
+#: Updates in a batch from which their rows are read ahead set-wise.
+READ_AHEAD_FROM = 20
 
 
 class _DeleteScope:
@@ -631,9 +689,7 @@ def _column_statement(catalog: Catalog, kind: str, table: sa.Table, column: str)
     statement = _prepared(catalog).get(cache_key)
     if statement is None:
         condition = table.c[column] == sa.bindparam("_where")
-        if kind == "select_in":
-            statement = sa.select(table).where(table.c[column].in_(sa.bindparam("_where", expanding=True)))
-        elif kind == "select":
+        if kind == "select":
             statement = sa.select(table).where(condition)
         elif kind == "update":
             statement = table.update().where(condition)
@@ -655,6 +711,14 @@ def insert_conflict(error: sa.exc.IntegrityError, type_names: list[str]) -> Dupl
     return DuplicateEntryError(
         f"IntegrityError: cannot create {' or '.join(type_names)}: an entity with the same "
         f"unique values already exists ({_constraint_text(error)})."
+    )
+
+
+def _update_conflict(entity_type: EntityType, error: sa.exc.IntegrityError) -> DuplicateEntryError:
+    """The error of an update of ``entity_type`` that broke a unique constraint."""
+    return DuplicateEntryError(
+        f"IntegrityError: cannot update {entity_type.name}: the new values clash with an "
+        f"existing entity ({_constraint_text(error)})."
     )
 
 

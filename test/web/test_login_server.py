@@ -6,6 +6,7 @@ import base64
 import re
 import uuid
 
+import arrow
 import pytest
 import requests
 import sqlalchemy as sa
@@ -353,7 +354,9 @@ def test_the_projects_list_shows_only_projects_the_user_has_a_role_on(web_server
                                                                       admin_session):
     schema = admin_session.query('ProjectSchema where name is "VFX Scheme"').one()
     other = f"web-{uuid.uuid4().hex[:8]}"
-    admin_session.create("Project", {"name": other, "full_name": other, "project_schema": schema})
+    admin_session.create("Project", {"name": other, "full_name": other, "project_schema": schema,
+                                     "start_date": arrow.get("2027-03-01T09:30:00"),
+                                     "end_date": arrow.get("2027-09-30T18:00:00")})
     admin_session.commit()
     pages = {role_projects: web_client(*web_user(*role_projects)).get(f"{web_server.server_url}/", timeout=30).text
              for role_projects in ((None,), ("Viewer", (other,)), ("Viewer", (DEMO_PROJECT,)), ("Administrator",))}
@@ -361,6 +364,7 @@ def test_the_projects_list_shows_only_projects_the_user_has_a_role_on(web_server
     assert link(other) not in pages[(None,)] and link(DEMO_PROJECT) not in pages[(None,)]
     assert "No projects to show" in pages[(None,)]
     assert link(other) in pages[("Viewer", (other,))] and link(DEMO_PROJECT) not in pages[("Viewer", (other,))]
+    assert "<td>2027-03-01</td>" in pages[("Viewer", (other,))] and "<td>2027-09-30</td>" in pages[("Viewer", (other,))]
     assert link(DEMO_PROJECT) in pages[("Viewer", (DEMO_PROJECT,))] and link(other) not in pages[
         ("Viewer", (DEMO_PROJECT,))]
     assert link(other) in pages[("Administrator",)] and link(DEMO_PROJECT) in pages[("Administrator",)]

@@ -7,15 +7,19 @@ outlives a request) and answers
 
 - :meth:`Policy.rules`: row predicates the query compiler adds to every table it touches;
 - :meth:`Policy.guard`: checks of creates, updates, deletes, key resets and component files;
-- :meth:`Policy.visible_places`: which ``ftrack.update`` entities an event subscriber may see.
+- :meth:`Policy.visible_places`: which ``ftrack.update`` entities an event subscriber may see;
+- :meth:`Policy.permits`: whether :meth:`Policy.guard` would allow a write (a dry run, for pages
+  that show edit controls only to users who may use them).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ..errors import PermissionDeniedError
 from .anchors import Anchor, anchor, group_of
 from .decide import Decider
 from .grants import SYSTEM, Grant, Grants
@@ -63,6 +67,30 @@ class Policy:
             if decider.grants.superuser:
                 return [True] * len(places)
             return [place is not None and decider.may("read", place) is None for place in places]
+
+    def permits(self, user_id: str, action: str, type_name: str, row: dict[str, Any],
+                changed: Iterable[str] = ()) -> bool:
+        """Whether ``user_id`` may ``action`` (``create``, ``update`` or ``delete``) an entity.
+
+        The same check as a write batch makes, without writing: for ``create`` ``row`` is the
+        row about to be stored; for ``update`` and ``delete`` it holds the primary key and the
+        stored row is read (an entity that does not exist, or that the user cannot find, is not
+        permitted). ``changed`` names the attributes an update would change.
+        """
+        entity_type = self.catalog.registry.get(type_name)
+        with self.database.engine.connect() as connection:
+            if action != "create":
+                table = self.catalog.table(entity_type)
+                key = [table.c[name] == row.get(name) for name in entity_type.primary_key]
+                stored = connection.execute(sa.select(table).where(*key)).mappings().first()
+                if stored is None:
+                    return False
+                row = dict(stored)
+            try:
+                self.guard(connection, user_id).check(action, entity_type, row, changed)
+            except PermissionDeniedError:
+                return False
+        return True
 
 
 __all__ = [

@@ -66,15 +66,24 @@ class EntityType:
     unique: list[list[str]] = field(default_factory=list)
     index: list[list[str]] = field(default_factory=list)
     bases: list[str] = field(default_factory=list)  # extends chain, nearest first
+    #: Values derived from this type once and reused by the modules that need them (the
+    #: writer's per-type plans), keyed by what they are. Not part of the type's identity.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"<EntityType {self.name} table={self.table} where={self.where}>"
 
     def is_a(self, other: EntityType) -> bool:
         """Whether this type is ``other`` or a subtype stored in its rows."""
-        return self.table == other.table and all(
-            self.where.get(key) == value for key, value in other.where.items()
-        )
+        if self is other:
+            return True
+        if self.table != other.table:
+            return False
+        where = self.where
+        for key, value in other.where.items():
+            if where.get(key) != value:
+                return False
+        return True
 
     def get(self, name: str) -> Property | None:
         return self.properties.get(name)

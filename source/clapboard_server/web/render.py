@@ -6,6 +6,7 @@ this server's scripts (no inline scripts), styles, images and media, and are nev
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,24 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+
+def iso_text(value: Any) -> str:
+    """A wire datetime (``{"__type__": "datetime", "value": ...}``), ``date``, ``datetime`` or ISO
+    string as ISO 8601 text; empty for anything else."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        value = value.isoformat()
+    return value if isinstance(value, str) else ""
+
+
+def day(value: Any) -> str:
+    """A date as ``YYYY-MM-DD`` (see :func:`iso_text`)."""
+    return iso_text(value)[:10]
+
+
+environment.filters["day"] = day
 
 
 def static_url(path: str) -> str:

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
-from . import projects
+from .. import live
+from . import context, edits, notes, projects, review_media, search, tree, version
 
 if TYPE_CHECKING:
     from ...server import Server
@@ -16,4 +17,12 @@ def routes(server: Server) -> list[BaseRoute]:
     """Every page's routes."""
     return [
         *projects.routes(server),
+        *tree.routes(),
+        *context.routes(server),
+        *version.routes(server),
+        *review_media.routes(server),
+        *search.routes(),
+        *notes.routes(server),
+        *edits.routes(),
+        *live.routes(server),
     ]
