@@ -26,6 +26,7 @@ from .media.jobs import EncodeJobs
 from .media.thumbnails import CACHE_FOLDER, Thumbnails
 from .policy import Policy
 from .query import parser
+from .query.plans import Plans
 from .schema import Registry, default_registry
 from .signing import Signer
 from .storage import Storage, links
@@ -64,6 +65,9 @@ class Server:
         #: Authorization: what each user may read and do.
         self.policy = Policy(self.database)
         self.idempotency = IdempotencyStore(self.database.tables)
+        #: Compiled queries by shape and reader.
+        self.plans = Plans(self.database.catalog, self.database.engine.dialect,
+                           self.limits.parse_cache_bytes)
         self.admin_user = admin_user
         #: The admin's API key when this process knows it (created now, or read from the data folder).
         self.admin_key: str | None = None

@@ -149,7 +149,8 @@ def test_sqlite_write_batches_take_the_write_lock_at_once(tmp_path):
     statements = []
     with embedded.start(data_dir=tmp_path) as handle:
         engine = handle.server.database.engine
-        sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        # What SQLite itself runs (a read's BEGIN goes to the driver without SQLAlchemy's events).
+        sa.event.listen(engine, "checkout", lambda dbapi, *_: dbapi.set_trace_callback(statements.append))
         Api(handle).call(create("Scope", name="immediate"))
         Api(handle).call({"action": "query", "expression": "select id from Scope"})
     assert statements.count("BEGIN IMMEDIATE") == 1

@@ -14,11 +14,11 @@ def test_restart_creates_indexes_missing_from_existing_tables(backend, database_
     server = Server(tmp_path / "data", database_url=database_url)
     server.prepare()
     declared = {index.name for index in server.database.tables["context"].indexes}
-    assert {"ix_context_project_id", "uq_context_name"} <= _index_names(server, "context")
+    assert {"ix_context_project_id_status_id", "uq_context_name"} <= _index_names(server, "context")
     with server.database.engine.begin() as connection:
-        connection.exec_driver_sql("DROP INDEX ix_context_project_id")
+        connection.exec_driver_sql("DROP INDEX ix_context_project_id_status_id")
         connection.exec_driver_sql("DROP INDEX uq_context_name")
-    assert "ix_context_project_id" not in _index_names(server, "context")
+    assert "ix_context_project_id_status_id" not in _index_names(server, "context")
     server.close()
 
     restarted = Server(tmp_path / "data", database_url=database_url)

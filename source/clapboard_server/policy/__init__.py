@@ -23,8 +23,8 @@ from ..errors import PermissionDeniedError
 from .anchors import Anchor, anchor, group_of
 from .decide import Decider
 from .grants import SYSTEM, Grant, Grants
+from .grants import compiled as compiled_grants
 from .grants import load as load_grants
-from .grants import statement as grants_statement
 from .guard import WriteGuard
 from .locate import Locator, Place
 from .reads import ReadRules
@@ -41,7 +41,7 @@ class Policy:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.catalog: Catalog = database.catalog
-        self._grants_statement = grants_statement(self.catalog)
+        self._grants_statement = compiled_grants(self.catalog, database.engine.dialect)
 
     def grants(self, connection: sa.Connection, user_id: str | None) -> Grants:
         if user_id is None:

@@ -6,13 +6,17 @@ requests, so a revoked grant takes effect at once on every server process.
 
 from __future__ import annotations
 
+import functools
 import json
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from ..query.compiled import CompiledSelect
 from .vocabulary import GLOBAL_GROUPS, allows
 
 if TYPE_CHECKING:
@@ -98,9 +102,28 @@ def statement(catalog: Catalog) -> sa.Select:
     )
 
 
-def load(catalog: Catalog, connection: sa.Connection, user_id: str, prepared: sa.Select | None = None) -> Grants:
-    """The grants of ``user_id`` as stored now (``prepared``: :func:`statement`'s result)."""
+def compiled(catalog: Catalog, dialect: sa.Dialect) -> CompiledSelect:
+    """:func:`statement` compiled once for ``dialect`` (the cheapest way to run it per request)."""
+    stand_in = "clapboard-user-" + secrets.token_hex(8)
+    return CompiledSelect(statement(catalog).params(user_id=stand_in), dialect, {stand_in: 0})
+
+
+def load(catalog: Catalog, connection: sa.Connection, user_id: str,
+         prepared: sa.Select | CompiledSelect | None = None) -> Grants:
+    """The grants of ``user_id`` as stored now (``prepared``: :func:`statement` or :func:`compiled`)."""
+    if isinstance(prepared, CompiledSelect):
+        rows = tuple(map(tuple, prepared.rows(connection, (user_id,))))
+        return _decoded(user_id, rows) if len(rows) <= _MEMO_ROWS else _decode(user_id, rows)
     rows = connection.execute(prepared if prepared is not None else statement(catalog), {"user_id": user_id})
+    return _decode(user_id, rows)
+
+
+#: Grants read as fewer rows than this are decoded once per distinct rows (the rows are still
+#: read on every request: only their Python form is shared).
+_MEMO_ROWS = 64
+
+
+def _decode(user_id: str, rows: Iterable[tuple]) -> Grants:
     found: dict[str, tuple] = {}
     projects: dict[str, set[str]] = {}
     for grant_id, everywhere, role_id, name, kind, permissions, project_id in rows:
@@ -112,3 +135,7 @@ def load(catalog: Catalog, connection: sa.Connection, user_id: str, prepared: sa
         Grant(role_id, name, kind, permissions, everywhere, frozenset(projects[grant_id]))
         for grant_id, (role_id, name, kind, permissions, everywhere) in sorted(found.items())
     ))
+
+
+#: :func:`_decode` of rows seen before: an immutable Grants, shared.
+_decoded = functools.lru_cache(maxsize=256)(_decode)

@@ -35,22 +35,40 @@ _OPERATORS = {
 }
 
 
-def compile_criteria(scope: Scope, entity_type: EntityType, alias: sa.Alias, node: ast.Criteria) -> sa.ColumnElement:
-    """The SQL condition for ``node`` evaluated on rows of ``alias``."""
+def compile_criteria(scope: Scope, entity_type: EntityType, alias: sa.Alias, node: ast.Criteria,
+                     required: bool = False) -> sa.ColumnElement:
+    """The SQL condition for ``node`` evaluated on rows of ``alias``.
+
+    ``required``: rows failing ``node`` are left out of the SELECT (``node`` is its WHERE or a
+    conjunct of it). A reference that a required condition follows to compare a value
+    is then joined with an inner join: a row whose reference is empty fails the comparison
+    anyway, and an inner join leaves the planner free to start from the referenced table
+    (find the statuses of a state first, then the tasks having them).
+    """
     if isinstance(node, ast.And):
-        return _balanced(sa.and_, [compile_criteria(scope, entity_type, alias, item) for item in node.items])
+        return _balanced(sa.and_, [compile_criteria(scope, entity_type, alias, item, required) for item in node.items])
     if isinstance(node, ast.Or):
         return _balanced(sa.or_, [compile_criteria(scope, entity_type, alias, item) for item in node.items])
     if isinstance(node, ast.Not):
         inner = compile_criteria(scope, entity_type, alias, node.item)
         return sa.not_(sa.func.coalesce(inner, sa.false()))
     if isinstance(node, ast.Comparison):
-        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _comparison(node))
+        inner_joins = required and node.value is not None and node.operator in _REJECTING_EMPTY
+        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _comparison(node),
+                        inner_joins=inner_joins)
     if isinstance(node, ast.Membership):
-        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _membership(node))
+        inner_joins = required and not node.negated and (
+            node.subquery is not None or (bool(node.values) and None not in node.values))
+        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _membership(node),
+                        inner_joins=inner_joins)
     if isinstance(node, ast.Related):
-        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _related(node), stop_at_relation=True)
+        return _on_path(scope, entity_type, alias, node.path, node.path.segments, _related(node, required),
+                        stop_at_relation=True, inner_joins=required)
     raise ValidationError(f"Unsupported criteria {node!r}.")
+
+
+#: Operators never true of an empty value.
+_REJECTING_EMPTY = frozenset(("=", ">", "<", ">=", "<=", "like"))
 
 
 def _balanced(combine: Callable[..., sa.ColumnElement], items: list[sa.ColumnElement]) -> sa.ColumnElement:
@@ -91,6 +109,7 @@ def _on_path(
     segments: Sequence[ast.Segment],
     leaf: Leaf,
     stop_at_relation: bool = False,
+    inner_joins: bool = False,
 ) -> sa.ColumnElement:
     segment, rest = segments[0], segments[1:]
     prop = scope.catalog.registry.prop(entity_type, segment.name)
@@ -115,10 +134,12 @@ def _on_path(
             # ``parent.id is X``: compare the stored reference, no join (the planner then starts
             # from the referencing column's index).
             return leaf(scope, entity_type, alias, prop)
-        target_alias, target = scope.join_reference(alias, entity_type, prop, cast)
-        return _on_path(scope, target, target_alias, path, rest, leaf, stop_at_relation)
+        target_alias, target = scope.join_reference(alias, entity_type, prop, cast, inner=inner_joins)
+        return _on_path(scope, target, target_alias, path, rest, leaf, stop_at_relation, inner_joins)
+    # Inside the members' sub-query, the condition is required of the members it counts.
     return _members(scope, entity_type, alias, prop, cast,
-                    lambda sub, target, member: _on_path(sub, target, member, path, rest, leaf, stop_at_relation))
+                    lambda sub, target, member: _on_path(sub, target, member, path, rest, leaf, stop_at_relation,
+                                                         inner_joins))
 
 
 def _compares_stored_key(scope: Scope, prop: Property, cast: str | None, name: str) -> bool:
@@ -257,15 +278,15 @@ def _membership(node: ast.Membership) -> Leaf:
     return leaf
 
 
-def _related(node: ast.Related) -> Leaf:
+def _related(node: ast.Related, required: bool) -> Leaf:
     def leaf(scope: Scope, entity_type: EntityType, alias: sa.Alias, prop: Property) -> sa.ColumnElement:
         segment = node.path.segments[-1]
         if prop.kind == REFERENCE:
-            target_alias, target = scope.join_reference(alias, entity_type, prop, segment.cast)
+            target_alias, target = scope.join_reference(alias, entity_type, prop, segment.cast, inner=required)
             present = target_alias.c[target.primary_key[0]].is_not(None)
             if node.criteria is None:
                 return present
-            return sa.and_(present, compile_criteria(scope, target, target_alias, node.criteria))
+            return sa.and_(present, compile_criteria(scope, target, target_alias, node.criteria, required))
         if prop.kind != COLLECTION:
             raise ValidationError(
                 f"{entity_type.name}.{prop.name} is not a relationship; '{node.operator}' needs one."
@@ -273,5 +294,5 @@ def _related(node: ast.Related) -> Leaf:
         criteria = node.criteria
         return _members(scope, entity_type, alias, prop, segment.cast,
                         lambda sub, target, member: None if criteria is None
-                        else compile_criteria(sub, target, member, criteria))
+                        else compile_criteria(sub, target, member, criteria, required=True))
     return leaf

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 #: The type of the cached values (what ``parse`` returns).
@@ -24,13 +24,15 @@ class ParseCache(Generic[T]):
     """``cache.get(text, parse)``: ``parse(text)``, remembered while the budget allows.
 
     An entry larger than a quarter of the budget is never kept, so one huge query cannot
-    flush the cache. Thread-safe; ``parse`` runs outside the lock.
+    flush the cache. Thread-safe; ``parse`` runs outside the lock. ``key`` (default: the
+    text) and ``cost`` (default: :func:`estimated_bytes` of the text) let other values of a
+    text share the same budget rules.
     """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: OrderedDict[str, T] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -46,22 +48,24 @@ class ParseCache(Generic[T]):
             self._entries.clear()
             self.bytes = 0
 
-    def get(self, text: str, parse: Callable[[str], T]) -> T:
+    def get(self, text: str, parse: Callable[[str], T], key: Hashable = None, cost: int | None = None) -> T:
+        key = text if key is None else key
         with self._lock:
-            if text in self._entries:
-                self._entries.move_to_end(text)
-                return self._entries[text]
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry[0]
         value = parse(text)
-        cost = estimated_bytes(text)
+        cost = estimated_bytes(text) if cost is None else cost
         if cost * 4 <= self.max_bytes:
             with self._lock:
-                if text not in self._entries:
-                    self._entries[text] = value
+                if key not in self._entries:
+                    self._entries[key] = (value, cost)
                     self.bytes += cost
                     self._evict()
         return value
 
     def _evict(self) -> None:
         while self.bytes > self.max_bytes and self._entries:
-            text, _ = self._entries.popitem(last=False)
-            self.bytes -= estimated_bytes(text)
+            _, (_, cost) = self._entries.popitem(last=False)
+            self.bytes -= cost

@@ -482,6 +482,20 @@ def parse(expression: str) -> ast.Query:
 
 
 def _parse_by_shape(expression: str) -> ast.Query:
+    found = _shape(expression)
+    if found is None:
+        return _parse(expression)
+    template, literals = found
+    try:
+        shape = _parse(template)
+    except ParseError:
+        return _parse(expression)  # the error, worded from the text as written
+    return _fill(shape, {_slot(n): value for n, value in enumerate(literals)})
+
+
+def _shape(expression: str) -> tuple[str, list[str]] | None:
+    """The template of ``expression`` (quoted values replaced by same-length slots) and its
+    values (unescaped); None when it has no quoted value worth a slot."""
     literals: list[str] = []
 
     def slot(match: re.Match) -> str:
@@ -491,13 +505,40 @@ def _parse_by_shape(expression: str) -> ast.Query:
 
     found = [match.group() for match in _LITERAL_RE.finditer(expression)]
     if _SLOT_MARK in expression or not found or len(found) > _MAX_SLOTS or any(len(raw) < 4 for raw in found):
-        return _parse(expression)
-    template = _LITERAL_RE.sub(slot, expression)
-    try:
-        shape = _parse(template)
-    except ParseError:
-        return _parse(expression)  # the error, worded from the text as written
-    return _fill(shape, {_slot(n): value for n, value in enumerate(literals)})
+        return None
+    return _LITERAL_RE.sub(slot, expression), literals
+
+
+def split_values(expression: str) -> tuple[str, list[str]] | None:
+    """The shape of ``expression`` (each quoted value replaced by ``""``) and its quoted values,
+    unescaped; None when :func:`parse` does not parse it by shape.
+
+    Expressions with the same shape parse to the same tree but for those values.
+    """
+    if _SLOT_MARK in expression:
+        return None
+    pieces: list[str] = []
+    values: list[str] = []
+    start = 0
+    for match in _LITERAL_RE.finditer(expression):
+        raw = match.group()
+        if len(raw) < 4:
+            return None
+        pieces.append(expression[start:match.start()])
+        values.append(_UNESCAPE_RE.sub(r"\1", raw[1:-1]) if "\\" in raw else raw[1:-1])
+        start = match.end()
+    if not values or len(values) > _MAX_SLOTS:
+        return None
+    pieces.append(expression[start:])
+    return '""'.join(pieces), values
+
+
+def parse_with_values(shape: str, values: list[str]) -> ast.Query:
+    """The tree of ``shape`` (as :func:`split_values` returns it) with ``values`` in place of
+    its quoted values, in order; raise :class:`ParseError` if it is malformed."""
+    numbers = iter(range(len(values)))
+    template = _LITERAL_RE.sub(lambda match: '"' + _slot(next(numbers)) + '"', shape)
+    return _fill(_parse(template), {_slot(n): value for n, value in enumerate(values)})
 
 
 _SLOT_MARK = "\x00"

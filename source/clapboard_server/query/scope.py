@@ -99,9 +99,11 @@ class Scope:
         return sa.true() if condition is None else condition
 
     def join_reference(
-        self, alias: sa.Alias, owner: EntityType, prop: Property, cast: str | None = None
+        self, alias: sa.Alias, owner: EntityType, prop: Property, cast: str | None = None, inner: bool = False
     ) -> tuple[sa.Alias, EntityType]:
-        """Outer-join the target of reference ``prop`` (once per alias and attribute)."""
+        """Outer-join the target of reference ``prop`` (once per alias and attribute); ``inner``:
+        join it with an inner join if this is the first join (the caller knows that rows without
+        a target are left out of the SELECT anyway)."""
         key = (alias.name, prop.name, cast)
         if key not in self._joins:
             if len(self._joins) >= MAX_JOINED_TABLES:
@@ -122,7 +124,7 @@ class Scope:
             restriction = self.rules.predicate(target, target_alias)
             if restriction is not None:
                 on = sa.and_(on, restriction)
-            self.from_clause = self.from_clause.outerjoin(target_alias, on)
+            self.from_clause = self.from_clause.join(target_alias, on, isouter=not inner)
             self._joins[key] = (target_alias, target)
         return self._joins[key]
 
@@ -137,7 +139,7 @@ class Scope:
         target = target_type(self.catalog.registry, prop, cast)
         member = self.root
         conditions = [discriminator(target, member)]
-        conditions += [member.c[column] == value for column, value in prop.where.items()]
+        conditions += [member.c[column] == schema_constant(value) for column, value in prop.where.items()]
         restriction = self.rules.predicate(target, member)
         if restriction is not None:
             conditions.append(restriction)
@@ -186,7 +188,18 @@ def target_type(registry: Registry, prop: Property, cast: str | None) -> EntityT
 
 def discriminator(entity_type: EntityType, alias: sa.Alias) -> sa.ColumnElement:
     """The condition selecting ``entity_type``'s rows (and its subtypes') in a shared table."""
-    return sa.and_(sa.true(), *(alias.c[column] == value for column, value in entity_type.where.items()))
+    return sa.and_(sa.true(), *(alias.c[column] == schema_constant(value) for column, value in entity_type.where.items()))
+
+
+def schema_constant(value: Any) -> sa.ColumnElement:
+    """A value of the schema files (a discriminator), written into the SQL as a literal.
+
+    Bound, it would cost SQLite a new query plan at every run: its planner re-prepares a
+    statement whose bound values meet indexed columns it holds detailed statistics for (a
+    discriminator's column), as it does for nothing a query's own values usually compare.
+    Only values of the schema files are written so; a query's values are always bound.
+    """
+    return sa.literal(value, literal_execute=True)
 
 
 def reference_value(catalog: Catalog, alias: sa.Alias, owner: EntityType, prop: Property) -> sa.ColumnElement:

@@ -7,7 +7,9 @@ collection in the projections costs one further statement for all rows of the pa
 
 from __future__ import annotations
 
+import copy
 import operator
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from ..errors import ValidationError
 from ..schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from ..values import from_column
 from . import ast, computed_python, custom_attributes  # noqa: F401  (registers its filler)
+from .compiled import CompiledSelect
 from .criteria import compile_criteria
 from .scope import Catalog, Scope, discriminator, reference_value, scalar_value
 
@@ -95,6 +98,12 @@ class Level:
                 self.python_computed.append(prop)
             else:
                 self.collections.append((prop, cast, subtree))
+        #: How each collection loads, by name (shared by the copies :meth:`fresh` makes).
+        self._loaders: dict[str, CollectionLoader] = {}
+        #: Whether materialised entities are remembered, for collections and computed values.
+        self._records = bool(self.python_computed or self.collections)
+        #: Whether this level or a reference below it keeps state between rows of one run.
+        self._stateful = self._records or any(level._stateful for _, level in self.references)
 
     @staticmethod
     def _add(columns: list[Any], column: Any) -> int:
@@ -108,30 +117,20 @@ class Level:
         converter = None
         if prop.data_type in _CONVERTED_TYPES:
             data_type = prop.data_type
-            converter = lambda v, t=data_type: from_column(t, v)
+            converter = lambda v, t=data_type: None if v is None else from_column(t, v)
         self._fields[prop.name] = (self._add(columns, value), converter, prop)
 
-    def _plan(self, row: tuple) -> tuple[EntityType, Callable[[tuple], Any], tuple[str, ...], list[tuple]]:
-        """How to build an entity from ``row``, memoised per discriminator values.
-
-        A plan holds the concrete type, one ``itemgetter`` for every plain value, their
-        names, and the few values needing conversion: materialising a row is then a
-        ``dict.update(zip(...))`` rather than a Python loop over its attributes.
-        """
+    def _plan(self, row: tuple) -> tuple[EntityType, Callable[[tuple], dict[str, Any]]]:
+        """The concrete type of ``row``'s entity and the function building it, memoised per
+        discriminator values."""
         key = self._row_kind(row)
         plan = self._plans.get(key)
         if plan is None:
             concrete = self.scope.catalog.row_type(
                 self.entity_type, tuple((column, row[index]) for column, index in self._discriminators))
-            plain = [(name, index) for name, (index, converter, _) in self._fields.items()
-                     if name in concrete.properties and converter is None]
-            converted = [(name, index, converter) for name, (index, converter, _) in self._fields.items()
-                         if name in concrete.properties and converter is not None]
-            getter = operator.itemgetter(*(index for _, index in plain))
-            if len(plain) == 1:
-                single = getter
-                getter = lambda row: (single(row),)
-            plan = self._plans[key] = (concrete, getter, tuple(name for name, _ in plain), converted)
+            fields = [(name, index, converter) for name, (index, converter, _) in self._fields.items()
+                      if name in concrete.properties]
+            plan = self._plans[key] = (concrete, _entity_builder(concrete.name, fields))
         return plan
 
     def materialise(self, row: tuple) -> dict[str, Any] | None:
@@ -139,27 +138,55 @@ class Level:
         key = row[self._key_index]
         if key is None:
             return None
-        concrete, getter, names, converted = self._plan(row)
-        entity: dict[str, Any] = {"__entity_type__": concrete.name}
-        entity.update(zip(names, getter(row)))
-        for name, index, converter in converted:
-            value = row[index]
-            entity[name] = None if value is None else converter(value)
+        plan = self._plans.get(self._row_kind(row))
+        concrete, build = plan if plan is not None else self._plan(row)
+        entity = build(row)
         for name, level in self.references:
             entity[name] = level.materialise(row)
-        self.produced.append((key, entity, concrete))
+        if self._records:
+            self.produced.append((key, entity, concrete))
         return entity
 
-    def complete(self, connection: sa.Connection) -> None:
-        """Load this level's collections and Python-computed values, then recurse."""
-        if not self.produced:
-            return
-        for prop in self.python_computed:
-            computed_python.fill(self.scope.catalog, connection, prop, self.produced, self.scope.rules)
-        for prop, cast, subtree in self.collections:
-            load_collection(self.scope, connection, self.entity_type, self.produced, prop, cast, subtree)
+    def fresh(self) -> Level:
+        """A copy of this level (and of its references) that has produced nothing yet: the
+        columns and plans are shared, so one compiled statement serves many executions."""
+        if not self._stateful:
+            return self
+        level = copy.copy(self)
+        level.produced = []
+        level.references = [(name, reference.fresh()) for name, reference in self.references]
+        return level
+
+    def complete(self, connection: sa.Connection, rules: ReadRules) -> None:
+        """Load this level's collections and Python-computed values as ``rules``' user sees
+        them, then recurse."""
+        if self.produced:
+            catalog = self.scope.catalog
+            for prop in self.python_computed:
+                computed_python.fill(catalog, connection, prop, self.produced, rules)
+            for prop, cast, subtree in self.collections:
+                loader = self._loaders.get(prop.name)
+                if loader is None:
+                    loader = self._loaders[prop.name] = CollectionLoader(
+                        catalog, rules, self.entity_type, prop, cast, subtree)
+                load_collection(loader, rules, connection, self.produced, prop)
         for _, level in self.references:
-            level.complete(connection)
+            level.complete(connection, rules)
+
+
+def _entity_builder(type_name: str, fields: list[tuple[str, int, Callable | None]]) -> Callable[[tuple], dict]:
+    """A function returning the entity of a row as one dict display (the fastest way Python
+    builds a dict): ``{"__entity_type__": type_name, name: row[index], ...}``, values needing a
+    conversion last. Names are the schema's attribute names, written as Python literals."""
+    namespace: dict[str, Any] = {}
+    plain = [f"{name!r}: row[{index}]" for name, index, converter in fields if converter is None]
+    converted = []
+    for name, index, converter in fields:
+        if converter is not None:
+            namespace[f"convert{len(converted)}"] = converter
+            converted.append(f"{name!r}: convert{len(converted)}(row[{index}])")
+    display = ", ".join([f"'__entity_type__': {type_name!r}", *plain, *converted])
+    return eval(f"lambda row: {{{display}}}", namespace)  # only schema names and integers reach the code
 
 
 def _first_property(types: list[EntityType], name: str) -> Property | None:
@@ -178,40 +205,61 @@ def _sql_computed(prop: Property) -> bool:
     return computed_sql.is_sql(prop.computed)
 
 
+class CollectionLoader:
+    """The statement loading collection ``prop`` of many owners, and its row plan: built once
+    per owner level (so once per query plan), compiled once per number of owners up to
+    ``_COMPILED_OWNERS``."""
+
+    def __init__(self, catalog: Catalog, rules: ReadRules, owner_type: EntityType, prop: Property,
+                 cast: str | None, tree: Tree) -> None:
+        scope = Scope(catalog, catalog.registry.get(cast or prop.target), rules)
+        member, target, link, owner_key = scope.join_collection(None, owner_type, prop, cast)
+        columns: list[Any] = [owner_key]
+        self.level = Level(scope, target, member, tree, columns)
+        select = sa.select(*columns).select_from(scope.from_clause)
+        order = (owner_key, *(member.c[c] for c in prop.order), member.c[target.primary_key[0]])
+        self._statement = lambda owners: select.where(link, owner_key.in_(owners)).order_by(*order)
+        self._compiled: dict[int, CompiledSelect] = {}
+
+    def rows(self, connection: sa.Connection, owners: list[Any]) -> Any:
+        """The member rows of ``owners`` (at most ``_CHUNK``), each starting with its owner's id."""
+        compiled = self._compiled.get(len(owners))
+        if compiled is None:
+            if len(owners) > _COMPILED_OWNERS:
+                return connection.execute(self._statement(owners))
+            token = secrets.token_hex(8)
+            stand_ins = {f"clapboard-owner-{token}-{n}": n for n in range(len(owners))}
+            compiled = CompiledSelect(self._statement(list(stand_ins)), connection.dialect, stand_ins)
+            self._compiled[len(owners)] = compiled
+        return compiled.rows(connection, owners)
+
+
+#: Collections of at most this many owners run a statement compiled for their number.
+_COMPILED_OWNERS = 32
+
+
 def load_collection(
-    owner_scope: Scope,
+    loader: CollectionLoader,
+    rules: ReadRules,
     connection: sa.Connection,
-    owner_type: EntityType,
     owners: list[tuple[Any, dict[str, Any], EntityType]],
     prop: Property,
-    cast: str | None,
-    tree: Tree,
 ) -> None:
     """Fill collection ``prop`` on every owner entity with one statement per chunk of owners."""
-    catalog = owner_scope.catalog
     by_owner: dict[Any, list[dict[str, Any]]] = {}
     for owner_id, entity, concrete in owners:
         if prop.name in concrete.properties:
             entity[prop.name] = by_owner.setdefault(owner_id, [])
     if not by_owner:
         return
-    scope = Scope(catalog, catalog.registry.get(cast or prop.target), owner_scope.rules)
-    member, target, link, owner_key = scope.join_collection(None, owner_type, prop, cast)
-    columns: list[Any] = [owner_key]
-    level = Level(scope, target, member, tree, columns)
+    level = loader.level.fresh()
     ids = list(by_owner)
     for start in range(0, len(ids), _CHUNK):
-        statement = (
-            sa.select(*columns)
-            .select_from(scope.from_clause)
-            .where(link, owner_key.in_(ids[start:start + _CHUNK]))
-            .order_by(owner_key, *(member.c[c] for c in prop.order), member.c[target.primary_key[0]])
-        )
-        for row in connection.execute(statement):
+        for row in loader.rows(connection, ids[start:start + _CHUNK]):
             entity = level.materialise(row)
             if entity is not None:
                 by_owner[row[0]].append(entity)
-    level.complete(connection)
+    level.complete(connection, rules)
 
 
 def _order_column(scope: Scope, entity_type: EntityType, item: ast.OrderItem) -> sa.ColumnElement:
@@ -239,16 +287,48 @@ def default_paths(entity_type: EntityType) -> list[ast.Path]:
     return [ast.Path((ast.Segment(name),)) for name in entity_type.default_projections]
 
 
-def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query, rules: ReadRules) -> dict[str, Any]:
-    """Run ``query`` as the user ``rules`` describe and return the ``query`` action's result."""
+class Prepared:
+    """The SELECT of a query and how its rows become entities: built once, run many times
+    (with the values of its bound parameters, when they are named)."""
+
+    def __init__(self, statement: sa.Select, level: Level, offset: int, limit: int | None) -> None:
+        self.statement = statement
+        self.level = level
+        self.offset = offset
+        self.limit = limit
+
+    def run(self, connection: sa.Connection, rules: ReadRules, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The ``query`` action's result, read on ``connection`` as ``rules``' user."""
+        rows = connection.execute(self.statement, values).all()
+        return self.shape(connection, rules, rows)
+
+    def shape(self, connection: sa.Connection, rules: ReadRules, rows: list) -> dict[str, Any]:
+        """The ``query`` action's result for the statement's ``rows``."""
+        limit, offset = self.limit, self.offset
+        more = limit is not None and len(rows) > limit
+        if more:
+            rows = rows[:limit]
+        level = self.level.fresh()
+        materialise = level.materialise
+        data = [materialise(row) for row in rows]
+        level.complete(connection, rules)
+        return {
+            "action": "query",
+            "data": data,
+            "metadata": {"next": {"offset": offset + len(data) if more else None}},
+        }
+
+
+def prepare(catalog: Catalog, query: ast.Query, rules: ReadRules) -> Prepared | None:
+    """The :class:`Prepared` form of ``query`` read as ``rules``' user; None for aggregates."""
     entity_type = catalog.registry.get(query.entity_type)
     if query.group_by or any(isinstance(p, ast.Aggregate) for p in query.projections):
-        return _execute_aggregate(catalog, connection, entity_type, query, rules)
+        return None
     scope = Scope(catalog, entity_type, rules)
     root = scope.root
     conditions = [discriminator(entity_type, root), scope.visible(entity_type, root)]
     if query.criteria is not None:
-        conditions.append(compile_criteria(scope, entity_type, root, query.criteria))
+        conditions.append(compile_criteria(scope, entity_type, root, query.criteria, required=True))
     ordering = [_order_column(scope, entity_type, item) for item in query.order_by]
     ordering.append(root.c[entity_type.primary_key[0]].asc())
     columns: list[Any] = []
@@ -259,17 +339,15 @@ def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query, rules
         statement = statement.offset(offset)
     if query.limit is not None:
         statement = statement.limit(query.limit + 1)
-    rows = connection.execute(statement).all()
-    more = query.limit is not None and len(rows) > query.limit
-    if more:
-        rows = rows[: query.limit]
-    data = [level.materialise(row) for row in rows]
-    level.complete(connection)
-    return {
-        "action": "query",
-        "data": data,
-        "metadata": {"next": {"offset": offset + len(data) if more else None}},
-    }
+    return Prepared(statement, level, offset, query.limit)
+
+
+def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query, rules: ReadRules) -> dict[str, Any]:
+    """Run ``query`` as the user ``rules`` describe and return the ``query`` action's result."""
+    prepared = prepare(catalog, query, rules)
+    if prepared is None:
+        return _execute_aggregate(catalog, connection, catalog.registry.get(query.entity_type), query, rules)
+    return prepared.run(connection, rules)
 
 
 def subquery_values(catalog: Catalog, query: ast.Query, rules: ReadRules) -> sa.Select:
@@ -295,7 +373,7 @@ def subquery_values(catalog: Catalog, query: ast.Query, rules: ReadRules) -> sa.
             raise ValidationError(f"A sub-query can only follow references, not {prop.name!r}.")
     conditions = [discriminator(entity_type, scope.root), scope.visible(entity_type, scope.root)]
     if query.criteria is not None:
-        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria))
+        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria, required=True))
     statement = sa.select(column).select_from(scope.from_clause).where(*conditions)
     if query.limit is not None:
         statement = statement.limit(query.limit)
@@ -338,7 +416,7 @@ def _execute_aggregate(catalog: Catalog, connection: sa.Connection, entity_type:
             labelled.append((str(path), column))
     conditions = [discriminator(entity_type, scope.root), scope.visible(entity_type, scope.root)]
     if query.criteria is not None:
-        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria))
+        conditions.append(compile_criteria(scope, entity_type, scope.root, query.criteria, required=True))
     statement = sa.select(*(c for _, c in labelled)).select_from(scope.from_clause).where(*conditions)
     if groups:
         statement = statement.group_by(*groups).order_by(*groups)

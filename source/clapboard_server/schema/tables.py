@@ -106,7 +106,11 @@ def build_tables(registry: Registry) -> tuple[sa.MetaData, dict[str, sa.Table]]:
                 condition = sa.and_(*(table.c[column] == sa.literal(value, literal_execute=True) for column, value in where))
                 sa.Index(f"uq_{table_name}_{'_'.join(unique)}", *(table.c[c] for c in unique), unique=True,
                          sqlite_where=condition, postgresql_where=condition)
-        for index_columns in sorted(indexed.get(table_name, ())):
+        declared = indexed.get(table_name, set())
+        for index_columns in sorted(declared):
+            if any(len(other) > len(index_columns) and other[:len(index_columns)] == index_columns
+                   for other in declared):
+                continue  # a longer index starting with the same columns serves its look-ups
             if all(c in table_columns for c in index_columns) and list(index_columns) != key:
                 sa.Index(f"ix_{table_name}_{'_'.join(index_columns)}", *[table.c[c] for c in index_columns])
         tables[table_name] = table
