@@ -38,6 +38,19 @@ def uvicorn_config(app, limits: Limits | None = None) -> uvicorn.Config:
     )
 
 
+class Uvicorn(uvicorn.Server):
+    """uvicorn serving a clapboard server: on shutdown the event hub's connections are closed
+    first, so open WebSockets and pages' event streams do not hold the shutdown up."""
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(uvicorn_config(create_app(server), server.limits))
+        self.clapboard = server
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.clapboard.events.disconnect_all()
+        await super().shutdown(sockets)
+
+
 class EmbeddedServer:
     """Handle of a running embedded server."""
 
@@ -67,7 +80,7 @@ class EmbeddedServer:
         return self.server.data_dir
 
     def _run(self, sock: socket.socket) -> None:
-        self._uvicorn = uvicorn.Server(uvicorn_config(create_app(self.server), self.server.limits))
+        self._uvicorn = Uvicorn(self.server)
         self._uvicorn.run(sockets=[sock])
 
     def start(self, sock: socket.socket) -> None:

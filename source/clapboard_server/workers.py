@@ -19,10 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import uvicorn
-
-from .app import create_app
-from .embedded import uvicorn_config
+from .embedded import Uvicorn
 from .limits import Limits
 from .server import Server
 from .sockets import listening_socket
@@ -131,7 +128,7 @@ class Supervisor:
     def _serve(self) -> None:
         server = self._server()
         try:
-            uvicorn.Server(uvicorn_config(create_app(server), server.limits)).run(sockets=[self._socket])
+            Uvicorn(server).run(sockets=[self._socket])
         finally:
             server.close()
 

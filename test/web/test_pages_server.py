@@ -196,3 +196,31 @@ def test_pages_of_a_project_without_a_role_are_not_found(web_server, web_user, w
     search = outsider.get(f"{web_server.server_url}/search", params={"q": f'Task where id is "{task["id"]}"'},
                           timeout=30)
     assert search.status_code == 200 and "No results." in search.text
+
+
+@pytest.mark.in_process  # stops an embedded server of its own
+def test_stopping_the_server_ends_open_pages_event_streams_first(tmp_path):
+    from clapboard_server import embedded
+    from clapboard_server.web.passwords import set_password
+    from web_support import post_login
+
+    server = embedded.start(data_dir=tmp_path / "data")
+    try:
+        set_password(server.server.database, server.api_user, "correct horse battery")
+        client, answer = post_login(server.server_url, server.api_user, "correct horse battery")
+        assert answer.status_code == 303
+        stream = LiveStream(client, f"{server.server_url}/live")
+        serving = server._thread
+        closed_while_serving = []
+        close = server.server.close
+
+        def close_after_uvicorn():
+            closed_while_serving.append(serving.is_alive())
+            close()
+
+        server.server.close = close_after_uvicorn
+    finally:
+        server.stop()
+    assert closed_while_serving == [False], "uvicorn was still waiting for the open event stream"
+    stream.thread.join(10)
+    assert not stream.thread.is_alive()

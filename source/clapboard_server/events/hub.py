@@ -89,6 +89,10 @@ class EventHub:
             self._thread.join(30)
             self._thread = None
         self.broker.close()
+        self.disconnect_all()
+
+    def disconnect_all(self) -> None:
+        """Close every connection (sockets and open pages' streams); clients reconnect elsewhere."""
         for connection in self.router.connections():
             connection.close()
 
