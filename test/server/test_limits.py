@@ -19,7 +19,7 @@ from attack import during, error_of, fingerprint, other_user, probe, strict_json
 from clapboard_server import limits as limits_module
 from clapboard_server.limits import Limits
 from clapboard_server.query import parser
-from server_api import Api
+from server_api import Api, create, ref
 from socketio_client import Client, handshake, socket_url
 
 STRICT = {"ftrack-strict-api": "true"}
@@ -227,6 +227,27 @@ def test_distinct_megabyte_queries_do_not_accumulate(server, api):
 def test_response_too_large(admin, other):
     refused_while_other_works(admin, other, [{"action": "query_schemas"}] * 3,
                               "The answer is too large; ask for less", status=413)
+
+
+def test_a_query_matching_more_rows_than_an_answer_holds_is_refused_before_reading_them(backend, server_factory):
+    from clapboard_server.query.select import MIN_ENTITY_BYTES
+
+    with server_factory(backend, max_response_bytes=1000 * MIN_ENTITY_BYTES) as handle:  # at most 1,000 rows
+        api = Api(handle)
+        schema = api.one('select id from ProjectSchema where name is "VFX Scheme"')
+        project = create("Project", name=f"rows-{uuid.uuid4().hex[:8]}", full_name="rows", project_schema=ref(schema))
+        api.call(project)
+        for batch in range(44):  # small batches: their answers must fit too
+            api.call(*(create("Folder", name=f"f{batch}-{n}", parent=ref(project)) for n in range(25)))
+        folders = f'select id from Folder where parent_id is "{project["entity_data"]["id"]}"'
+        for expression in (folders, f"{folders} limit 5000"):
+            response = post(api, query(expression))
+            assert response.status_code == 413, response.text
+            error = error_of(response)
+            assert error["exception"] == "LimitExceededError" and "more than 1,000 rows" in error["content"]
+            assert "page it with offset and limit" in error["content"]
+        assert len(api.query(f"{folders} limit 200")) == 200
+        assert len(api.query(f"{folders} offset 1000 limit 200")) == 100
 
 
 def test_a_thousand_query_schemas_are_refused_by_default(server, api):

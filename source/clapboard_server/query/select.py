@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import ValidationError
+from ..limits import LimitExceededError, Limits, current
 from ..schema import COLLECTION, REFERENCE, SCALAR, EntityType, Property
 from ..values import from_column
 from . import ast, computed_python, custom_attributes  # noqa: F401  (registers its filler)
@@ -291,11 +292,13 @@ class Prepared:
     """The SELECT of a query and how its rows become entities: built once, run many times
     (with the values of its bound parameters, when they are named)."""
 
-    def __init__(self, statement: sa.Select, level: Level, offset: int, limit: int | None) -> None:
+    def __init__(self, statement: sa.Select, level: Level, offset: int, limit: int | None, ceiling: int) -> None:
         self.statement = statement
         self.level = level
         self.offset = offset
         self.limit = limit
+        #: The most rows an answer can hold (see :func:`row_ceiling`): more are never read.
+        self.ceiling = ceiling
 
     def run(self, connection: sa.Connection, rules: ReadRules, values: dict[str, Any] | None = None) -> dict[str, Any]:
         """The ``query`` action's result, read on ``connection`` as ``rules``' user."""
@@ -305,6 +308,11 @@ class Prepared:
     def shape(self, connection: sa.Connection, rules: ReadRules, rows: list) -> dict[str, Any]:
         """The ``query`` action's result for the statement's ``rows``."""
         limit, offset = self.limit, self.offset
+        if len(rows) > self.ceiling and (limit is None or limit > self.ceiling):
+            raise LimitExceededError(
+                f"The query matches more than {self.ceiling:,} rows, more than an answer can hold; "
+                "page it with offset and limit (the client's query results do)",
+                "max_response_bytes", current().max_response_bytes, status_code=413)
         more = limit is not None and len(rows) > limit
         if more:
             rows = rows[:limit]
@@ -337,9 +345,20 @@ def prepare(catalog: Catalog, query: ast.Query, rules: ReadRules) -> Prepared | 
     offset = query.offset or 0
     if offset:
         statement = statement.offset(offset)
-    if query.limit is not None:
-        statement = statement.limit(query.limit + 1)
-    return Prepared(statement, level, offset, query.limit)
+    ceiling = row_ceiling(current())
+    wanted = query.limit if query.limit is not None and query.limit <= ceiling else ceiling
+    statement = statement.limit(wanted + 1)  # one more tells whether there are more
+    return Prepared(statement, level, offset, query.limit, ceiling)
+
+
+#: Fewest bytes one entity takes in an answer: ``{"__entity_type__": "X", "id": "<uuid>"}``.
+MIN_ENTITY_BYTES = 48
+
+
+def row_ceiling(limits: Limits) -> int:
+    """The most rows an answer within ``max_response_bytes`` can hold: a query matching more is
+    refused before its rows are read and built (the answer would be refused anyway)."""
+    return max(1, limits.max_response_bytes // MIN_ENTITY_BYTES)
 
 
 def execute(catalog: Catalog, connection: sa.Connection, query: ast.Query, rules: ReadRules) -> dict[str, Any]:
