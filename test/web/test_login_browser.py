@@ -146,7 +146,8 @@ def test_logging_in_and_out_with_the_keyboard_only(new_page, web_user):
     username, password = web_user("Viewer", (DEMO_PROJECT,))
     page = new_page()
     page.goto("/login")
-    page.keyboard.type(username)  # the user name field has the focus
+    expect(page.get_by_label("User name")).to_be_focused()  # autofocus, once the page has run it
+    page.keyboard.type(username)
     page.keyboard.press("Tab")
     expect(page.get_by_label("Password")).to_be_focused()
     page.keyboard.type(password)
