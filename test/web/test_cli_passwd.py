@@ -114,22 +114,36 @@ def test_passwd_on_a_terminal_asks_twice(web_server, web_user, monkeypatch, caps
 def test_demo_serve_keeps_the_web_view_open_until_interrupted(tmp_path, backend):
     import signal
 
-    process = subprocess.Popen([sys.executable, "-m", "clapboard", "demo", "--serve", "--data-dir", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+    errors = (tmp_path / "stderr.txt").open("w+")  # a file: the child can never block on a full pipe
+    process = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "clapboard", "demo", "--serve",
+                                "--data-dir", str(tmp_path / "data")],
+                               stdout=subprocess.PIPE, stderr=errors, text=True, env=environment())
+
+    def what_it_said():
+        errors.seek(0)
+        return errors.read()[-5000:]
+
     try:
         found = None
         for line in process.stdout:
             found = re.match(r"Web view: (\S+)/ +log in as (\S+) with the password (\S+)$", line.strip())
             if found:
                 break
-        assert found, process.stderr.read()
+        assert found, what_it_said()
         assert process.stdout.readline().strip() == "Serving until Ctrl+C."
         client, response = post_login(found.group(1), found.group(2), found.group(3))
         assert response.status_code == 303
         assert f">{DEMO_PROJECT}</a>" in client.get(f"{found.group(1)}/", timeout=30).text
+        client.close()
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0
+        try:
+            assert process.wait(timeout=60) == 0, what_it_said()
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+            process.wait(30)
+            pytest.fail("clapboard demo --serve did not stop on Ctrl+C:\n" + what_it_said())
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+        errors.close()
