@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -27,10 +28,15 @@ def run(data_dir: str | None = None, database: str | None = None, serve: bool = 
             print("The server stops now: run clapboard demo --serve to keep it open in a browser.")
             return 0
         print("Serving until Ctrl+C.", flush=True)
+        stop = threading.Event()
+        # Handlers of our own: Ctrl+C and SIGTERM stop the server even when this process was
+        # started with SIGINT ignored (which Python then leaves ignored).
+        previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+            stop.wait()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     return 0
 
 
