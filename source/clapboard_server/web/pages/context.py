@@ -145,13 +145,23 @@ def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
                       "bid": hours(child.get("bid")), "logged": hours(child.get("time_logged"))}
                      for child in children],
         "versions": [version_row(version) for version in versions],
+        **discussion(entity, "context", statuses, schemas, categories, users, notes),
+    }
+
+
+def discussion(entity: dict[str, Any], kind: str, statuses: list[dict[str, Any]], schemas: list[dict[str, Any]],
+               categories: list[dict[str, Any]], users: list[dict[str, Any]],
+               notes: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a page about ``entity`` (a ``context`` or a ``version``, its ``kind``) shows of its status
+    control and its notes thread."""
+    return {
         "statuses": statuses,
         "status_choices": workflow.choices(statuses, schemas, entity),
         "statuses_json": status_map(statuses),
         "categories": categories,
         "users": [{"id": user["id"], "label": user_label(user)} for user in users],
-        "notes": thread(notes, users_by_id),
-        "note_parent": {"kind": "context", "id": entity["id"]},
+        "notes": thread(notes, {user["id"]: user for user in users}),
+        "note_parent": {"kind": kind, "id": entity["id"]},
     }
 
 

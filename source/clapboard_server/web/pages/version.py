@@ -19,9 +19,9 @@ from ...errors import ApiError
 from .. import calls
 from ..sessions import login_required
 from . import notes, workflow
-from .common import custom_attribute_items, entity_url, failure, literal, not_found, page, status_map, user_label, when
-from .context import permissions
-from .notes import thread, thread_operation
+from .common import custom_attribute_items, entity_url, failure, literal, not_found, page, user_label, when
+from .context import discussion, permissions
+from .notes import thread_operation
 from .review_media import review_url
 
 if TYPE_CHECKING:
@@ -120,13 +120,7 @@ def gather(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
         "components": [{"name": c.get("name"), "file_type": c.get("file_type") or "", "size": c.get("size")}
                        for c in components],
         "media": review_media(components),
-        "statuses": statuses,
-        "status_choices": workflow.choices(statuses, schemas, version),
-        "statuses_json": status_map(statuses),
-        "categories": categories,
-        "users": [{"id": user["id"], "label": user_label(user)} for user in users],
-        "notes": thread(notes, {user["id"]: user for user in users}),
-        "note_parent": {"kind": "version", "id": version["id"]},
+        **discussion(version, "version", statuses, schemas, categories, users, notes),
     }
 
 
