@@ -42,7 +42,7 @@ def psycopg_url(url: str) -> str:
 
 def announce(url: str, event: dict[str, Any], channel: str = CHANNEL) -> None:
     """Deliver ``event`` to every server process listening on ``url``'s database (small events only)."""
-    message = json.dumps({"o": f"announce-{uuid.uuid4().hex}", "e": event}, separators=(",", ":"))
+    message = json.dumps({"e": event}, separators=(",", ":"))
     if len(message) > NOTIFY_LIMIT:
         raise ValueError("announce() sends small events only")
     with psycopg.connect(psycopg_url(url), autocommit=True) as connection:
@@ -60,7 +60,6 @@ class PostgresBroker(Broker):
         self.channel = channel
         self.poll_interval = poll_interval
         self.payload_lifetime = payload_lifetime
-        self.origin = uuid.uuid4().hex
         self._deliver: Deliver | None = None
         self._stop = threading.Event()
         self._listening = threading.Event()
@@ -102,7 +101,7 @@ class PostgresBroker(Broker):
     def publish(self, event: dict[str, Any]) -> None:
         if self._deliver is None:
             return
-        message = json.dumps({"o": self.origin, "e": event}, separators=(",", ":"))  # ASCII only
+        message = json.dumps({"e": event}, separators=(",", ":"))  # ASCII only
         for attempt in (1, 2):
             try:
                 self._notify(message)
@@ -129,7 +128,7 @@ class PostgresBroker(Broker):
                 (self.payload_lifetime,),
             )
             connection.execute(f"INSERT INTO {PAYLOAD_TABLE} (id, payload) VALUES (%s, %s)", (row_id, message))
-            connection.execute("SELECT pg_notify(%s, %s)", (self.channel, json.dumps({"o": self.origin, "r": row_id})))
+            connection.execute("SELECT pg_notify(%s, %s)", (self.channel, json.dumps({"r": row_id})))
 
     # -- listening -------------------------------------------------------------------------------
 
