@@ -12,7 +12,7 @@ import datetime
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .symbol import NOT_SET
 
@@ -26,8 +26,8 @@ STRATEGIES = ("all", "set_only", "modified_only", "persisted_only")
 
 _UTC = datetime.timezone.utc
 _fromisoformat = datetime.datetime.fromisoformat
-#: ``arrow.Arrow.fromdatetime``, set by :func:`_import_arrow`. arrow takes longer to import
-#: than all of clapboard, so it is imported when the first datetime is decoded.
+#: Makes an :class:`arrow.Arrow` of an aware datetime; set by :func:`_import_arrow`. arrow takes
+#: longer to import than all of clapboard, so it is imported when the first datetime is decoded.
 _fromdatetime: Callable[[datetime.datetime], arrow.Arrow] | None = None
 
 
@@ -35,21 +35,47 @@ def _import_arrow() -> Any:
     global _fromdatetime
     import arrow
 
-    _fromdatetime = arrow.Arrow.fromdatetime
+    _fromdatetime = arrow_maker(arrow.Arrow)
     return arrow
+
+
+def arrow_maker(cls: type[arrow.Arrow]) -> Callable[[datetime.datetime], arrow.Arrow]:
+    """Return a function making a *cls* (:class:`arrow.Arrow`) of an aware datetime.
+
+    An Arrow holds its datetime as ``_datetime``; wrapping the decoded datetime
+    directly is three times faster than ``cls.fromdatetime``, which takes it
+    apart and builds it again (a commit's answer holds a datetime per entity).
+    The shortcut is used only when it makes the same object as ``fromdatetime``
+    for a sample, so another arrow version falls back to ``fromdatetime``.
+    """
+    new = cls.__new__
+
+    def wrap(value: datetime.datetime) -> arrow.Arrow:
+        instance = new(cls)
+        instance._datetime = value
+        return instance
+
+    sample = datetime.datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=_UTC)
+    try:
+        same = vars(wrap(sample)) == vars(cls.fromdatetime(sample))
+    except Exception:  # noqa: BLE001 - any failure means: do not take the shortcut
+        same = False
+    return wrap if same else cls.fromdatetime
 
 
 def decode_datetime(text: str) -> arrow.Arrow:
     """Return *text* (ISO 8601) as an aware :class:`arrow.Arrow`; naive means UTC."""
     fromdatetime = _fromdatetime
     if fromdatetime is None:
-        fromdatetime = _import_arrow().Arrow.fromdatetime
+        _import_arrow()
+        fromdatetime = cast("Callable[[datetime.datetime], arrow.Arrow]", _fromdatetime)
     try:
         value = _fromisoformat(text)
     except ValueError:
         return _import_arrow().get(text)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_UTC)
+        aware = _fromisoformat(text + "+00:00")  # several times faster than replace(tzinfo=...)
+        value = aware if aware.tzinfo is _UTC else value.replace(tzinfo=_UTC)  # a date ignores the suffix
     return fromdatetime(value)
 
 

@@ -13,11 +13,19 @@ is known. Local values are never touched, so pending changes survive queries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import exception
-from .attribute import EMPTY, AbstractCollectionAttribute, ScalarAttribute, link_members, local_store, relink
+from .attribute import (
+    EMPTY,
+    AbstractCollectionAttribute,
+    ReferenceAttribute,
+    ScalarAttribute,
+    link_members,
+    local_store,
+    relink,
+)
 from .codec import decode_datetime
 from .collection import Collection
 from .symbol import NOT_SET
@@ -67,7 +75,12 @@ def attaching_hook(session: Session) -> Callable[[dict[str, Any]], Any]:
         if cls is None:
             raise exception.UnrecognisedEntityTypeError(etype)
         del data["__entity_type__"]
-        key = _identity(cls, etype, data)
+        names = cls._pk_names
+        if len(names) == 1:  # _identity, inlined for the common case: every entity goes through here
+            value = data.get(names[0], NOT_SET)
+            key = (etype, value if value.__class__ is str or value is NOT_SET else str(value))
+        else:
+            key = _identity(cls, etype, data)
         entity = identity_map.get(key)
         collections = not cls._collection_names.isdisjoint(data)
         if entity is None:
@@ -149,11 +162,35 @@ def merge_tree(session: Session, value: Any) -> Any:
 def tree_merger(session: Session) -> Callable[[Any], Any]:
     """Return :func:`merge_tree` for *session*, to merge many values."""
     merge_dict = attaching_hook(session).merge_dict  # type: ignore[attr-defined]
+    identity_map = session._identity_map
+
+    def known(item: dict[str, Any]) -> Entity | None:
+        """Return the entity *item* refers to when merging it would change nothing, else None.
+
+        That is a bare reference (type and one key value, a string) to an
+        entity of the session whose remote key is already that string: the
+        common case of a commit's answer, which names the entities just sent.
+        """
+        if len(item) != 2:
+            return None
+        for name, value in item.items():
+            if name != "__entity_type__":
+                break
+        etype = item.get("__entity_type__")
+        if etype is None or value.__class__ is not str:
+            return None
+        entity = identity_map.get((etype, value))
+        if entity is None or entity._remote.get(name) != value or type(entity)._pk_names != (name,):
+            return None
+        return entity
 
     def walk(item: Any) -> Any:
         if item.__class__ is dict:
             for key, child in item.items():
-                if child.__class__ is dict or child.__class__ is list:
+                kind = child.__class__
+                if kind is dict:
+                    item[key] = known(child) or walk(child)
+                elif kind is list:
                     item[key] = walk(child)
             etype = item.get("__entity_type__")
             if etype is not None:
@@ -309,6 +346,41 @@ def _promote(entity: Entity, name: str) -> None:
     attribute.set_remote_value(entity, value)
 
 
+#: Classes of values that are never collections nor entities: stored as they are.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _promote_sent(entity: Entity, names: Iterable[str]) -> None:
+    """:func:`_promote` each of *names* (a payload's ``entity_data``) on *entity*.
+
+    The common cases take a short cut, with the same effect: a scalar value
+    of a plain attribute goes straight into the remote store, an entity
+    value of a plain reference too, and moves *entity* between the inverse
+    collections of its old and new remote targets.
+    """
+    local = entity._local
+    remote = entity._remote
+    attributes = type(entity)._attribute_map
+    for name in names:
+        attribute = attributes.get(name)
+        kind = attribute.__class__
+        if kind is ScalarAttribute:
+            value = local.get(name, NOT_SET)
+            if value.__class__ in _SCALARS:
+                remote[name] = value
+                continue
+        elif kind is ReferenceAttribute:
+            value = local.get(name, NOT_SET)
+            if getattr(value, "_identity", None) is not None:
+                previous = remote.get(name, NOT_SET)
+                remote[name] = value
+                if attribute.inverse is not None and previous is not value:  # type: ignore[union-attr]
+                    relink(entity, attribute.inverse, previous, value, local=False)  # type: ignore[union-attr]
+                continue
+        if name != "__entity_type__":
+            _promote(entity, name)
+
+
 def apply_commit(
     session: Session,
     payloads: Sequence[dict[str, Any]],
@@ -326,25 +398,28 @@ def apply_commit(
     """
     identity_map = session._identity_map
     for payload in payloads:
-        if payload["action"] not in ("create", "update"):
+        action = payload["action"]
+        if action != "create" and action != "update":
             continue
         entity = identity_map.get(payload.identity)  # type: ignore[attr-defined]
-        if entity is None:
-            continue
-        for name in payload["entity_data"]:
-            if name != "__entity_type__":
-                _promote(entity, name)
+        if entity is not None:
+            _promote_sent(entity, payload["entity_data"])
     for identity in created:
         entity = identity_map.get(identity)
-        if entity is not None:
-            for name, _ in type(entity)._collection_attributes:
-                if name in entity._local:
+        if entity is None:
+            continue
+        local = entity._local
+        cls = type(entity)
+        if local and not cls._collection_names.isdisjoint(local):
+            for name, _ in cls._collection_attributes:
+                if name in local:
                     _promote(entity, name)
     for entity in with_local:
         entity._local = EMPTY
     merge_result = tree_merger(session)
     for payload, result in zip(payloads, results):
-        if payload["action"] in ("create", "update") and isinstance(result, dict) and "data" in result:
+        action = payload["action"]
+        if (action == "create" or action == "update") and isinstance(result, dict) and "data" in result:
             merge_result(result["data"])
     for identity in deleted:
         entity = identity_map.pop(identity, None)

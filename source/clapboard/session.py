@@ -604,25 +604,34 @@ class Session:
         fix the problem and commit again, or :meth:`rollback`.
         """
         self._check_open()
-        operations = list(self.recorded_operations)
-        if not operations:
+        count = len(self.recorded_operations)
+        if not count:
             return
-        with collector.paused(len(operations)):  # a large commit's objects live until it ends
-            created = self.recorded_operations.identities(CREATED)
-            deleted = self.recorded_operations.identities(DELETED)
-            payloads = compress(operations)
-            results: list[Any] = []
-            if payloads:
-                try:
-                    results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
-                except exception.ServerError as error:
-                    raise _commit_failed(error, payloads) from error
-            with_local = list(self._with_local.values())
-            self.recorded_operations.clear()
-            self._with_local.clear()
-            with self.operation_recording(False):
-                merge.apply_commit(self, payloads, results, created, deleted, with_local)
-            self._entity_cache.committed(payloads, with_local, deleted)
+        with collector.paused(count):  # a large commit's objects live until it ends
+            self._commit()
+
+    def _commit(self) -> None:
+        """Do :meth:`commit`'s work; its temporary objects are gone when it returns.
+
+        So the collector, when it resumes, does not walk the request's payloads
+        and the server's answer.
+        """
+        operations = list(self.recorded_operations)
+        created = self.recorded_operations.identities(CREATED)
+        deleted = self.recorded_operations.identities(DELETED)
+        payloads = compress(operations)
+        results: list[Any] = []
+        if payloads:
+            try:
+                results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
+            except exception.ServerError as error:
+                raise _commit_failed(error, payloads) from error
+        with_local = list(self._with_local.values())
+        self.recorded_operations.clear()
+        self._with_local.clear()
+        with self.operation_recording(False):
+            merge.apply_commit(self, payloads, results, created, deleted, with_local)
+        self._entity_cache.committed(payloads, with_local, deleted)
 
     def rollback(self) -> None:
         """Clear all recorded operations and local state.
