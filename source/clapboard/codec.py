@@ -105,8 +105,12 @@ def encode_datetime(value: Any) -> dict[str, str]:
 
 def entity_reference(entity: Entity) -> dict[str, Any]:
     """Return ``{'__entity_type__': type, <primary key>: value, ...}`` for *entity*."""
+    names = entity.primary_key_attributes
+    identity = entity._identity
+    if len(names) == 1 and len(identity) == 2:  # the common case, built at once: a commit sends many
+        return {"__entity_type__": entity.entity_type, names[0]: identity[1]}
     reference = {"__entity_type__": entity.entity_type}
-    reference.update(zip(entity.primary_key_attributes, entity._identity[1:]))
+    reference.update(zip(names, identity[1:]))
     return reference
 
 

@@ -155,7 +155,11 @@ def detached_hook(session: Session) -> Callable[[dict[str, Any]], Any]:
 
 
 def merge_tree(session: Session, value: Any) -> Any:
-    """Merge entity objects found in decoded *value* (innermost first); return the result."""
+    """Merge entity objects found in *value* (JSON decoded without a hook) into *session*.
+
+    Entity objects are merged innermost first and tagged datetimes decoded,
+    as :func:`attaching_hook` does while decoding; return the result.
+    """
     return tree_merger(session)(value)
 
 
@@ -189,12 +193,16 @@ def tree_merger(session: Session) -> Callable[[Any], Any]:
             for key, child in item.items():
                 kind = child.__class__
                 if kind is dict:
-                    item[key] = known(child) or walk(child)
+                    entity = known(child)
+                    item[key] = walk(child) if entity is None else entity
                 elif kind is list:
                     item[key] = walk(child)
             etype = item.get("__entity_type__")
             if etype is not None:
                 return merge_dict(item, etype)
+            kind = item.get("__type__")
+            if kind is not None and (kind == "datetime" or kind == "date") and "value" in item:
+                return decode_datetime(item["value"])
             return item
         if item.__class__ is list:
             return [walk(child) for child in item]

@@ -623,7 +623,8 @@ class Session:
         results: list[Any] = []
         if payloads:
             try:
-                results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
+                # Decoded without a hook: apply_commit decodes what it merges (the entities' data).
+                results = self._transport.call(dumps_payload(payloads), json.loads, idempotent=False)
             except exception.ServerError as error:
                 raise _commit_failed(error, payloads) from error
         with_local = list(self._with_local.values())
