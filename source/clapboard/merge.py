@@ -163,37 +163,38 @@ def merge_tree(session: Session, value: Any) -> Any:
     return tree_merger(session)(value)
 
 
+def _unchanged_reference(identity_map: dict[tuple, Entity], item: dict[str, Any]) -> Entity | None:
+    """Return the entity *item* refers to when merging *item* would change nothing, else None.
+
+    That is a bare reference (type and one key value, a string) to an entity
+    of the session whose remote key is already that string: the common case
+    in a commit's answer, which names the entities just sent.
+    """
+    if len(item) != 2:
+        return None
+    for name, value in item.items():
+        if name != "__entity_type__":
+            break
+    etype = item.get("__entity_type__")
+    if etype is None or value.__class__ is not str:
+        return None
+    entity = identity_map.get((etype, value))
+    if entity is None or entity._remote.get(name) != value or type(entity)._pk_names != (name,):
+        return None
+    return entity
+
+
 def tree_merger(session: Session) -> Callable[[Any], Any]:
     """Return :func:`merge_tree` for *session*, to merge many values."""
     merge_dict = attaching_hook(session).merge_dict  # type: ignore[attr-defined]
     identity_map = session._identity_map
-
-    def known(item: dict[str, Any]) -> Entity | None:
-        """Return the entity *item* refers to when merging it would change nothing, else None.
-
-        That is a bare reference (type and one key value, a string) to an
-        entity of the session whose remote key is already that string: the
-        common case of a commit's answer, which names the entities just sent.
-        """
-        if len(item) != 2:
-            return None
-        for name, value in item.items():
-            if name != "__entity_type__":
-                break
-        etype = item.get("__entity_type__")
-        if etype is None or value.__class__ is not str:
-            return None
-        entity = identity_map.get((etype, value))
-        if entity is None or entity._remote.get(name) != value or type(entity)._pk_names != (name,):
-            return None
-        return entity
 
     def walk(item: Any) -> Any:
         if item.__class__ is dict:
             for key, child in item.items():
                 kind = child.__class__
                 if kind is dict:
-                    entity = known(child)
+                    entity = _unchanged_reference(identity_map, child)
                     item[key] = walk(child) if entity is None else entity
                 elif kind is list:
                     item[key] = walk(child)
