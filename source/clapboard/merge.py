@@ -155,11 +155,7 @@ def detached_hook(session: Session) -> Callable[[dict[str, Any]], Any]:
 
 
 def merge_tree(session: Session, value: Any) -> Any:
-    """Merge entity objects found in *value* (JSON decoded without a hook) into *session*.
-
-    Entity objects are merged innermost first and tagged datetimes decoded,
-    as :func:`attaching_hook` does while decoding; return the result.
-    """
+    """Merge entity objects found in decoded *value* (innermost first); return the result."""
     return tree_merger(session)(value)
 
 
@@ -167,8 +163,8 @@ def _unchanged_reference(identity_map: dict[tuple, Entity], item: dict[str, Any]
     """Return the entity *item* refers to when merging *item* would change nothing, else None.
 
     That is a bare reference (type and one key value, a string) to an entity
-    of the session whose remote key is already that string: the common case
-    in a commit's answer, which names the entities just sent.
+    of the session whose remote key is already that string: the common
+    object of a commit's answer, which names the entities just sent.
     """
     if len(item) != 2:
         return None
@@ -201,9 +197,6 @@ def tree_merger(session: Session) -> Callable[[Any], Any]:
             etype = item.get("__entity_type__")
             if etype is not None:
                 return merge_dict(item, etype)
-            kind = item.get("__type__")
-            if kind is not None and (kind == "datetime" or kind == "date") and "value" in item:
-                return decode_datetime(item["value"])
             return item
         if item.__class__ is list:
             return [walk(child) for child in item]

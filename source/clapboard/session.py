@@ -623,8 +623,7 @@ class Session:
         results: list[Any] = []
         if payloads:
             try:
-                # Decoded without a hook: apply_commit decodes what it merges (the entities' data).
-                results = self._transport.call(dumps_payload(payloads), json.loads, idempotent=False)
+                results = self._transport.call(dumps_payload(payloads), self._decode_plain, idempotent=False)
             except exception.ServerError as error:
                 raise _commit_failed(error, payloads) from error
         with_local = list(self._with_local.values())

@@ -172,9 +172,11 @@ def test_a_bare_reference_to_an_entity_missing_its_key_is_merged(fake_server):
     del project._remote["id"]
     found = merge.merge_tree(session, {"__entity_type__": "Project", "id": "p1"})
     assert found is project and project._remote["id"] == "p1"
-    assert merge._unchanged_reference(session._identity_map, {"__entity_type__": "Project", "id": "p1"}) is project
-    assert merge._unchanged_reference(session._identity_map, {"__entity_type__": "Project", "name": "p1"}) is None
-    assert merge._unchanged_reference(session._identity_map, {"__type__": "datetime", "value": "x"}) is None
+    identity_map = session._identity_map
+    assert merge._unchanged_reference(identity_map, {"__entity_type__": "Project", "id": "p1"}) is project
+    assert merge._unchanged_reference(identity_map, {"__entity_type__": "Project", "name": "p1"}) is None
+    assert merge._unchanged_reference(identity_map, {"__entity_type__": "Project", "id": "p2"}) is None
+    assert merge._unchanged_reference(identity_map, {"__type__": "datetime", "value": "p1"}) is None
 
 
 def test_values_sent_become_remote_values_when_the_answer_names_only_the_entity(fake_server):
