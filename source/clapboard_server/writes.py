@@ -600,8 +600,9 @@ class Writer:
         client keeps them NOT_SET."""
         entity: dict[str, Any] = {"__entity_type__": entity_type.name}
         always = write_plans.always_encoded(entity_type)
+        stored = row.get
         for name, column, convert in write_plans.encoded_scalars(entity_type):
-            value = row.get(column)
+            value = stored(column)
             if value is None:
                 if name in always or name in data:
                     entity[name] = None
