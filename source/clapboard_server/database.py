@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from . import private
+from .held_readers import HeldReaders
 from .query.scope import Catalog
 from .schema import Registry
 from .schema.tables import build_tables
@@ -55,9 +56,12 @@ class Database:
         else:
             options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = sa.create_engine(self.url, **options)
+        #: The API threads' own read connections (SQLite; see :mod:`.held_readers`).
+        self.readers: HeldReaders | None = None
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _configure_sqlite)
             sa.event.listen(self.engine, "begin", _begin_sqlite)
+            self.readers = HeldReaders(self.url, _configure_sqlite, options["connect_args"])
         self.registry = registry
         self.metadata, self.tables = build_tables(registry)
         self.catalog = Catalog(registry, self.tables)
@@ -128,6 +132,11 @@ class Database:
         SQLAlchemy's begin, commit and check-in, with their events, cost more than a small
         query itself: a read has nothing to undo, so it skips them.
         """
+        held = self.readers.begin() if self.readers is not None else None
+        if held is not None:
+            with self._held_reading(held) as connection:
+                yield connection
+            return
         pooled = self.engine.raw_connection()
         try:
             connection = sa.Connection(self.engine, connection=pooled, _allow_autobegin=False)
@@ -142,6 +151,20 @@ class Database:
             pooled.commit()
         finally:
             pooled.close()
+
+    @contextlib.contextmanager
+    def _held_reading(self, connection: sa.Connection) -> Iterator[sa.Connection]:
+        """A read transaction on this thread's held SQLite connection (begun already)."""
+        driver = connection.connection.driver_connection
+        try:
+            yield connection
+        except BaseException:
+            try:
+                driver.rollback()
+            except self.engine.dialect.loaded_dbapi.Error:  # the connection is broken: open another
+                self.readers.discard(connection)
+            raise
+        driver.commit()
 
     def note_writes(self, count: int) -> None:
         """Count written rows; refresh SQLite's statistics in the background as data grows."""
@@ -168,6 +191,8 @@ class Database:
 
     def dispose(self) -> None:
         self.wait_for_maintenance()
+        if self.readers is not None:
+            self.readers.close()
         self.engine.dispose()
 
 
