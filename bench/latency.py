@@ -57,14 +57,17 @@ def median_round_trip(send, repeat: int) -> float:
 
 
 class FloorServer:
-    """A one-route Starlette app under the server's uvicorn configuration, in a thread."""
+    """A one-route Starlette app under the server's uvicorn configuration, in a thread.
 
-    def __init__(self) -> None:
-        async def answer(request):
+    Its ``/api`` answers an empty result; given ``answer`` (an endpoint), that instead.
+    """
+
+    def __init__(self, answer=None) -> None:
+        async def empty(request):
             await request.body()
             return JSONResponse([{"data": [], "metadata": {}}])
 
-        app = Starlette(routes=[Route("/api", answer, methods=["POST"])])
+        app = Starlette(routes=[Route("/api", answer or empty, methods=["POST"])])
         self._socket = listening_socket("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/api"
         self._server = uvicorn.Server(embedded.uvicorn_config(app))

@@ -21,8 +21,13 @@ if TYPE_CHECKING:
     from .writes import Row, Writer
 
 def _is(writer: Writer, entity_type: EntityType, base: str) -> bool:
-    other = writer.registry.types.get(base)
-    return other is not None and entity_type.is_a(other)
+    """Whether ``entity_type`` is the type called ``base`` or a subtype (worked out once per type)."""
+    key = "is " + base
+    known = entity_type.derived.get(key)
+    if known is None:
+        other = writer.registry.types.get(base)
+        known = entity_type.derived[key] = other is not None and entity_type.is_a(other)
+    return known
 
 
 def upserts(entity_type: EntityType) -> bool:

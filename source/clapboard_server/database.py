@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from . import private
+from .held_readers import HeldReaders
 from .query.scope import Catalog
 from .schema import Registry
 from .schema.tables import build_tables
@@ -55,9 +56,12 @@ class Database:
         else:
             options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = sa.create_engine(self.url, **options)
+        #: The API threads' own read connections (SQLite; see :mod:`.held_readers`).
+        self.readers: HeldReaders | None = None
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _configure_sqlite)
             sa.event.listen(self.engine, "begin", _begin_sqlite)
+            self.readers = HeldReaders(self.url, _configure_sqlite, options["connect_args"])
         self.registry = registry
         self.metadata, self.tables = build_tables(registry)
         self.catalog = Catalog(registry, self.tables)
@@ -104,18 +108,63 @@ class Database:
     @contextlib.contextmanager
     def transaction(self, write: bool = True) -> Iterator[sa.Connection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
-        lock = self._write_lock if write else None
+        if not write:
+            with self._reading() as connection:
+                yield connection
+            return
+        lock = self._write_lock
         if lock is not None:
             lock.acquire()
         try:
             with self.engine.connect() as connection:
-                if write:
-                    connection.execution_options(clapboard_write=True)
+                connection.execution_options(clapboard_write=True)
                 with connection.begin():
                     yield connection
         finally:
             if lock is not None:
                 lock.release()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        """A read-only transaction begun and ended on the driver's connection.
+
+        Statements still run through a SQLAlchemy connection (with its error handling), but
+        SQLAlchemy's begin, commit and check-in, with their events, cost more than a small
+        query itself: a read has nothing to undo, so it skips them.
+        """
+        held = self.readers.begin() if self.readers is not None else None
+        if held is not None:
+            with self._held_reading(held) as connection:
+                yield connection
+            return
+        pooled = self.engine.raw_connection()
+        try:
+            connection = sa.Connection(self.engine, connection=pooled, _allow_autobegin=False)
+            if self.is_sqlite:  # the driver's own transactions are off (see _configure_sqlite)
+                pooled.driver_connection.execute("BEGIN")
+            try:
+                yield connection
+            except BaseException:
+                if not connection.invalidated:
+                    pooled.rollback()
+                raise
+            pooled.commit()
+        finally:
+            pooled.close()
+
+    @contextlib.contextmanager
+    def _held_reading(self, connection: sa.Connection) -> Iterator[sa.Connection]:
+        """A read transaction on this thread's held SQLite connection (begun already)."""
+        driver = connection.connection.driver_connection
+        try:
+            yield connection
+        except BaseException:
+            try:
+                driver.rollback()
+            except self.engine.dialect.loaded_dbapi.Error:  # the connection is broken: open another
+                self.readers.discard(connection)
+            raise
+        driver.commit()
 
     def note_writes(self, count: int) -> None:
         """Count written rows; refresh SQLite's statistics in the background as data grows."""
@@ -142,6 +191,8 @@ class Database:
 
     def dispose(self) -> None:
         self.wait_for_maintenance()
+        if self.readers is not None:
+            self.readers.close()
         self.engine.dispose()
 
 

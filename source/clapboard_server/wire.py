@@ -95,20 +95,30 @@ def _describe_forbidden(character: str) -> str:
 def dumps(value: Any, limits: Limits) -> bytes:
     """Encode an answer as ASCII JSON, refusing one larger than ``max_response_bytes``.
 
-    A batch's answer is encoded one result at a time and refused as soon as the results so
-    far exceed the limit, so a thousand large results are never all encoded.
+    A batch's answer is encoded a few results at a time (about :data:`CHUNK_BYTES` of JSON
+    each) and refused as soon as the results so far exceed the limit, so a thousand large
+    results are never all encoded, and ten thousand small ones are not encoded one by one.
     """
     if not isinstance(value, list):
         return _encode(value, limits)
     parts = []
     size = 2
-    for item in value:
-        part = _encode(item, limits)
+    start, count = 0, 1
+    while start < len(value):
+        chunk = value[start:start + count]
+        part = _encode(chunk, limits)[1:-1]  # the results, without the chunk's brackets
         size += len(part) + 2
         if size > limits.max_response_bytes:
             raise _too_large(limits)
         parts.append(part)
+        start += len(chunk)
+        count = max(1, min(MAX_CHUNK, CHUNK_BYTES * len(chunk) // max(len(part), 1)))
     return b"[" + b", ".join(parts) + b"]"
+
+
+#: About how many bytes of JSON an answer is encoded in at a time, and the most results at a time.
+CHUNK_BYTES = 1 << 20
+MAX_CHUNK = 4096
 
 
 def _encode(value: Any, limits: Limits) -> bytes:

@@ -226,7 +226,7 @@ class DriverStatement:
         keys, processors = self.keys, self.processors
         parameters: list[Any] = []
         for row in rows:
-            values = [row.get(key) for key in keys]
+            values = list(map(row.get, keys))
             for index, processor in processors:
                 values[index] = processor(values[index])
             parameters.append(tuple(values) if self.positional else dict(zip(keys, values)))

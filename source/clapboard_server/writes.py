@@ -89,9 +89,10 @@ class Writer:
 
     def remember(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, memoised for the batch until a write could change it."""
-        if key not in self.memo:
-            self.memo[key] = compute()
-        return self.memo[key]
+        value = self.memo.get(key, _UNKNOWN)
+        if value is _UNKNOWN:
+            value = self.memo[key] = compute()
+        return value
 
     def prepared(self, key: Any, build: Callable[[], Any]) -> Any:
         """The statement ``build()`` makes, built once per catalog and reused with parameters."""
@@ -201,10 +202,11 @@ class Writer:
 
     def assign(self, entity_type: EntityType, data: dict[str, Any], row: Row, deferred: list[tuple[Property, Any]]) -> None:
         """Convert ``data`` into column values of ``row``; collections are deferred."""
+        properties = entity_type.properties
         for name, value in data.items():
             if name == "__entity_type__":
                 continue
-            prop = self.registry.prop(entity_type, name)
+            prop = properties.get(name) or self.registry.prop(entity_type, name)  # an unknown name: its error
             if prop.computed or prop.restricted:
                 raise ValidationError(f"{entity_type.name}.{name} is computed by the server and cannot be set.")
             if prop.kind == SCALAR:
@@ -222,8 +224,9 @@ class Writer:
                 deferred.append((prop, value))
 
     def apply_defaults(self, entity_type: EntityType, row: Row) -> None:
+        stored = row.get
         for prop, how, value in write_plans.defaults(entity_type):
-            if row.get(prop.column) is not None:
+            if stored(prop.column) is not None:
                 continue
             if how == write_plans.CONSTANT:
                 row[prop.column] = value
@@ -600,8 +603,9 @@ class Writer:
         client keeps them NOT_SET."""
         entity: dict[str, Any] = {"__entity_type__": entity_type.name}
         always = write_plans.always_encoded(entity_type)
+        stored = row.get
         for name, column, convert in write_plans.encoded_scalars(entity_type):
-            value = row.get(column)
+            value = stored(column)
             if value is None:
                 if name in always or name in data:
                     entity[name] = None
@@ -649,6 +653,9 @@ class Writer:
             change["place"] = self.guard.place(entity_type, row)
         self.changes.append(change)
 
+
+#: What :meth:`Writer.remember` finds for a key it has not computed yet.
+_UNKNOWN = object()
 
 #: Updates in a batch from which their rows are read ahead set-wise.
 READ_AHEAD_FROM = 20

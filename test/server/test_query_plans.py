@@ -27,6 +27,23 @@ def test_queries_of_one_shape_share_one_plan(server, api, make_project, monkeypa
     assert not any(name in shape for name in projects for shape in shapes)
 
 
+@pytest.mark.in_process
+def test_short_values_and_queries_without_values_have_plans(server, api, make_project, monkeypatch):
+    """A one-character value, an empty one, and a query with no quoted value at all reuse a plan."""
+    one = chr(0x4E00 + uuid.uuid4().int % 20000)  # a project name of one character, new to this server
+    make_project(name=one)
+    limit = 100_000 + uuid.uuid4().int % 100_000  # shapes no other test has used
+    built = []
+    prepare = select.prepare
+    monkeypatch.setattr(select, "prepare", lambda *args: built.append(args[1]) or prepare(*args))
+    monkeypatch.setattr(plans, "prepare", select.prepare)
+    for name, expected in ((one, [one]), ("", []), ("~", []), (one, [one])):
+        assert names(api, f'select name from Project where name is "{name}" limit {limit}') == expected
+    everything = names(api, f"select name from Project limit {limit}")
+    assert one in everything and names(api, f"select name from Project limit {limit}") == everything
+    assert len(built) == 2  # one plan per shape: built once each
+
+
 def test_values_with_quotes_and_backslashes(api, make_project):
     tag = uuid.uuid4().hex[:8]
     first, second = make_project(name=f'say "{tag}"'), make_project(name=f"back\\slash's {tag}")

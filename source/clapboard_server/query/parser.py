@@ -511,9 +511,10 @@ def _shape(expression: str) -> tuple[str, list[str]] | None:
 
 def split_values(expression: str) -> tuple[str, list[str]] | None:
     """The shape of ``expression`` (each quoted value replaced by ``""``) and its quoted values,
-    unescaped; None when :func:`parse` does not parse it by shape.
+    unescaped; None when it has more quoted values than a shape takes.
 
-    Expressions with the same shape parse to the same tree but for those values.
+    Expressions with the same shape parse to the same tree but for those values. A shape may
+    have no value at all (``select id, name from Project``): its queries share one tree.
     """
     if _SLOT_MARK in expression:
         return None
@@ -522,12 +523,10 @@ def split_values(expression: str) -> tuple[str, list[str]] | None:
     start = 0
     for match in _LITERAL_RE.finditer(expression):
         raw = match.group()
-        if len(raw) < 4:
-            return None
         pieces.append(expression[start:match.start()])
         values.append(_UNESCAPE_RE.sub(r"\1", raw[1:-1]) if "\\" in raw else raw[1:-1])
         start = match.end()
-    if not values or len(values) > _MAX_SLOTS:
+    if len(values) > _MAX_SLOTS:
         return None
     pieces.append(expression[start:])
     return '""'.join(pieces), values

@@ -33,6 +33,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ..auth import Authenticator
+from ..bodies import drain
 from ..errors import ApiError, InvalidCredentialsError, ValidationError
 from .files import DEFAULT_CONTENT_TYPE, decode_md5
 from .store import Storage
@@ -152,6 +153,7 @@ def routes(storage: Storage, authenticator: Authenticator, authorize: Authorize)
     permissions with ``authorize``."""
 
     async def put(request: Request) -> Response:
+        reading = False
         try:
             resource_id = _resource_id(request)
             grant = storage.tokens.verify_upload(resource_id, _single(request, "token"))
@@ -160,6 +162,7 @@ def routes(storage: Storage, authenticator: Authenticator, authorize: Authorize)
             size, md5 = _upload_limits(request, grant)
             if not await run_in_threadpool(storage.ledger.claim, grant.signature, grant.expires, time.time()):
                 raise UsedTokenError("This upload URL was already used; ask for a new one with get_upload_metadata.")
+            reading = True
             try:
                 stored_size = await storage.files.write(
                     resource_id, request.stream(), expected_size=size, expected_md5=md5,
@@ -169,6 +172,8 @@ def routes(storage: Storage, authenticator: Authenticator, authorize: Authorize)
                 await run_in_threadpool(storage.ledger.release, grant.signature)
                 raise
         except ApiError as error:
+            if not reading:  # a refused small upload still gets its answer, not a reset
+                await drain(request)
             return _error(error)
         except ClientDisconnect:  # nothing was stored; the client is gone
             return _error(ValidationError("The upload was interrupted; nothing was stored."))

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from ..bodies import drain
 from ..values import utc_now
 from . import tables
 from .render import render
@@ -212,12 +213,14 @@ def login_required(endpoint: Endpoint) -> Endpoint:
         if user is None:
             if request.method in ("GET", "HEAD"):
                 return login_redirect(request)
+            await drain(request)
             return _refusal(request, 401, "Not logged in", "Log in first, then try again.")
         request.state.user = user
         if request.method not in SAFE_METHODS:
             if declares_too_large_body(request):
                 return _refusal(request, 413, "Too large", "The request body is too large.")
             if not is_same_origin(request):
+                await drain(request)
                 return _refusal(request, 403, "Refused", "A request from another site was refused.")
             if not tokens_match(await _submitted_csrf_token(request), user.csrf_token):
                 return _refusal(request, 403, "Refused",
