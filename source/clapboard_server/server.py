@@ -159,8 +159,10 @@ class Server:
         writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
                      for o in operations)
         key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
+        if not writes:
+            return self._call(operations, user_id, server_url, writes, key, encoded)
         # Collection resumes once the batch's own objects are gone (only its results remain).
-        with collector.paused(len(operations) if writes else 0):
+        with collector.paused(len(operations)):
             return self._call(operations, user_id, server_url, writes, key, encoded)
 
     def _call(self, operations: list[Any], user_id: str, server_url: str | None, writes: bool, key: str | None,
