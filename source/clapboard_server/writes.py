@@ -33,6 +33,7 @@ class Writer:
     def __init__(self, catalog: Catalog, connection: sa.Connection | BufferedConnection, user_id: str | None,
                  guard: WriteGuard | None = None) -> None:
         self.catalog = catalog
+        self._statements = _prepared(catalog)
         #: Inserts are queued and sent per table when ``connection`` is a :class:`BufferedConnection`.
         self.buffered = isinstance(connection, BufferedConnection)
         #: The acting user's permission checks (internal writers without a user may do anything).
@@ -96,10 +97,10 @@ class Writer:
 
     def prepared(self, key: Any, build: Callable[[], Any]) -> Any:
         """The statement ``build()`` makes, built once per catalog and reused with parameters."""
-        cache = _prepared(self.catalog)
-        if key not in cache:
-            cache[key] = build()
-        return cache[key]
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = build()
+        return statement
 
     def table(self, entity_type: EntityType) -> sa.Table:
         return self.catalog.table(entity_type)
