@@ -105,13 +105,12 @@ class Database:
                     if index.name not in present:
                         index.create(connection)
 
-    @contextlib.contextmanager
-    def transaction(self, write: bool = True) -> Iterator[sa.Connection]:
+    def transaction(self, write: bool = True) -> contextlib.AbstractContextManager[sa.Connection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
-        if not write:
-            with self._reading() as connection:
-                yield connection
-            return
+        return self._writing() if write else _Read(self)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
         lock = self._write_lock
         if lock is not None:
             lock.acquire()
@@ -123,48 +122,6 @@ class Database:
         finally:
             if lock is not None:
                 lock.release()
-
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[sa.Connection]:
-        """A read-only transaction begun and ended on the driver's connection.
-
-        Statements still run through a SQLAlchemy connection (with its error handling), but
-        SQLAlchemy's begin, commit and check-in, with their events, cost more than a small
-        query itself: a read has nothing to undo, so it skips them.
-        """
-        held = self.readers.begin() if self.readers is not None else None
-        if held is not None:
-            with self._held_reading(held) as connection:
-                yield connection
-            return
-        pooled = self.engine.raw_connection()
-        try:
-            connection = sa.Connection(self.engine, connection=pooled, _allow_autobegin=False)
-            if self.is_sqlite:  # the driver's own transactions are off (see _configure_sqlite)
-                pooled.driver_connection.execute("BEGIN")
-            try:
-                yield connection
-            except BaseException:
-                if not connection.invalidated:
-                    pooled.rollback()
-                raise
-            pooled.commit()
-        finally:
-            pooled.close()
-
-    @contextlib.contextmanager
-    def _held_reading(self, connection: sa.Connection) -> Iterator[sa.Connection]:
-        """A read transaction on this thread's held SQLite connection (begun already)."""
-        driver = connection.connection.driver_connection
-        try:
-            yield connection
-        except BaseException:
-            try:
-                driver.rollback()
-            except self.engine.dialect.loaded_dbapi.Error:  # the connection is broken: open another
-                self.readers.discard(connection)
-            raise
-        driver.commit()
 
     def note_writes(self, count: int) -> None:
         """Count written rows; refresh SQLite's statistics in the background as data grows."""
@@ -194,6 +151,57 @@ class Database:
         if self.readers is not None:
             self.readers.close()
         self.engine.dispose()
+
+
+class _Read:
+    """A read-only transaction, begun and ended on the driver's connection.
+
+    Statements still run through a SQLAlchemy connection (with its error handling), but
+    SQLAlchemy's begin, commit and check-in, with their events, cost more than a small query
+    itself: a read has nothing to undo, so it skips them. On SQLite, an API thread reads on
+    the connection it holds (see :mod:`.held_readers`); other reads take one from the pool.
+    """
+
+    __slots__ = ("_connection", "_database", "_held", "_pooled")
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def __enter__(self) -> sa.Connection:
+        database = self._database
+        self._held = database.readers.begin() if database.readers is not None else None
+        if self._held is not None:
+            return self._held
+        self._pooled = pooled = database.engine.raw_connection()
+        try:
+            self._connection = sa.Connection(database.engine, connection=pooled, _allow_autobegin=False)
+            if database.is_sqlite:  # the driver's own transactions are off (see _configure_sqlite)
+                pooled.driver_connection.execute("BEGIN")
+        except BaseException:
+            pooled.close()
+            raise
+        return self._connection
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        held = self._held
+        if held is not None:
+            driver = held.connection.driver_connection
+            if kind is None:
+                driver.commit()
+                return
+            try:
+                driver.rollback()
+            except self._database.engine.dialect.loaded_dbapi.Error:  # broken: the thread opens another
+                self._database.readers.discard(held)
+            return
+        pooled = self._pooled
+        try:
+            if kind is None:
+                pooled.commit()
+            elif not self._connection.invalidated:
+                pooled.rollback()
+        finally:
+            pooled.close()
 
 
 def _begin_sqlite(connection: sa.Connection) -> None:

@@ -16,7 +16,7 @@ import contextvars
 import dataclasses
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import ApiError
@@ -140,14 +140,25 @@ def current() -> Limits:
     return _CURRENT.get() or DEFAULT
 
 
-@contextlib.contextmanager
-def applied(limits: Limits) -> Iterator[Limits]:
+def applied(limits: Limits) -> contextlib.AbstractContextManager[Limits]:
     """Make ``limits`` what :func:`current` returns inside the ``with`` block."""
-    token = _CURRENT.set(limits)
-    try:
-        yield limits
-    finally:
-        _CURRENT.reset(token)
+    return _Applied(limits)
+
+
+class _Applied:
+    """:func:`applied` as a class: it wraps every API call, and a generator costs more."""
+
+    __slots__ = ("_limits", "_token")
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+
+    def __enter__(self) -> Limits:
+        self._token = _CURRENT.set(self._limits)
+        return self._limits
+
+    def __exit__(self, *_: object) -> None:
+        _CURRENT.reset(self._token)
 
 
 def check(value: int, limit_name: str, limits: Limits, problem: str, status_code: int | None = None) -> None:

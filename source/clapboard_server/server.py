@@ -159,8 +159,10 @@ class Server:
         writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
                      for o in operations)
         key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
+        if not writes:
+            return self._call(operations, user_id, server_url, writes, key, encoded)
         # Collection resumes once the batch's own objects are gone (only its results remain).
-        with collector.paused(len(operations) if writes else 0):
+        with collector.paused(len(operations)):
             return self._call(operations, user_id, server_url, writes, key, encoded)
 
     def _call(self, operations: list[Any], user_id: str, server_url: str | None, writes: bool, key: str | None,
@@ -178,7 +180,7 @@ class Server:
                 results = [actions.run(context, operation) for operation in operations]
                 if context._writer is not None:
                     context._writer.finish()
-                    removed = _user_ids(context._writer.changes, "remove")
+                    removed = _user_ids(context._writer.changes, ("remove",))
                     if removed:
                         self.authenticator.forget(connection, removed)
                         web_tables.forget_users(connection, self.database, removed)
@@ -200,7 +202,7 @@ class Server:
                                             "max_query_depth", self.limits.max_query_depth) from None
         if context._writer is not None and context._writer.changes:
             self.after_commit(context._writer.changes, user_id)
-        if any(isinstance(o, dict) and o.get("action") == "reset_remote" for o in operations):
+        if writes and any(isinstance(o, dict) and o.get("action") == "reset_remote" for o in operations):
             self.events.accounts_changed(None)  # a key was replaced: re-check every open socket
         for callback in context.on_commit:
             try:
@@ -213,7 +215,7 @@ class Server:
         """Called with what a successful batch changed: publish ``ftrack.update``."""
         self.database.note_writes(len(changes))
         self.events.publish_changes(changes, user_id)
-        users = _user_ids(changes, "update") | _user_ids(changes, "remove")
+        users = _user_ids(changes, ("update", "remove"))
         if users:
             self.events.accounts_changed(users)
 
@@ -248,6 +250,6 @@ def _database_reason(error: sa.exc.DBAPIError) -> str:
     return reason.rstrip(".")
 
 
-def _user_ids(changes: list[dict], action: str) -> set[str]:
-    """Ids of the users a batch's ``action`` (``update`` or ``remove``) changed."""
-    return {str(c["key"].get("id")) for c in changes if c["entity_type"] == "User" and c["action"] == action}
+def _user_ids(changes: list[dict], kinds: tuple[str, ...]) -> set[str]:
+    """Ids of the users a batch changed in one of these ways (``update``, ``remove``)."""
+    return {str(c["key"].get("id")) for c in changes if c["action"] in kinds and c["entity_type"] == "User"}

@@ -33,6 +33,7 @@ class Writer:
     def __init__(self, catalog: Catalog, connection: sa.Connection | BufferedConnection, user_id: str | None,
                  guard: WriteGuard | None = None) -> None:
         self.catalog = catalog
+        self._statements = _prepared(catalog)
         #: Inserts are queued and sent per table when ``connection`` is a :class:`BufferedConnection`.
         self.buffered = isinstance(connection, BufferedConnection)
         #: The acting user's permission checks (internal writers without a user may do anything).
@@ -96,10 +97,10 @@ class Writer:
 
     def prepared(self, key: Any, build: Callable[[], Any]) -> Any:
         """The statement ``build()`` makes, built once per catalog and reused with parameters."""
-        cache = _prepared(self.catalog)
-        if key not in cache:
-            cache[key] = build()
-        return cache[key]
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = build()
+        return statement
 
     def table(self, entity_type: EntityType) -> sa.Table:
         return self.catalog.table(entity_type)
@@ -687,7 +688,13 @@ def _pk_parameters(entity_type: EntityType, table: sa.Table) -> sa.ColumnElement
 
 
 def _pk_values(key: Sequence[Any]) -> dict[str, Any]:
-    return {f"_key_{index}": value for index, value in enumerate(key)}
+    if len(key) > len(_KEY_NAMES):
+        return {f"_key_{index}": value for index, value in enumerate(key)}
+    return dict(zip(_KEY_NAMES, key))
+
+
+#: The parameter names of primary key columns, by position (built once: deletes bind 10,000s).
+_KEY_NAMES = tuple(f"_key_{index}" for index in range(8))
 
 
 def _column_statement(catalog: Catalog, kind: str, table: sa.Table, column: str) -> Any:

@@ -5,6 +5,7 @@ import threading
 import uuid
 
 import pytest
+from clapboard_server.errors import ValidationError
 from clapboard_server.server import API_WORKERS, Server
 
 
@@ -92,3 +93,18 @@ def test_closing_the_server_closes_the_held_connections(tmp_path):
     assert len(server.database.readers) == 0
     with pytest.raises(sqlite3.ProgrammingError):
         driver.execute("select 1")
+
+
+def test_a_failed_read_leaves_the_held_connection_usable(sqlite_server):
+    server, admin = sqlite_server
+    readers = server.database.readers
+
+    def fail_then_read():
+        server.call(query("select id from Project"), admin)
+        held = len(readers)
+        with pytest.raises(ValidationError):
+            server.call(query("select no_such_attribute from Project"), admin)
+        return held, len(server.call(query("select id from ProjectSchema"), admin)[0]["data"]), len(readers)
+
+    held, schemas, still_held = in_api_thread(server, fail_then_read)
+    assert schemas >= 1 and still_held == held

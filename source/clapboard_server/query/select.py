@@ -108,6 +108,11 @@ class Level:
 
     @staticmethod
     def _add(columns: list[Any], column: Any) -> int:
+        """The position of ``column`` in the statement's columns, added unless already there
+        (a discriminator that is also a projected attribute is selected once)."""
+        for index, existing in enumerate(columns):
+            if existing is column:
+                return index
         columns.append(column)
         return len(columns) - 1
 

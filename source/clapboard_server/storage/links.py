@@ -8,7 +8,6 @@ short time. Outside it (no caller known) the link carries no credentials.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from contextvars import ContextVar
 from urllib.parse import quote
 
@@ -17,14 +16,24 @@ from .tokens import StorageTokens
 _signer: ContextVar[tuple[StorageTokens, str] | None] = ContextVar("clapboard_link_signer", default=None)
 
 
-@contextlib.contextmanager
-def signing(tokens: StorageTokens, user_id: str) -> Iterator[None]:
+def signing(tokens: StorageTokens, user_id: str) -> contextlib.AbstractContextManager[None]:
     """Sign the links built inside the block for ``user_id``."""
-    reset = _signer.set((tokens, user_id))
-    try:
-        yield
-    finally:
-        _signer.reset(reset)
+    return _Signing((tokens, user_id))
+
+
+class _Signing:
+    """:func:`signing` as a class: it wraps every API call, and a generator costs more."""
+
+    __slots__ = ("_signer", "_token")
+
+    def __init__(self, signer: tuple[StorageTokens, str]) -> None:
+        self._signer = signer
+
+    def __enter__(self) -> None:
+        self._token = _signer.set(self._signer)
+
+    def __exit__(self, *_: object) -> None:
+        _signer.reset(self._token)
 
 
 def component_link(endpoint: str, component_id: str) -> str:
