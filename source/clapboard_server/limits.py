@@ -173,6 +173,8 @@ def check(value: int, limit_name: str, limits: Limits, problem: str, status_code
 def check_query_text(expression: str, limits: Limits, subject: str = "The query expression") -> None:
     """Refuse a query that is too long or too deeply parenthesised, before it is parsed."""
     check(len(expression), "max_query_length", limits, f"{subject} has {len(expression):,} characters")
+    if "(" not in expression:
+        return  # no nesting (most queries): no need to scan
     depth = _parenthesis_depth(expression)
     check(depth, "max_query_depth", limits, f"{subject} nests parentheses {depth} deep")
 
