@@ -147,11 +147,19 @@ def test_a_second_server_on_one_sqlite_folder_refuses_to_start(tmp_path):
 
 def test_sqlite_write_batches_take_the_write_lock_at_once(tmp_path):
     statements = []
-    with embedded.start(data_dir=tmp_path) as handle:
-        engine = handle.server.database.engine
-        # What SQLite itself runs (a read's BEGIN goes to the driver without SQLAlchemy's events).
-        sa.event.listen(engine, "checkout", lambda dbapi, *_: dbapi.set_trace_callback(statements.append))
-        Api(handle).call(create("Scope", name="immediate"))
-        Api(handle).call({"action": "query", "expression": "select id from Scope"})
+
+    def trace(dbapi, *_):
+        dbapi.set_trace_callback(statements.append)
+
+    # What SQLite itself runs, on every connection of the server (the pool's, the writer's and
+    # the API threads' own: a read's BEGIN goes to the driver without SQLAlchemy's events).
+    sa.event.listen(sa.pool.Pool, "checkout", trace)
+    try:
+        with embedded.start(data_dir=tmp_path) as handle:
+            statements.clear()
+            Api(handle).call(create("Scope", name="immediate"))
+            Api(handle).call({"action": "query", "expression": "select id from Scope"})
+    finally:
+        sa.event.remove(sa.pool.Pool, "checkout", trace)
     assert statements.count("BEGIN IMMEDIATE") == 1
     assert statements.count("BEGIN") >= 1
