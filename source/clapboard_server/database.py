@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,35 @@ def _configure_writer(dbapi_connection, record) -> None:
 WRITER_CACHE_KIB = 65536
 
 
+#: A pooled PostgreSQL connection idle for longer than this (seconds) is pinged before it is used.
+IDLE_PING_SECONDS = 1.0
+_IDLE_SINCE = "clapboard_idle_since"
+
+
+def _ping_if_idle(dialect: sa.Dialect):
+    """A pool ``checkout`` listener pinging a connection that has been idle for a while.
+
+    A connection the database closed (a restart, an idle timeout) is then replaced before a
+    request uses it. SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip per
+    request, a quarter of a small query's time; a connection used within the last second is
+    alive unless the database restarted in that second, when the request fails as any request
+    running at that moment would.
+    """
+    def checkout(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # just connected, or used a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:  # the pool connects again
+            raise sa.exc.DisconnectionError(f"A pooled connection was closed: {error}") from error
+    return checkout
+
+
+def _note_idle(_dbapi_connection, record) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
 def data_folder_url(data_dir: Path, file_name: str = "clapboard.db") -> str:
     """The URL of the SQLite database in ``data_dir``; the folder (0700) and file (0600) are private.
 
@@ -67,8 +97,11 @@ class Database:
         if self.is_sqlite:
             options["connect_args"] = {"check_same_thread": False}
         else:
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            options.update(pool_size=10, max_overflow=20)
         self.engine = sa.create_engine(self.url, **options)
+        if not self.is_sqlite:
+            sa.event.listen(self.engine, "checkout", _ping_if_idle(self.engine.dialect))
+            sa.event.listen(self.engine, "checkin", _note_idle)
         #: The API threads' own read connections (SQLite; see :mod:`.held_readers`).
         self.readers: HeldReaders | None = None
         #: Where write batches run: SQLite's one writer connection (see _configure_writer), else the pool.

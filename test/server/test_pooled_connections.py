@@ -1,0 +1,59 @@
+"""PostgreSQL's pooled connections: pinged only after being idle, replaced when the database closed them."""
+
+import pytest
+import sqlalchemy as sa
+from clapboard_server import database
+from clapboard_server.server import Server
+
+pytestmark = pytest.mark.backends("postgresql")
+
+
+@pytest.fixture
+def postgres_server(backend, database_url, tmp_path):
+    server = Server(tmp_path / "data", database_url=database_url)
+    server.prepare()
+    admin = server.authenticator.authenticate(server.admin_user, server.admin_key)
+    yield server, admin
+    server.close()
+
+
+def projects(server, admin):
+    return server.call([{"action": "query", "expression": "select id from Project"}], admin)[0]["data"]
+
+
+def count_pings(server, monkeypatch) -> list:
+    """A list that grows by one at each ping of a pooled connection."""
+    pings = []
+    dialect = server.database.engine.dialect
+    ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or ping(connection))
+    return pings
+
+
+def close_server_connections(server):
+    """Make PostgreSQL end every session of the server's database (as a restart would)."""
+    name = server.database.engine.url.database
+    with sa.create_engine(server.database.engine.url.set(database="postgres")).connect() as admin:
+        admin.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        admin.commit()
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(postgres_server, monkeypatch):
+    server, admin = postgres_server
+    projects(server, admin)
+    pings = count_pings(server, monkeypatch)
+    for _ in range(5):
+        projects(server, admin)
+    assert pings == []
+
+
+def test_idle_connections_the_database_closed_are_replaced(postgres_server, monkeypatch):
+    server, admin = postgres_server
+    before = projects(server, admin)
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)  # every connection counts as idle
+    pings = count_pings(server, monkeypatch)
+    close_server_connections(server)
+    assert projects(server, admin) == before  # the closed connection was found and replaced
+    assert len(pings) >= 1
+    assert server.call([{"action": "create", "entity_type": "Scope", "entity_data": {"name": "after"}}], admin)
