@@ -207,12 +207,18 @@ class Database:
 
 
 class _Read:
-    """A read-only transaction, begun and ended on the driver's connection.
+    """A read-only batch's connection, its transaction begun and ended on the driver.
 
     Statements still run through a SQLAlchemy connection (with its error handling), but
     SQLAlchemy's begin, commit and check-in, with their events, cost more than a small query
-    itself: a read has nothing to undo, so it skips them. On SQLite, an API thread reads on
-    the connection it holds (see :mod:`.held_readers`); other reads take one from the pool.
+    itself: a read has nothing to undo, so it skips them.
+
+    - SQLite: a deferred transaction (``BEGIN`` ... ``COMMIT``), so every statement of the batch
+      reads the same snapshot. An API thread reads on the connection it holds (see
+      :mod:`.held_readers`); other threads take one from the pool.
+    - PostgreSQL: no transaction at all (the driver's autocommit). At PostgreSQL's isolation
+      level (read committed) each statement of a transaction sees what was committed when it
+      began anyway, so ``BEGIN`` and ``COMMIT`` only added two round trips per request.
     """
 
     __slots__ = ("_connection", "_database", "_held", "_pooled")
@@ -230,6 +236,8 @@ class _Read:
             self._connection = sa.Connection(database.engine, connection=pooled, _allow_autobegin=False)
             if database.is_sqlite:  # the driver's own transactions are off (see _configure_sqlite)
                 pooled.driver_connection.execute("BEGIN")
+            else:
+                pooled.driver_connection.autocommit = True
         except BaseException:
             pooled.close()
             raise
@@ -249,10 +257,18 @@ class _Read:
             return
         pooled = self._pooled
         try:
-            if kind is None:
-                pooled.commit()
-            elif not self._connection.invalidated:
-                pooled.rollback()
+            if self._connection.invalidated:
+                return
+            if self._database.is_sqlite:
+                if kind is None:
+                    pooled.commit()
+                else:
+                    pooled.rollback()
+                return
+            try:  # back to transactions, as every other user of the pool expects
+                pooled.driver_connection.autocommit = False
+            except self._database.engine.dialect.loaded_dbapi.Error:
+                pooled.invalidate()  # never back in the pool still committing each statement
         finally:
             pooled.close()
 

@@ -57,3 +57,23 @@ def test_idle_connections_the_database_closed_are_replaced(postgres_server, monk
     assert projects(server, admin) == before  # the closed connection was found and replaced
     assert len(pings) >= 1
     assert server.call([{"action": "create", "entity_type": "Scope", "entity_data": {"name": "after"}}], admin)
+
+
+def test_reads_give_their_connections_back_to_the_pool_transactional(postgres_server):
+    """Reads run without a transaction (autocommit): the pool must get its connections back
+    as writes expect them, or a failed batch would leave its first operations committed."""
+    server, admin = postgres_server
+    for _ in range(20):
+        projects(server, admin)
+    with pytest.raises(Exception, match="abstract"):
+        server.call([{"action": "create", "entity_type": "Scope", "entity_data": {"name": "kept-out"}},
+                     {"action": "create", "entity_type": "Context", "entity_data": {"name": "refused"}}], admin)
+    names = [row["name"] for row in server.call(
+        [{"action": "query", "expression": 'select name from Scope where name is "kept-out"'}], admin)[0]["data"]]
+    assert names == []
+    pooled = [server.database.engine.raw_connection() for _ in range(3)]
+    try:
+        assert [connection.driver_connection.autocommit for connection in pooled] == [False] * 3
+    finally:
+        for connection in pooled:
+            connection.close()
