@@ -51,17 +51,18 @@ class HeldReaders:
         connection = getattr(local, "connection", None)
         if connection is not None and not connection.invalidated and not connection.closed:
             return connection
-        if not getattr(local, "holds", threading.current_thread().name.startswith(HOLDING_THREADS)):
-            local.holds = False
+        holds = getattr(local, "holds", None)
+        if holds is None:
+            holds = local.holds = threading.current_thread().name.startswith(HOLDING_THREADS)
+        if not holds:
             return None
         with self._lock:
             if self._closed:
                 return None
-            # Transactions are begun and ended on the driver (see Database._held_reading).
+            # Transactions are begun and ended on the driver (see clapboard_server.database._Read).
             connection = sa.Connection(self._engine, _allow_autobegin=False)
             self._held.append(connection)
         local.connection = connection
-        local.holds = True
         return connection
 
     def __len__(self) -> int:
