@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 from collections.abc import Mapping
@@ -159,10 +160,8 @@ class Server:
         writes = any(isinstance(o, dict) and isinstance(o.get("action"), str) and o["action"] in actions.WRITE_ACTIONS
                      for o in operations)
         key = self.idempotency.check(idempotency_key) if writes and idempotency_key is not None else None
-        if not writes:
-            return self._call(operations, user_id, server_url, writes, key, encoded)
         # Collection resumes once the batch's own objects are gone (only its results remain).
-        with collector.paused(len(operations)):
+        with collector.paused(len(operations)) if writes else _NO_PAUSE:
             return self._call(operations, user_id, server_url, writes, key, encoded)
 
     def _call(self, operations: list[Any], user_id: str, server_url: str | None, writes: bool, key: str | None,
@@ -228,6 +227,9 @@ class Server:
         if self._folder_lock is not None:
             self._folder_lock.release()
 
+
+#: Reads run with the collector as it is (a generator context manager costs more than it).
+_NO_PAUSE = contextlib.nullcontext()
 
 #: SQLite's words for a statement beyond its compile-time limits.
 _TOO_COMPLEX = ("parser stack overflow", "Expression tree is too large", "too many terms",
