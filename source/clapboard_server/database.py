@@ -15,6 +15,7 @@ from .held_readers import HeldReaders
 from .query.scope import Catalog
 from .schema import Registry
 from .schema.tables import build_tables
+from .wal_checkpoints import WalCheckpoints
 
 
 def normalise_url(url: str) -> str:
@@ -39,9 +40,11 @@ def _configure_writer(dbapi_connection, record) -> None:
     """The SQLite connection that runs every write batch of the process (they take turns under
     the write lock): a larger page cache (64 MiB, filled as used), so that the index pages a big
     batch updates stay in memory as the database grows (SQLite's default is 2 MiB per
-    connection; one connection means the larger cache is paid once)."""
+    connection; one connection means the larger cache is paid once). Its commits leave the WAL
+    checkpoint to a thread of its own (see :mod:`.wal_checkpoints`)."""
     _configure_sqlite(dbapi_connection, record)
     dbapi_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
 #: The page cache of SQLite's writer connection, in KiB.
@@ -106,6 +109,8 @@ class Database:
         self.readers: HeldReaders | None = None
         #: Where write batches run: SQLite's one writer connection (see _configure_writer), else the pool.
         self._writer = self.engine
+        #: SQLite's checkpoints of what the writer committed.
+        self._checkpoints: WalCheckpoints | None = None
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _configure_sqlite)
             sa.event.listen(self.engine, "begin", _begin_sqlite)
@@ -113,6 +118,9 @@ class Database:
             self._writer = sa.create_engine(self.url, poolclass=sa.pool.StaticPool, **options)
             sa.event.listen(self._writer, "connect", _configure_writer)
             sa.event.listen(self._writer, "begin", _begin_sqlite)
+            path = self._writer.url.database
+            if path and path != ":memory:":
+                self._checkpoints = WalCheckpoints(Path(path))
         self.registry = registry
         self.metadata, self.tables = build_tables(registry)
         self.catalog = Catalog(registry, self.tables)
@@ -173,6 +181,8 @@ class Database:
         finally:
             if lock is not None:
                 lock.release()
+        if self._checkpoints is not None:
+            self._checkpoints.note_commit()
 
     def note_writes(self, count: int) -> None:
         """Count written rows; refresh SQLite's statistics in the background as data grows."""
@@ -203,6 +213,8 @@ class Database:
             self.readers.close()
         if self._writer is not self.engine:
             self._writer.dispose()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         self.engine.dispose()
 
 

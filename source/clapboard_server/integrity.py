@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -53,6 +53,11 @@ class BatchChecks:
         self.required: dict[tuple[str, tuple[str, ...]], tuple[EntityType, set[str]]] = {}
         #: Stored references still to verify: slot -> (owner type, attribute, target id, row).
         self.references: dict[ReferenceSlot, tuple[EntityType, Property, str, Row]] = {}
+        #: Rows the batch created, whose references are verified from the row itself (a big
+        #: batch creates thousands, referring to a few targets): (type, key, row).
+        self.created_rows: list[tuple[EntityType, tuple[str, ...], Row]] = []
+        #: Slots of created rows that a later operation changed: verified from ``references``.
+        self.changed: set[ReferenceSlot] = set()
         #: Type-specific checks (workflow statuses, ...), one per key.
         self.deferred: dict[Any, Callable[[], None]] = {}
 
@@ -63,17 +68,23 @@ class BatchChecks:
         self.required[(entity_type.name, key)] = (entity_type, set(exempt))
 
     def refer(self, entity_type: EntityType, key: tuple[str, ...], row: Row, columns: set[str] | None = None) -> None:
-        """Remember the references ``row`` stores (only in ``columns`` when given)."""
+        """Remember the references ``row`` stores: all of a created row's (``columns`` None), or
+        those an update wrote to ``columns``."""
+        if columns is None:
+            self.created_rows.append((entity_type, key, row))
+            return
         table = entity_type.table
         for prop in references(entity_type):
             column = prop.column
-            if columns is not None and column not in columns:
+            if column not in columns:
                 continue
+            slot = (table, key, column)
+            self.changed.add(slot)
             target_id = row.get(column)
             if target_id is None:
-                self.references.pop((table, key, column), None)
+                self.references.pop(slot, None)
             else:
-                self.references[(table, key, column)] = (entity_type, prop, str(target_id), row)
+                self.references[slot] = (entity_type, prop, str(target_id), row)
 
     def defer(self, key: Any, check: Callable[[], None]) -> None:
         """Run ``check`` when the batch ends (once per ``key``), after the generic checks."""
@@ -96,6 +107,8 @@ class BatchChecks:
             check()
         self.required.clear()
         self.references.clear()
+        self.created_rows.clear()
+        self.changed.clear()
         self.deferred.clear()
 
     def _verify_required(self, writer: Writer) -> None:
@@ -118,10 +131,12 @@ class BatchChecks:
         wanted: dict[tuple[str, tuple[str, ...]], dict[str, tuple]] = defaultdict(dict)
         #: (owner, attribute, stored type name) -> (target types, their group in ``wanted``).
         kinds: dict[tuple[str, str, Any], tuple[tuple[EntityType, ...], tuple[str, tuple[str, ...]]]] = {}
-        for (table, key, _), (owner, prop, target_id, row) in self.references.items():
-            if (table, key) in deleted:
-                continue
+        checked: set[tuple[Any, str]] = set()
+        for owner, key, prop, target_id, row in self._stored_references(deleted):
             kind = (owner.name, prop.name, row.get(prop.type_column) if prop.type_column else None)
+            if (kind, target_id) in checked:
+                continue  # the same target, of the same attribute: already looked at
+            checked.add((kind, target_id))
             known = kinds.get(kind)
             if known is None:
                 targets = _target_types(writer, owner, prop, row)
@@ -140,6 +155,22 @@ class BatchChecks:
                         f"Cannot save {owner.name} {list(key)}: {prop.name!r} refers to "
                         f"{_names(targets)} {target_id}, which does not exist."
                     )
+
+    def _stored_references(self, deleted: set) -> Iterator[tuple[EntityType, tuple[str, ...], Property, str, Row]]:
+        """(owner type, owner key, attribute, target id, row) of every remembered reference
+        whose owner the batch did not delete."""
+        for (table, key, _), (owner, prop, target_id, row) in self.references.items():
+            if (table, key) not in deleted:
+                yield owner, key, prop, target_id, row
+        changed = self.changed
+        for owner, key, row in self.created_rows:
+            table = owner.table
+            if (table, key) in deleted:
+                continue
+            for prop in references(owner):
+                target_id = row.get(prop.column)
+                if target_id is not None and not (changed and (table, key, prop.column) in changed):
+                    yield owner, key, prop, str(target_id), row
 
 
 def _settle_deletions(writer: Writer) -> None:

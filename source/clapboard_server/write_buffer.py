@@ -225,10 +225,20 @@ class DriverStatement:
             return
         keys, processors = self.keys, self.processors
         parameters: list[Any] = []
+        # A processor's last value and result: a batch's rows share many values (the batch's
+        # time, defaults), which are converted once. None is NULL for every processor.
+        last: list[tuple[Any, Any]] = [(None, None)] * len(processors)
         for row in rows:
             values = list(map(row.get, keys))
-            for index, processor in processors:
-                values[index] = processor(values[index])
+            for slot, (index, processor) in enumerate(processors):
+                value = values[index]
+                if value is None:
+                    continue
+                seen, converted = last[slot]
+                if seen is not value:
+                    converted = processor(value)
+                    last[slot] = (value, converted)
+                values[index] = converted
             parameters.append(tuple(values) if self.positional else dict(zip(keys, values)))
         connection.exec_driver_sql(self.sql, parameters)
 

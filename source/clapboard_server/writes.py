@@ -59,6 +59,15 @@ class Writer:
         #: left them so far: (table, key) -> row. Emptied when a statement could change rows
         #: other than through :meth:`write_columns`.
         self._rows: dict[tuple[str, tuple[str, ...]], Row] = {}
+        self._now: Any = None
+
+    @property
+    def now(self) -> Any:
+        """The batch's time: every timestamp the batch fills in by default (``created_at``, ...)
+        is the same, as a transaction's are, and is read from the clock once."""
+        if self._now is None:
+            self._now = utc_now()
+        return self._now
 
     def finish(self) -> None:
         """End-of-batch checks, for entities completed by later operations of the batch."""
@@ -232,7 +241,7 @@ class Writer:
             if how == write_plans.CONSTANT:
                 row[prop.column] = value
             elif how == write_plans.NOW:
-                row[prop.column] = utc_now()
+                row[prop.column] = self.now
             elif how == write_plans.CURRENT_USER:
                 row[prop.column] = self.user_id
             elif how == write_plans.NEW_ID:

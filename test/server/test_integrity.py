@@ -252,6 +252,38 @@ def test_a_reference_to_a_row_deleted_in_the_batch_is_refused(api, make_project,
     assert f"'thumbnail' refers to Component {thumbnail['entity_data']['id']}, which does not exist" in error["content"]
 
 
+def test_a_reference_created_then_moved_off_a_row_deleted_in_the_batch_is_accepted(api, make_project):
+    project = make_project()
+    old, new = create("FileComponent", name="old"), create("FileComponent", name="new")
+    api.call(old, new)
+    sequence = create("Sequence", name="sq", parent=ref(project), thumbnail=ref(old))
+    sequence_id = sequence["entity_data"]["id"]
+    api.call(sequence, update("Sequence", sequence_id, thumbnail=ref(new)),
+             delete("FileComponent", old["entity_data"]["id"]))
+    stored = api.one(f'select thumbnail.name from Sequence where id is "{sequence_id}"')
+    assert stored["thumbnail"]["name"] == "new"
+
+
+def test_a_reference_created_then_moved_to_a_missing_row_is_refused(api, make_project, refused):
+    project = make_project()
+    thumbnail = create("FileComponent", name="thumbnail")
+    api.call(thumbnail)
+    missing = str(uuid.uuid4())
+    sequence = create("Sequence", name="sq", parent=ref(project), thumbnail=ref(thumbnail))
+    error = refused(sequence, update("Sequence", sequence["entity_data"]["id"],
+                                     thumbnail={"__entity_type__": "FileComponent", "id": missing}))
+    assert f"'thumbnail' refers to Component {missing}, which does not exist" in error["content"]
+
+
+def test_many_rows_referring_to_one_missing_row_name_the_first(make_project, refused):
+    project = make_project()
+    missing = str(uuid.uuid4())
+    sequences = [create("Sequence", name=f"sq{index}", parent=ref(project), priority_id=missing) for index in range(3)]
+    error = refused(*sequences)
+    assert f"Cannot save Sequence ['{sequences[0]['entity_data']['id']}']: 'priority' refers to Priority {missing}" \
+        in error["content"]
+
+
 def test_deleting_a_row_clears_optional_references_to_it(api, make_project):
     project = make_project()
     thumbnail = create("FileComponent", name="thumbnail")
