@@ -69,7 +69,10 @@ class Client:
             except Exception:  # noqa: BLE001 - any failure ends the connection
                 frame = None
             if frame == "2::" and self.answer_heartbeats:
-                self.send_frame("2:::")
+                try:
+                    self.send_frame("2:::")
+                except websocket.WebSocketConnectionClosedException:
+                    frame = None  # closed meanwhile (the server stopped, or close()): the connection ended
             with self._condition:
                 if frame is None or frame == "":
                     self.closed = True

@@ -230,3 +230,29 @@ def test_granting_and_revoking_take_effect_on_the_next_request(server, api, tree
     assert count(me, query) == 1
     api.call({"action": "delete", "entity_type": "UserSecurityRole", "entity_key": [grant_id]})
     assert count(me, query) == 0
+
+
+@pytest.mark.backends("postgresql")
+def test_a_query_sent_with_the_grants_it_guessed_is_run_again_when_they_changed(server, api, trees, monkeypatch):
+    """PostgreSQL reads the grants and a planned query in one round trip, the query built for
+    the grants last read (see clapboard_server.actions.pipelined): its rows count only if the
+    grants read with it are the same."""
+    from clapboard_server.actions import pipelined
+
+    granted, other = trees
+    user_id, me, _ = make_user(server, api, "Viewer", projects=[granted["Project"]])
+    sent = []  # the user's round trips with their grants
+
+    def spy(connection, runs):
+        sent.extend(1 for _, values in runs[:1] if values == (user_id,))
+        return real(connection, runs)
+    real = pipelined.pipelined
+    monkeypatch.setattr(pipelined, "pipelined", spy)
+    query = f'select id from Project where id in ("{granted["Project"]}", "{other["Project"]}")'
+    assert count(me, query) == 1  # the shape's plan is built for these grants
+    assert count(me, query) == 1 and len(sent) == 1  # one round trip
+    second = grant(api, user_id, "Viewer", [other["Project"]])
+    assert count(me, query) == 2 and len(sent) == 2  # guessed the old grants: run again
+    assert count(me, query) == 2 and len(sent) == 3
+    api.call({"action": "delete", "entity_type": "UserSecurityRole", "entity_key": [second]})
+    assert count(me, query) == 1 and len(sent) == 4  # a revoked project is never read

@@ -10,6 +10,7 @@ from ..limits import check_query_text
 from ..query import select, shape
 from ..query.parser import parse
 from ..query.paths import check_query
+from . import pipelined
 from .context import CallContext
 from .registry import action
 
@@ -47,6 +48,9 @@ def query(context: CallContext, operation: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError("The query action needs an 'expression' string.")
     limits = context.server.limits
     check_query_text(expression, limits)
+    answer = pipelined.answer(context, expression, limits)
+    if answer is not None:
+        return answer
     answer = context.server.plans.run(context.connection, expression, context.rules, limits)
     if answer is not None:  # a shape seen before: its compiled statement, with these values
         return answer

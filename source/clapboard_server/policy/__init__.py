@@ -14,6 +14,8 @@ outlives a request) and answers
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,7 @@ from .anchors import Anchor, anchor, group_of
 from .decide import Decider
 from .grants import SYSTEM, Grant, Grants
 from .grants import compiled as compiled_grants
+from .grants import decode_rows as decode_grant_rows
 from .grants import load as load_grants
 from .guard import WriteGuard
 from .locate import Locator, Place
@@ -35,18 +38,44 @@ if TYPE_CHECKING:
     from ..query.scope import Catalog
 
 
+#: How many users' last read grants are remembered.
+REMEMBERED_USERS = 4096
+
+
 class Policy:
     """The server's authorization decisions, for any user, on any connection."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self.catalog: Catalog = database.catalog
-        self._grants_statement = compiled_grants(self.catalog, database.engine.dialect)
+        #: The statement reading a user's grants (bound to the user's id).
+        self.grants_statement = compiled_grants(self.catalog, database.engine.dialect)
+        #: Each recent user's grants as last read: a guess, for reading the grants and running a
+        #: query built for them in one round trip (see :mod:`..actions.pipelined`). Never used
+        #: as the grants themselves.
+        self._last_read: OrderedDict[str, Grants] = OrderedDict()
+        self._last_read_lock = threading.Lock()
 
     def grants(self, connection: sa.Connection, user_id: str | None) -> Grants:
         if user_id is None:
             return SYSTEM
-        return load_grants(self.catalog, connection, user_id, self._grants_statement)
+        return self.note_grants(load_grants(self.catalog, connection, user_id, self.grants_statement))
+
+    def decode_grants(self, user_id: str, rows: list[Any]) -> Grants:
+        """The grants of ``user_id`` from the rows of :attr:`grants_statement`."""
+        return self.note_grants(decode_grant_rows(user_id, rows))
+
+    def note_grants(self, grants: Grants) -> Grants:
+        with self._last_read_lock:
+            self._last_read[grants.user_id] = grants
+            self._last_read.move_to_end(grants.user_id)
+            if len(self._last_read) > REMEMBERED_USERS:
+                self._last_read.popitem(last=False)
+        return grants
+
+    def last_read_grants(self, user_id: str) -> Grants | None:
+        """The grants of ``user_id`` when last read by this process (they may have changed since)."""
+        return self._last_read.get(user_id)
 
     def rules(self, connection: sa.Connection, user_id: str | None) -> ReadRules:
         return ReadRules(self.catalog, self.grants(connection, user_id))

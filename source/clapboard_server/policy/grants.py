@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -112,10 +112,15 @@ def load(catalog: Catalog, connection: sa.Connection, user_id: str,
          prepared: sa.Select | CompiledSelect | None = None) -> Grants:
     """The grants of ``user_id`` as stored now (``prepared``: :func:`statement` or :func:`compiled`)."""
     if isinstance(prepared, CompiledSelect):
-        rows = tuple(map(tuple, prepared.rows(connection, (user_id,))))
-        return _decoded(user_id, rows) if len(rows) <= _MEMO_ROWS else _decode(user_id, rows)
+        return decode_rows(user_id, prepared.rows(connection, (user_id,)))
     rows = connection.execute(prepared if prepared is not None else statement(catalog), {"user_id": user_id})
     return _decode(user_id, rows)
+
+
+def decode_rows(user_id: str, fetched: Iterable[Any]) -> Grants:
+    """The grants of ``user_id`` from the rows of :func:`compiled`."""
+    rows = tuple(map(tuple, fetched))
+    return _decoded(user_id, rows) if len(rows) <= _MEMO_ROWS else _decode(user_id, rows)
 
 
 #: Grants read as fewer rows than this are decoded once per distinct rows (the rows are still

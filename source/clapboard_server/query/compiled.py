@@ -13,6 +13,7 @@ value it had when the statement was built.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -75,21 +76,28 @@ class CompiledSelect:
         A connection holding back writes (:class:`~clapboard_server.write_buffer.BufferedConnection`)
         sends them first, so the statement sees them.
         """
-        parameters = self._constant if self._constant is not None else self._bind(values)
+        parameters = self.parameters_of(values)
         if type(connection) is not sa.Connection:
             connection.flush()
             connection = connection.wrapped
         cursor = connection.connection.cursor()
         try:
             cursor.execute(self.sql, parameters)
-            rows = cursor.fetchall()
-            converters = self._converters
-            if converters is None:
-                converters = self._converters = self._result_converters(cursor.description)
+            return self.converted(cursor.fetchall(), cursor.description)
         except self._error as error:
             raise sa.exc.DBAPIError.instance(self.sql, parameters, error, self._error) from error
         finally:
             cursor.close()
+
+    def parameters_of(self, values: Any) -> Any:
+        """The driver's parameters for a run with ``values``."""
+        return self._constant if self._constant is not None else self._bind(values)
+
+    def converted(self, rows: list[Any], description: Any) -> list[Any]:
+        """Fetched ``rows`` with their columns converted as SQLAlchemy converts them."""
+        converters = self._converters
+        if converters is None:
+            converters = self._converters = self._result_converters(description)
         if converters:
             rows = [_converted(row, converters) for row in rows]
         return rows
@@ -108,3 +116,39 @@ def _converted(row: tuple, converters: list[tuple[int, Callable[[Any], Any]]]) -
     for index, converter in converters:
         values[index] = converter(values[index])
     return values
+
+
+def pipelined(connection: sa.Connection, runs: list[tuple[CompiledSelect, Any]]) -> list[list[Any]]:
+    """The rows of each run of ``runs`` ((statement, values), in order), all sent to PostgreSQL in
+    one round trip (psycopg's pipeline mode; see :func:`can_pipeline`)."""
+    driver = connection.connection.driver_connection
+    cursors = []
+    try:
+        with driver.pipeline():
+            for compiled, values in runs:
+                cursor = driver.cursor()
+                cursors.append(cursor)
+                cursor.execute(compiled.sql, compiled.parameters_of(values))
+        return [compiled.converted(cursor.fetchall(), cursor.description) for (compiled, _), cursor in zip(runs, cursors)]
+    except connection.dialect.loaded_dbapi.Error as error:
+        sql = ";\n".join(compiled.sql for compiled, _ in runs)
+        raise sa.exc.DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error) from error
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def can_pipeline(connection: Any) -> bool:
+    """Whether :func:`pipelined` runs on ``connection``: a plain connection to PostgreSQL through
+    a libpq that has pipeline mode (14 and later)."""
+    if type(connection) is not sa.Connection or connection.dialect.name != "postgresql":
+        return False
+    pipeline = getattr(connection.connection.driver_connection, "pipeline", None)
+    return pipeline is not None and _pipeline_supported()
+
+
+@functools.cache
+def _pipeline_supported() -> bool:
+    import psycopg  # only reached on PostgreSQL, where the driver is installed
+
+    return bool(psycopg.Pipeline.is_supported())

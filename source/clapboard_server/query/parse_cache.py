@@ -48,6 +48,15 @@ class ParseCache(Generic[T]):
             self._entries.clear()
             self.bytes = 0
 
+    def peek(self, key: Hashable) -> T | None:
+        """The value kept for ``key``, or None (nothing is parsed)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
     def get(self, text: str, parse: Callable[[str], T], key: Hashable = None, cost: int | None = None) -> T:
         key = text if key is None else key
         with self._lock:

@@ -82,6 +82,21 @@ class Plans:
             plan.checked = limits
         return plan.run(connection, rules, values)
 
+    def cached(self, expression: str, rules: ReadRules, limits: Limits) -> tuple[Plan, list[str]] | None:
+        """The plan kept for the shape of ``expression`` read with ``rules``, and the query's
+        values; None when none is kept (nothing is built)."""
+        split = split_values(expression)
+        if split is None:
+            return None
+        text, values = split
+        plan = self.cache.peek((text, _reader(rules)))
+        if plan is None or plan is _INELIGIBLE:
+            return None
+        if plan.checked is not limits:
+            shape.check_query(plan.query, limits)
+            plan.checked = limits
+        return plan, values
+
     def _build(self, expression: str, count: int, rules: ReadRules, limits: Limits) -> Plan | object:
         token = secrets.token_hex(8)
         stand_ins = {f"clapboard-value-{token}-{n}": n for n in range(count)}
