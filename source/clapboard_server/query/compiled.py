@@ -83,7 +83,7 @@ class CompiledSelect:
         cursor = connection.connection.cursor()
         try:
             cursor.execute(self.sql, parameters)
-            return self.converted(cursor.fetchall(), cursor.description)
+            return self.converted(cursor.fetchall(), cursor)
         except self._error as error:
             raise sa.exc.DBAPIError.instance(self.sql, parameters, error, self._error) from error
         finally:
@@ -93,11 +93,12 @@ class CompiledSelect:
         """The driver's parameters for a run with ``values``."""
         return self._constant if self._constant is not None else self._bind(values)
 
-    def converted(self, rows: list[Any], description: Any) -> list[Any]:
-        """Fetched ``rows`` with their columns converted as SQLAlchemy converts them."""
+    def converted(self, rows: list[Any], cursor: Any) -> list[Any]:
+        """``rows`` fetched from ``cursor`` with their columns converted as SQLAlchemy converts
+        them (the cursor's description, costly on psycopg, is read on the first run only)."""
         converters = self._converters
         if converters is None:
-            converters = self._converters = self._result_converters(description)
+            converters = self._converters = self._result_converters(cursor.description)
         if converters:
             rows = [_converted(row, converters) for row in rows]
         return rows
@@ -129,7 +130,7 @@ def pipelined(connection: sa.Connection, runs: list[tuple[CompiledSelect, Any]])
                 cursor = driver.cursor()
                 cursors.append(cursor)
                 cursor.execute(compiled.sql, compiled.parameters_of(values))
-        return [compiled.converted(cursor.fetchall(), cursor.description) for (compiled, _), cursor in zip(runs, cursors)]
+        return [compiled.converted(cursor.fetchall(), cursor) for (compiled, _), cursor in zip(runs, cursors)]
     except connection.dialect.loaded_dbapi.Error as error:
         sql = ";\n".join(compiled.sql for compiled, _ in runs)
         raise sa.exc.DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error) from error
