@@ -19,6 +19,9 @@ import sqlalchemy as sa
 
 #: Threads whose names start with this hold a connection.
 HOLDING_THREADS = "clapboard-api"
+#: Key of a held connection's ``info`` holding the grants read on it (see
+#: :meth:`clapboard_server.policy.Policy.grants`).
+GRANTS_MEMO = "clapboard_grants_memo"
 
 
 class HeldReaders:
@@ -61,6 +64,7 @@ class HeldReaders:
                 return None
             # Transactions are begun and ended on the driver (see clapboard_server.database._Read).
             connection = sa.Connection(self._engine, _allow_autobegin=False)
+            connection.info[GRANTS_MEMO] = {}
             self._held.append(connection)
         local.connection = connection
         return connection

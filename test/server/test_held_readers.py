@@ -108,3 +108,32 @@ def test_a_failed_read_leaves_the_held_connection_usable(sqlite_server):
 
     held, schemas, still_held = in_api_thread(server, fail_then_read)
     assert schemas >= 1 and still_held == held
+
+
+def test_a_held_connection_reads_a_users_grants_again_after_any_commit(sqlite_server, monkeypatch):
+    """The grants kept on a held connection are used while SQLite's data_version says no
+    connection of any process has committed since they were read."""
+    from clapboard_server import policy
+
+    server, admin = sqlite_server
+    reads = []
+    real = policy.load_grants
+    monkeypatch.setattr(policy, "load_grants", lambda *arguments: reads.append(1) or real(*arguments))
+    database = server.database.url.removeprefix("sqlite:///")
+
+    def read_three_times_around_a_foreign_commit():
+        counts = []
+        for _ in range(2):
+            server.call(query("select id from Project"), admin)
+            counts.append(len(reads))
+        other = sqlite3.connect(database)  # another connection, as another process would write
+        with other:
+            other.execute("UPDATE security_role SET name = name")
+        other.close()
+        server.call(query("select id from Project"), admin)
+        counts.append(len(reads))
+        return counts
+
+    first, second, third = in_api_thread(server, read_three_times_around_a_foreign_commit)
+    assert second == first  # nothing committed: the kept grants
+    assert third == second + 1  # a commit elsewhere: read again

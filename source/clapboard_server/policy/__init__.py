@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import PermissionDeniedError
+from ..held_readers import GRANTS_MEMO
 from .anchors import Anchor, anchor, group_of
 from .decide import Decider
 from .grants import SYSTEM, Grant, Grants
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 #: How many users' last read grants are remembered.
 REMEMBERED_USERS = 4096
+#: How many users' grants a held SQLite read connection keeps.
+MEMO_USERS = 256
 
 
 class Policy:
@@ -57,9 +60,27 @@ class Policy:
         self._last_read_lock = threading.Lock()
 
     def grants(self, connection: sa.Connection, user_id: str | None) -> Grants:
+        """The grants of ``user_id`` as stored in the state ``connection`` reads.
+
+        On a held SQLite read connection (:mod:`..held_readers`) the grants read last for the
+        user are kept with SQLite's ``data_version`` of the transaction that read them: while it
+        is unchanged, no connection of any process has committed anything since, so they are
+        still what is stored (a write anywhere reads them again).
+        """
         if user_id is None:
             return SYSTEM
-        return self.note_grants(load_grants(self.catalog, connection, user_id, self.grants_statement))
+        memo = connection.info.get(GRANTS_MEMO) if type(connection) is sa.Connection else None
+        if memo is None:
+            return self.note_grants(load_grants(self.catalog, connection, user_id, self.grants_statement))
+        version = connection.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0]
+        kept = memo.get(user_id)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        grants = self.note_grants(load_grants(self.catalog, connection, user_id, self.grants_statement))
+        if len(memo) >= MEMO_USERS:
+            memo.clear()
+        memo[user_id] = (version, grants)
+        return grants
 
     def decode_grants(self, user_id: str, rows: list[Any]) -> Grants:
         """The grants of ``user_id`` from the rows of :attr:`grants_statement`."""

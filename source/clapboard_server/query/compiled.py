@@ -80,7 +80,7 @@ class CompiledSelect:
         if type(connection) is not sa.Connection:
             connection.flush()
             connection = connection.wrapped
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.driver_connection.cursor()
         try:
             cursor.execute(self.sql, parameters)
             return self.converted(cursor.fetchall(), cursor)

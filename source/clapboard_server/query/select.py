@@ -23,6 +23,7 @@ from . import ast, computed_python, custom_attributes  # noqa: F401  (registers 
 from .compiled import CompiledSelect
 from .criteria import compile_criteria
 from .scope import Catalog, Scope, discriminator, reference_value, scalar_value
+from .tiebreak import tiebreak
 
 if TYPE_CHECKING:
     from ..policy import ReadRules
@@ -343,7 +344,7 @@ def prepare(catalog: Catalog, query: ast.Query, rules: ReadRules) -> Prepared | 
     if query.criteria is not None:
         conditions.append(compile_criteria(scope, entity_type, root, query.criteria, required=True))
     ordering = [_order_column(scope, entity_type, item) for item in query.order_by]
-    ordering.append(root.c[entity_type.primary_key[0]].asc())
+    ordering.append(tiebreak(root.c[entity_type.primary_key[0]], ordering))
     columns: list[Any] = []
     level = Level(scope, entity_type, root, build_tree(query.projections or default_paths(entity_type)), columns)
     statement = sa.select(*columns).select_from(scope.from_clause).where(*conditions).order_by(*ordering)
