@@ -50,6 +50,11 @@ def _configure_writer(dbapi_connection, record) -> None:
 #: The page cache of SQLite's writer connection, in KiB.
 WRITER_CACHE_KIB = 65536
 
+#: PostgreSQL connections of one server process: the pool of write batches and everything else
+#: (size, and how many more it may open when busy), and the pool of read batches (autocommit).
+POOL_SIZE, POOL_OVERFLOW = 10, 10
+READ_POOL_SIZE, READ_POOL_OVERFLOW = 10, 10
+
 
 #: A pooled PostgreSQL connection idle for longer than this (seconds) is pinged before it is used.
 IDLE_PING_SECONDS = 1.0
@@ -100,11 +105,17 @@ class Database:
         if self.is_sqlite:
             options["connect_args"] = {"check_same_thread": False}
         else:
-            options.update(pool_size=10, max_overflow=20)
+            options.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         self.engine = sa.create_engine(self.url, **options)
+        #: PostgreSQL's read batches: a pool of connections that stay in autocommit (see _Read).
+        self._reads: sa.Engine | None = None
         if not self.is_sqlite:
-            sa.event.listen(self.engine, "checkout", _ping_if_idle(self.engine.dialect))
-            sa.event.listen(self.engine, "checkin", _note_idle)
+            self._reads = sa.create_engine(
+                self.url, future=True, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                pool_use_lifo=True, pool_size=READ_POOL_SIZE, max_overflow=READ_POOL_OVERFLOW)
+            for engine in (self.engine, self._reads):
+                sa.event.listen(engine, "checkout", _ping_if_idle(engine.dialect))
+                sa.event.listen(engine, "checkin", _note_idle)
         #: The API threads' own read connections (SQLite; see :mod:`.held_readers`).
         self.readers: HeldReaders | None = None
         #: Where write batches run: SQLite's one writer connection (see _configure_writer), else the pool.
@@ -131,6 +142,11 @@ class Database:
         self._writes_since_analyze = 0
         self._analyze_after = 1000
         self._analyzer: threading.Thread | None = None
+
+    @property
+    def engines(self) -> tuple[sa.Engine, ...]:
+        """Every engine holding connections to the database (PostgreSQL: the read pool too)."""
+        return (self.engine,) if self._reads is None else (self.engine, self._reads)
 
     def create_schema(self) -> None:
         """Create missing tables, and add the columns and indexes schema files gained since."""
@@ -213,6 +229,8 @@ class Database:
             self.readers.close()
         if self._writer is not self.engine:
             self._writer.dispose()
+        if self._reads is not None:
+            self._reads.dispose()
         if self._checkpoints is not None:
             self._checkpoints.close()
         self.engine.dispose()
@@ -230,7 +248,10 @@ class _Read:
       :mod:`.held_readers`); other threads take one from the pool.
     - PostgreSQL: no transaction at all (the driver's autocommit). At PostgreSQL's isolation
       level (read committed) each statement of a transaction sees what was committed when it
-      began anyway, so ``BEGIN`` and ``COMMIT`` only added two round trips per request.
+      began anyway, so ``BEGIN`` and ``COMMIT`` only added two round trips per request. Reads
+      take their connections from a pool of their own whose connections stay in autocommit
+      (the most recently used first, so that a few stay warm), so that nothing is switched or
+      rolled back per request; writes keep the transactional pool.
     """
 
     __slots__ = ("_connection", "_database", "_held", "_pooled")
@@ -243,13 +264,12 @@ class _Read:
         self._held = database.readers.begin() if database.readers is not None else None
         if self._held is not None:
             return self._held
-        self._pooled = pooled = database.engine.raw_connection()
+        engine = database._reads or database.engine
+        self._pooled = pooled = engine.raw_connection()
         try:
-            self._connection = sa.Connection(database.engine, connection=pooled, _allow_autobegin=False)
+            self._connection = sa.Connection(engine, connection=pooled, _allow_autobegin=False)
             if database.is_sqlite:  # the driver's own transactions are off (see _configure_sqlite)
                 pooled.driver_connection.execute("BEGIN")
-            else:
-                pooled.driver_connection.autocommit = True
         except BaseException:
             pooled.close()
             raise
@@ -276,13 +296,8 @@ class _Read:
                     pooled.commit()
                 else:
                     pooled.rollback()
-                return
-            try:  # back to transactions, as every other user of the pool expects
-                pooled.driver_connection.autocommit = False
-            except self._database.engine.dialect.loaded_dbapi.Error:
-                pooled.invalidate()  # never back in the pool still committing each statement
         finally:
-            pooled.close()
+            pooled.close()  # PostgreSQL: back to the read pool, still in autocommit
 
 
 def _begin_sqlite(connection: sa.Connection) -> None:

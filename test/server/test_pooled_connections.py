@@ -24,9 +24,9 @@ def projects(server, admin):
 def count_pings(server, monkeypatch) -> list:
     """A list that grows by one at each ping of a pooled connection."""
     pings = []
-    dialect = server.database.engine.dialect
-    ping = dialect.do_ping
-    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or ping(connection))
+    for engine in server.database.engines:  # the pool of writes, and the pool of reads
+        dialect = engine.dialect
+        monkeypatch.setattr(dialect, "do_ping", lambda connection, ping=dialect.do_ping: pings.append(1) or ping(connection))
     return pings
 
 
@@ -60,8 +60,9 @@ def test_idle_connections_the_database_closed_are_replaced(postgres_server, monk
 
 
 def test_reads_give_their_connections_back_to_the_pool_transactional(postgres_server):
-    """Reads run without a transaction (autocommit): the pool must get its connections back
-    as writes expect them, or a failed batch would leave its first operations committed."""
+    """Reads run without a transaction (autocommit), on a pool of their own: the pool of writes
+    must keep its connections transactional, or a failed batch would leave its first operations
+    committed."""
     server, admin = postgres_server
     for _ in range(20):
         projects(server, admin)
@@ -77,3 +78,9 @@ def test_reads_give_their_connections_back_to_the_pool_transactional(postgres_se
     finally:
         for connection in pooled:
             connection.close()
+    _, reads = server.database.engines
+    read = reads.raw_connection()
+    try:
+        assert read.driver_connection.autocommit is True
+    finally:
+        read.close()
