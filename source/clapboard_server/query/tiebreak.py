@@ -18,7 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
 
-class TieBreak(sa.sql.expression.ColumnElement):
+class _TieBreak(sa.sql.expression.ColumnElement):
     """The root's unique tiebreaker: ``key`` (its primary key column), or SQLite's rowid."""
 
     inherit_cache = True
@@ -29,13 +29,13 @@ class TieBreak(sa.sql.expression.ColumnElement):
         self.type = key.type
 
 
-@compiles(TieBreak)
-def _key(element: TieBreak, compiler: Any, **options: Any) -> str:
+@compiles(_TieBreak)
+def _key(element: _TieBreak, compiler: Any, **options: Any) -> str:
     return compiler.process(element.key, **options)
 
 
-@compiles(TieBreak, "sqlite")
-def _rowid(element: TieBreak, compiler: Any, **options: Any) -> str:
+@compiles(_TieBreak, "sqlite")
+def _rowid(element: _TieBreak, compiler: Any, **options: Any) -> str:
     key = compiler.process(element.key, **options)
     table, _, _ = key.rpartition(".")
     return f"{table}.rowid" if table else "rowid"
@@ -49,4 +49,4 @@ def tiebreak(key: sa.ColumnElement, ordering: list[Any]) -> Any:
         return key.asc()
     last = ordering[-1]
     descending = getattr(last, "modifier", None) is sa.sql.operators.desc_op
-    return TieBreak(key).desc() if descending else TieBreak(key).asc()
+    return _TieBreak(key).desc() if descending else _TieBreak(key).asc()
