@@ -233,6 +233,7 @@ def test_granting_and_revoking_take_effect_on_the_next_request(server, api, tree
 
 
 @pytest.mark.backends("postgresql")
+@pytest.mark.in_process
 def test_a_query_sent_with_the_grants_it_guessed_is_run_again_when_they_changed(server, api, trees, monkeypatch):
     """PostgreSQL reads the grants and a planned query in one round trip, the query built for
     the grants last read (see clapboard_server.actions.pipelined): its rows count only if the
