@@ -2,10 +2,10 @@
 
 In WAL mode a commit appends pages to the ``-wal`` file; a *checkpoint* copies them back into
 the database file. SQLite runs one inside the commit that takes the log past 1,000 pages, so a
-big batch paid for it before its answer was sent: 50-65 ms of a 10,000-row batch. The writer
-connection turns that off (``wal_autocheckpoint=0``) and tells this thread after each commit;
-the thread checkpoints on a connection of its own, at most every :data:`MIN_INTERVAL` seconds,
-while the request's answer is on its way.
+big batch paid for it before its answer was sent: 50-120 ms of a 10,000-row batch, growing with
+the database. The writer connection turns that off (``wal_autocheckpoint=0``) and tells this
+thread after each commit; the thread checkpoints on a connection of its own, at most every
+:data:`MIN_INTERVAL` seconds, while the request's answer is on its way.
 
 The checkpoint is PASSIVE: it copies what no reader still needs, and never waits for or blocks
 readers and writers. The GIL is released while SQLite copies. A crash between commit and

@@ -54,9 +54,9 @@ class Policy:
         #: The statement reading a user's grants (bound to the user's id).
         self.grants_statement = compiled_grants(self.catalog, database.engine.dialect)
         #: Each recent user's grants as last read: a guess, for reading the grants and running a
-        #: query built for them in one round trip (see :mod:`..actions.pipelined`). Never used
-        #: as the grants themselves.
-        self._last_read: OrderedDict[str, Grants] = OrderedDict()
+        #: query built for them in one round trip on PostgreSQL (see :mod:`..actions.pipelined`;
+        #: None on SQLite). Never used as the grants themselves.
+        self._last_read: OrderedDict[str, Grants] | None = None if database.is_sqlite else OrderedDict()
         self._last_read_lock = threading.Lock()
 
     def grants(self, connection: sa.Connection, user_id: str | None) -> Grants:
@@ -70,16 +70,16 @@ class Policy:
         if user_id is None:
             return SYSTEM
         memo = connection.info.get(GRANTS_MEMO) if type(connection) is sa.Connection else None
-        if memo is None:
-            return self.note_grants(load_grants(self.catalog, connection, user_id, self.grants_statement))
-        version = connection.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0]
-        kept = memo.get(user_id)
-        if kept is not None and kept[0] == version:
-            return kept[1]
+        if memo is not None:
+            version = connection.connection.driver_connection.execute("PRAGMA data_version").fetchone()[0]
+            kept = memo.get(user_id)
+            if kept is not None and kept[0] == version:
+                return kept[1]
         grants = self.note_grants(load_grants(self.catalog, connection, user_id, self.grants_statement))
-        if len(memo) >= MEMO_USERS:
-            memo.clear()
-        memo[user_id] = (version, grants)
+        if memo is not None:
+            if len(memo) >= MEMO_USERS:
+                memo.clear()
+            memo[user_id] = (version, grants)
         return grants
 
     def decode_grants(self, user_id: str, rows: list[Any]) -> Grants:
@@ -87,16 +87,21 @@ class Policy:
         return self.note_grants(decode_grant_rows(user_id, rows))
 
     def note_grants(self, grants: Grants) -> Grants:
+        """``grants``, remembered as the user's last read (PostgreSQL)."""
+        last_read = self._last_read
+        if last_read is None:
+            return grants
         with self._last_read_lock:
-            self._last_read[grants.user_id] = grants
-            self._last_read.move_to_end(grants.user_id)
-            if len(self._last_read) > REMEMBERED_USERS:
-                self._last_read.popitem(last=False)
+            last_read[grants.user_id] = grants
+            last_read.move_to_end(grants.user_id)
+            if len(last_read) > REMEMBERED_USERS:
+                last_read.popitem(last=False)
         return grants
 
     def last_read_grants(self, user_id: str) -> Grants | None:
-        """The grants of ``user_id`` when last read by this process (they may have changed since)."""
-        return self._last_read.get(user_id)
+        """The grants of ``user_id`` when last read by this process (they may have changed since;
+        always None on SQLite)."""
+        return None if self._last_read is None else self._last_read.get(user_id)
 
     def rules(self, connection: sa.Connection, user_id: str | None) -> ReadRules:
         return ReadRules(self.catalog, self.grants(connection, user_id))

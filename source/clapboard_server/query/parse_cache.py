@@ -50,20 +50,14 @@ class ParseCache(Generic[T]):
 
     def peek(self, key: Hashable) -> T | None:
         """The value kept for ``key``, or None (nothing is parsed)."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            self._entries.move_to_end(key)
-            return entry[0]
+        entry = self._used(key)
+        return None if entry is None else entry[0]
 
     def get(self, text: str, parse: Callable[[str], T], key: Hashable = None, cost: int | None = None) -> T:
         key = text if key is None else key
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                return entry[0]
+        entry = self._used(key)
+        if entry is not None:
+            return entry[0]
         value = parse(text)
         cost = estimated_bytes(text) if cost is None else cost
         if cost * 4 <= self.max_bytes:
@@ -73,6 +67,14 @@ class ParseCache(Generic[T]):
                     self.bytes += cost
                     self._evict()
         return value
+
+    def _used(self, key: Hashable) -> tuple[T, int] | None:
+        """The entry of ``key``, marked as the most recently used; None when there is none."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
 
     def _evict(self) -> None:
         while self.bytes > self.max_bytes and self._entries:

@@ -69,30 +69,30 @@ class Plans:
     def run(self, connection: sa.Connection, expression: str, rules: ReadRules, limits: Limits) -> dict[str, Any] | None:
         """The result of query ``expression`` through its shape's plan; None when the shape has
         none (the caller then parses and builds the query itself)."""
-        split = split_values(expression)
-        if split is None:
-            return None
-        text, values = split
-        plan = self.cache.get(text, lambda _: self._build(text, len(values), rules, limits),
-                              key=(text, _reader(rules)), cost=BYTES_PER_CHARACTER * len(text) + BYTES_PER_PLAN)
-        if plan is _INELIGIBLE:
-            return None
-        if plan.checked is not limits:  # limits are immutable: checked once per plan and limits
-            shape.check_query(plan.query, limits)
-            plan.checked = limits
-        return plan.run(connection, rules, values)
+        found = self._find(expression, rules, limits, build=True)
+        return None if found is None else found[0].run(connection, rules, found[1])
 
     def cached(self, expression: str, rules: ReadRules, limits: Limits) -> tuple[Plan, list[str]] | None:
         """The plan kept for the shape of ``expression`` read with ``rules``, and the query's
         values; None when none is kept (nothing is built)."""
+        return self._find(expression, rules, limits, build=False)
+
+    def _find(self, expression: str, rules: ReadRules, limits: Limits, build: bool) -> tuple[Plan, list[str]] | None:
+        """The plan of ``expression``'s shape (built now when ``build``) and its values; None
+        when the shape has none."""
         split = split_values(expression)
         if split is None:
             return None
         text, values = split
-        plan = self.cache.peek((text, _reader(rules)))
+        key = (text, _reader(rules))
+        if build:
+            plan = self.cache.get(text, lambda _: self._build(text, len(values), rules, limits),
+                                  key=key, cost=BYTES_PER_CHARACTER * len(text) + BYTES_PER_PLAN)
+        else:
+            plan = self.cache.peek(key)
         if plan is None or plan is _INELIGIBLE:
             return None
-        if plan.checked is not limits:
+        if plan.checked is not limits:  # limits are immutable: checked once per plan and limits
             shape.check_query(plan.query, limits)
             plan.checked = limits
         return plan, values
